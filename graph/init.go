@@ -66,7 +66,7 @@ func HeNormal(rng *rand.Rand, fan Fan, dst []float64) error {
 	if fan.In <= 0 {
 		return errors.Wrap(ErrConfig, "graph: HeNormal needs fan.In > 0")
 	}
-	return Normal(math.Sqrt(2 / float64(fan.In)))(rng, fan, dst)
+	return Normal(math.Sqrt(2/float64(fan.In)))(rng, fan, dst)
 }
 
 // HeUniform draws from U(-b, b) with b = √(6/fan_in).
@@ -74,7 +74,7 @@ func HeUniform(rng *rand.Rand, fan Fan, dst []float64) error {
 	if fan.In <= 0 {
 		return errors.Wrap(ErrConfig, "graph: HeUniform needs fan.In > 0")
 	}
-	return Uniform(math.Sqrt(6 / float64(fan.In)))(rng, fan, dst)
+	return Uniform(math.Sqrt(6/float64(fan.In)))(rng, fan, dst)
 }
 
 // GlorotUniform draws from U(-b, b) with b = √(6/(fan_in+fan_out)) (Glorot &
@@ -83,7 +83,7 @@ func GlorotUniform(rng *rand.Rand, fan Fan, dst []float64) error {
 	if fan.In+fan.Out <= 0 {
 		return errors.Wrap(ErrConfig, "graph: GlorotUniform needs fan.In+fan.Out > 0")
 	}
-	return Uniform(math.Sqrt(6 / float64(fan.In+fan.Out)))(rng, fan, dst)
+	return Uniform(math.Sqrt(6/float64(fan.In+fan.Out)))(rng, fan, dst)
 }
 
 // TorchDefault draws from U(-1/√fan_in, 1/√fan_in): what PyTorch's nn.Linear
@@ -92,5 +92,5 @@ func TorchDefault(rng *rand.Rand, fan Fan, dst []float64) error {
 	if fan.In <= 0 {
 		return errors.Wrap(ErrConfig, "graph: TorchDefault needs fan.In > 0")
 	}
-	return Uniform(1 / math.Sqrt(float64(fan.In)))(rng, fan, dst)
+	return Uniform(1/math.Sqrt(float64(fan.In)))(rng, fan, dst)
 }
