@@ -19,14 +19,24 @@ const (
 	// Eval builds the evaluation graph: dropout is deterministic and BatchNorm
 	// uses (and never changes) its running buffers.
 	Eval
+	// MonteCarlo builds an evaluation graph whose dropout layers keep sampling
+	// masks as in training (Monte-Carlo dropout); everything else behaves as in
+	// Eval. Averaging the outputs of k runs gives the MC estimate.
+	MonteCarlo
 )
 
 func (m Mode) String() string {
-	if m == Eval {
+	switch m {
+	case Eval:
 		return "eval"
+	case MonteCarlo:
+		return "montecarlo"
 	}
 	return "train"
 }
+
+// Training reports whether the mode is Train.
+func (m Mode) Training() bool { return m == Train }
 
 // Builder builds one Gorgonia graph from layers declared in a [Store]. Each
 // store variable used by the graph becomes one node bound to the variable's
