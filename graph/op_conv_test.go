@@ -1,0 +1,189 @@
+package graph
+
+import (
+	"fmt"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Tests of the Gorgonia ops zoo builds on as they are (Conv2d, MaxPool2D,
+// Rectify, LeakyRelu, Sigmoid, Tanh) against the PyTorch fixtures made by
+// tools/golden/make_golden.py and against finite differences.
+
+var lpConvCases = []string{
+	"conv2d_stride1_pad0", "conv2d_stride1_pad1", "conv2d_stride2_pad0", "conv2d_stride2_pad1",
+	"conv2d_nobias", "conv2d_stride2_floor", "conv2d_rect",
+}
+
+// lpBroadcastBias adds b (O) to y (N,O,H,W) with Gorgonia's BroadcastAdd, the
+// alternative to biasAdd that the tests check too.
+func lpBroadcastBias(y, b *G.Node) (*G.Node, error) {
+	b4, err := G.Reshape(b, tensor.Shape{1, b.Shape()[0], 1, 1})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(y, b4, nil, []byte{0, 2, 3})
+}
+
+func TestConv2DFixture(t *testing.T) {
+	for _, name := range lpConvCases {
+		meta := loadMeta(t, "layers", name)
+		pad, stride := lpMetaPair(t, meta, "padding"), lpMetaPair(t, meta, "stride")
+		bias := meta["bias"].(bool)
+		arrays := []string{"x", "W"}
+		if bias {
+			arrays = append(arrays, "b")
+		}
+		var inputs []*tensor.Dense
+		for _, a := range arrays {
+			inputs = append(inputs, loadGolden(t, "layers", name, a))
+		}
+		gy := loadGolden(t, "layers", name, "gy")
+		wantY := loadGolden(t, "layers", name, "y").Float64s()
+		for _, add := range []struct {
+			name string
+			fn   func(y, b *G.Node) (*G.Node, error)
+		}{{"biasAdd", biasAdd}, {"BroadcastAdd", lpBroadcastBias}} {
+			if !bias && add.name != "biasAdd" {
+				continue
+			}
+			for _, d := range lpDtypes {
+				t.Run(fmt.Sprintf("%s/%s/%v", name, add.name, d.dt), func(t *testing.T) {
+					wrt := make([]bool, len(inputs))
+					for i := range wrt {
+						wrt[i] = true
+					}
+					y, grads := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+						if !bias {
+							return conv2dWithBias(in[0], in[1], nil, pad, stride)
+						}
+						if add.name == "biasAdd" {
+							return conv2dWithBias(in[0], in[1], in[2], pad, stride)
+						}
+						c, err := G.Conv2d(in[0], in[1], tensor.Shape(in[1].Shape()[2:]).Clone(), pad[:], stride[:], []int{1, 1})
+						if err != nil {
+							return nil, err
+						}
+						return add.fn(c, in[2])
+					}, inputs, wrt, gy)
+					msg := fmt.Sprintf("y %.3g", lpCheckClose(t, "y", y, wantY, d.tol))
+					for i, a := range arrays {
+						want := loadGolden(t, "layers", name, "g"+a).Float64s()
+						msg += fmt.Sprintf(", g%s %.3g", a, lpCheckClose(t, "g"+a, grads[i], want, d.tol))
+					}
+					t.Log("max rel err " + msg)
+				})
+			}
+		}
+	}
+}
+
+func TestConv2DGradFD(t *testing.T) {
+	cases := []struct {
+		name        string
+		x, w        []int
+		pad, stride [2]int
+		bias        bool
+	}{
+		{"3x3 s1 p1", []int{2, 2, 5, 5}, []int{3, 2, 3, 3}, [2]int{1, 1}, [2]int{1, 1}, true},
+		{"3x3 s2 p0", []int{1, 2, 6, 6}, []int{2, 2, 3, 3}, [2]int{0, 0}, [2]int{2, 2}, true},
+		{"rect 2x3 s(1,2) p(0,1)", []int{2, 3, 5, 6}, []int{2, 3, 2, 3}, [2]int{0, 1}, [2]int{1, 2}, true},
+		{"no bias", []int{1, 1, 4, 4}, []int{2, 1, 2, 2}, [2]int{0, 0}, [2]int{1, 1}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inputs := []*tensor.Dense{randDense(41, c.x...), randDense(42, c.w...)}
+			if c.bias {
+				inputs = append(inputs, randDense(43, c.w[0]))
+			}
+			checkGrad(t, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				var b *G.Node
+				if c.bias {
+					b = in[2]
+				}
+				return conv2dWithBias(in[0], in[1], b, c.pad, c.stride)
+			}, inputs, nil)
+		})
+	}
+}
+
+func TestConv2DBadShapes(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 3, 5, 5), G.WithName("x"))
+	w := G.NewTensor(g, tensor.Float64, 4, G.WithShape(4, 3, 3, 3), G.WithName("w"))
+	cases := []struct {
+		name        string
+		x, w, b     *G.Node
+		pad, stride [2]int
+	}{
+		{"channel mismatch", x, G.NewTensor(g, tensor.Float64, 4, G.WithShape(4, 2, 3, 3), G.WithName("w2")), nil, [2]int{}, [2]int{1, 1}},
+		{"kernel too big", x, G.NewTensor(g, tensor.Float64, 4, G.WithShape(4, 3, 6, 3), G.WithName("w6")), nil, [2]int{}, [2]int{1, 1}},
+		{"zero stride", x, w, nil, [2]int{}, [2]int{0, 1}},
+		{"bias length", x, w, G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("b3")), [2]int{}, [2]int{1, 1}},
+		{"rank 3 input", G.NewTensor(g, tensor.Float64, 3, G.WithShape(3, 5, 5), G.WithName("x3")), w, nil, [2]int{}, [2]int{1, 1}},
+		{"float32 filter", x, G.NewTensor(g, tensor.Float32, 4, G.WithShape(4, 3, 3, 3), G.WithName("w32")), nil, [2]int{}, [2]int{1, 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := conv2dWithBias(c.x, c.w, c.b, c.pad, c.stride); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+// TestGorgoniaMaxPool2DFixture checks Gorgonia's own MaxPool2D against the
+// max-pool fixtures (zoo uses its own maxPool2D; see op_pool.go for why).
+func TestGorgoniaMaxPool2DFixture(t *testing.T) {
+	for _, name := range []string{"maxpool2d_k2s2", "maxpool2d_k2s2_odd", "maxpool2d_k3s2p1"} {
+		meta := loadMeta(t, "layers", name)
+		k, p, s := lpMetaPair(t, meta, "kernel"), lpMetaPair(t, meta, "padding"), lpMetaPair(t, meta, "stride")
+		x := loadGolden(t, "layers", name, "x")
+		gy := loadGolden(t, "layers", name, "gy")
+		wantY := loadGolden(t, "layers", name, "y").Float64s()
+		wantGx := loadGolden(t, "layers", name, "gx").Float64s()
+		for _, d := range lpDtypes {
+			t.Run(fmt.Sprintf("%s/%v", name, d.dt), func(t *testing.T) {
+				y, g := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+					return G.MaxPool2D(in[0], tensor.Shape{k[0], k[1]}, p[:], s[:])
+				}, []*tensor.Dense{x}, []bool{true}, gy)
+				t.Logf("max rel err y %.3g, gx %.3g", lpCheckClose(t, "y", y, wantY, d.tol), lpCheckClose(t, "gx", g[0], wantGx, d.tol))
+			})
+		}
+	}
+}
+
+// TestGorgoniaActivations checks Rectify, LeakyRelu, Sigmoid and Tanh
+// against the activation fixtures (y and gx for L = Σ y⊙gy) and against
+// finite differences on the fixture inputs, which keep |x| ≥ 0.05 away from
+// ReLU's kink.
+func TestGorgoniaActivations(t *testing.T) {
+	cases := []struct {
+		name string
+		fn   func(*G.Node) (*G.Node, error)
+	}{
+		{"relu", G.Rectify},
+		{"leaky_relu_0p01", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.01) }},
+		{"leaky_relu_0p2", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.2) }},
+		{"sigmoid", G.Sigmoid},
+		{"tanh", G.Tanh},
+	}
+	for _, c := range cases {
+		x := loadGolden(t, "layers", c.name, "x")
+		gy := loadGolden(t, "layers", c.name, "gy")
+		wantY := loadGolden(t, "layers", c.name, "y").Float64s()
+		wantGx := loadGolden(t, "layers", c.name, "gx").Float64s()
+		build := func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) { return c.fn(in[0]) }
+		for _, d := range lpDtypes {
+			t.Run(fmt.Sprintf("%s/%v", c.name, d.dt), func(t *testing.T) {
+				y, g := lpRun(t, d.dt, build, []*tensor.Dense{x}, []bool{true}, gy)
+				t.Logf("max rel err y %.3g, gx %.3g", lpCheckClose(t, "y", y, wantY, d.tol), lpCheckClose(t, "gx", g[0], wantGx, d.tol))
+			})
+		}
+		t.Run(c.name+"/finite differences", func(t *testing.T) {
+			checkGrad(t, build, []*tensor.Dense{lpCast(x, tensor.Float64)}, nil)
+		})
+	}
+}

@@ -1,0 +1,207 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lpPoolFn is avgPool2D or maxPool2D.
+type lpPoolFn func(x *G.Node, kernel, pad, stride [2]int) (*G.Node, error)
+
+// lpMetaPair reads a two-element integer array such as "kernel" from a
+// fixture's meta.json.
+func lpMetaPair(t testing.TB, meta map[string]any, key string) [2]int {
+	t.Helper()
+	v, ok := meta[key].([]any)
+	if !ok || len(v) != 2 {
+		t.Fatalf("meta %s: %v", key, meta[key])
+	}
+	return [2]int{int(v[0].(float64)), int(v[1].(float64))}
+}
+
+// TestPool2DFixture compares both pools with torch F.max_pool2d /
+// F.avg_pool2d(count_include_pad=True) (tools/golden/make_golden.py).
+func TestPool2DFixture(t *testing.T) {
+	cases := []struct {
+		name string
+		pool lpPoolFn
+	}{
+		{"maxpool2d_k2s2", maxPool2D},
+		{"maxpool2d_k2s2_odd", maxPool2D},
+		{"maxpool2d_k3s2p1", maxPool2D},
+		{"avgpool2d_k2s2", avgPool2D},
+		{"avgpool2d_k3s2p1", avgPool2D},
+	}
+	for _, c := range cases {
+		meta := loadMeta(t, "layers", c.name)
+		k, p, s := lpMetaPair(t, meta, "kernel"), lpMetaPair(t, meta, "padding"), lpMetaPair(t, meta, "stride")
+		x := loadGolden(t, "layers", c.name, "x")
+		gy := loadGolden(t, "layers", c.name, "gy")
+		wantY := loadGolden(t, "layers", c.name, "y").Float64s()
+		wantGx := loadGolden(t, "layers", c.name, "gx").Float64s()
+		for _, d := range lpDtypes {
+			t.Run(fmt.Sprintf("%s/%v", c.name, d.dt), func(t *testing.T) {
+				y, g := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+					return c.pool(in[0], k, p, s)
+				}, []*tensor.Dense{x}, []bool{true}, gy)
+				ey := lpCheckClose(t, "y", y, wantY, d.tol)
+				eg := lpCheckClose(t, "gx", g[0], wantGx, d.tol)
+				t.Logf("max rel err y %.3g, gx %.3g", ey, eg)
+			})
+		}
+	}
+}
+
+// lpDistinct returns a float64 tensor whose values are a seeded shuffle of
+// 0.01·(i − n/2): any two differ by at least 0.01, so max pooling has no
+// ties and no kink within a finite-difference step.
+func lpDistinct(seed uint64, shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	v := make([]float64, n)
+	for i, j := range rand.New(rand.NewPCG(seed, 3)).Perm(n) {
+		v[i] = 0.01 * float64(j-n/2)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+}
+
+func TestPool2DGradFD(t *testing.T) {
+	cases := []struct {
+		name                string
+		shape               []int
+		kernel, pad, stride [2]int
+	}{
+		{"k2s2", []int{2, 2, 4, 4}, [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2}},
+		{"k3s2p1", []int{1, 2, 5, 5}, [2]int{3, 3}, [2]int{1, 1}, [2]int{2, 2}},
+		{"k3s1p1 overlapping", []int{1, 1, 4, 5}, [2]int{3, 3}, [2]int{1, 1}, [2]int{1, 1}},
+		{"rect k2x3 s1x2 p1x1", []int{2, 1, 5, 6}, [2]int{2, 3}, [2]int{1, 1}, [2]int{1, 2}},
+		{"odd floor", []int{1, 2, 7, 5}, [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2}},
+	}
+	for _, c := range cases {
+		for _, f := range []struct {
+			name string
+			pool lpPoolFn
+		}{{"max", maxPool2D}, {"avg", avgPool2D}} {
+			t.Run(f.name+"/"+c.name, func(t *testing.T) {
+				checkGrad(t, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+					return f.pool(in[0], c.kernel, c.pad, c.stride)
+				}, []*tensor.Dense{lpDistinct(5, c.shape...)}, nil)
+			})
+		}
+	}
+}
+
+// TestAvgPool2DCountsPadding checks the divisor on a constant input: with
+// count_include_pad a 3×3 window at a corner with pad 1 covers 4 of 9 ones.
+func TestAvgPool2DCountsPadding(t *testing.T) {
+	for _, d := range lpDtypes {
+		t.Run(d.dt.String(), func(t *testing.T) {
+			x := tensor.New(tensor.WithShape(1, 1, 3, 3), tensor.WithBacking([]float64{1, 1, 1, 1, 1, 1, 1, 1, 1}))
+			y, _ := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				return avgPool2D(in[0], [2]int{3, 3}, [2]int{1, 1}, [2]int{1, 1})
+			}, []*tensor.Dense{x}, []bool{false}, nil)
+			want := []float64{4.0 / 9, 6.0 / 9, 4.0 / 9, 6.0 / 9, 1, 6.0 / 9, 4.0 / 9, 6.0 / 9, 4.0 / 9}
+			lpCheckClose(t, "y", y, want, d.tol)
+		})
+	}
+}
+
+// TestMaxPool2DPadding checks that padding never wins over negative inputs
+// (PyTorch pads max pooling with −∞, not 0) and that ties and NaN follow
+// PyTorch: the first maximum in row-major order gets the gradient, a NaN
+// propagates.
+func TestMaxPool2DPadding(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		name   string
+		x      []float64 // 1×1×2×2
+		wantY  []float64 // k2 s2 p1 → 2×2
+		wantGx []float64 // for gy = 1
+	}{
+		{"negative", []float64{-1, -2, -3, -4}, []float64{-1, -2, -3, -4}, []float64{1, 1, 1, 1}},
+		{"ties", []float64{5, 5, 5, 5}, []float64{5, 5, 5, 5}, []float64{1, 1, 1, 1}},
+		{"nan", []float64{1, nan, 3, 4}, []float64{1, nan, 3, 4}, []float64{1, 1, 1, 1}},
+	}
+	for _, c := range cases {
+		for _, d := range lpDtypes {
+			t.Run(fmt.Sprintf("%s/%v", c.name, d.dt), func(t *testing.T) {
+				x := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking(append([]float64(nil), c.x...)))
+				gy := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float64{1, 1, 1, 1}))
+				y, g := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+					return maxPool2D(in[0], [2]int{2, 2}, [2]int{1, 1}, [2]int{2, 2})
+				}, []*tensor.Dense{x}, []bool{true}, gy)
+				for i := range y {
+					if y[i] != c.wantY[i] && !(math.IsNaN(y[i]) && math.IsNaN(c.wantY[i])) {
+						t.Errorf("y = %v, want %v", y, c.wantY)
+						break
+					}
+				}
+				lpCheckClose(t, "gx", g[0], c.wantGx, 0)
+			})
+		}
+	}
+	// Ties inside one window: the gradient goes to the first maximum.
+	x := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float64{1, 7, 7, 7}))
+	gy := tensor.New(tensor.WithShape(1, 1, 1, 1), tensor.WithBacking([]float64{3}))
+	_, g := lpRun(t, tensor.Float64, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+		return maxPool2D(in[0], [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2})
+	}, []*tensor.Dense{x}, []bool{true}, gy)
+	lpCheckClose(t, "tie gx", g[0], []float64{0, 3, 0, 0}, 0)
+}
+
+func TestPool2DBadConfig(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(1, 2, 5, 5), G.WithName("x"))
+	cases := []struct {
+		name                string
+		x                   *G.Node
+		kernel, pad, stride [2]int
+	}{
+		{"pad over half kernel", x, [2]int{2, 2}, [2]int{2, 0}, [2]int{1, 1}},
+		{"zero stride", x, [2]int{2, 2}, [2]int{0, 0}, [2]int{0, 1}},
+		{"zero kernel", x, [2]int{0, 2}, [2]int{0, 0}, [2]int{1, 1}},
+		{"negative pad", x, [2]int{2, 2}, [2]int{-1, 0}, [2]int{1, 1}},
+		{"kernel over input", x, [2]int{6, 2}, [2]int{0, 0}, [2]int{1, 1}},
+		{"3-D input", G.NewTensor(g, tensor.Float64, 3, G.WithShape(2, 5, 5), G.WithName("x3")), [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2}},
+		{"int input", G.NewTensor(g, tensor.Int, 4, G.WithShape(1, 2, 5, 5), G.WithName("xi")), [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := maxPool2D(c.x, c.kernel, c.pad, c.stride); err == nil {
+				t.Error("max pool: no error")
+			}
+			if _, err := avgPool2D(c.x, c.kernel, c.pad, c.stride); err == nil {
+				t.Error("avg pool: no error")
+			}
+		})
+	}
+}
+
+// TestPool2DDistinctNodes checks that pools with different parameters on
+// one input are different nodes (their hashes encode the parameters).
+func TestPool2DDistinctNodes(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(1, 1, 6, 6), G.WithName("x"))
+	a, err := maxPool2D(x, [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := maxPool2D(x, [2]int{2, 2}, [2]int{0, 0}, [2]int{1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := avgPool2D(x, [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b || a == c {
+		t.Error("pools with different parameters or kinds share a node")
+	}
+	if !b.Shape().Eq(tensor.Shape{1, 1, 5, 5}) {
+		t.Errorf("stride-1 shape %v, want (1,1,5,5)", b.Shape())
+	}
+}

@@ -1,0 +1,346 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file holds zoo's row-wise softmax and log-softmax ops and the small
+// helpers (prefixed lp) that the loss and pooling ops share.
+//
+// Gorgonia's SoftMax/LogSoftMax (tensor v0.9.24) subtract one maximum for the
+// whole array instead of each row's, so a row far below another overflows;
+// its graph stabiliser rewrites SoftMax nodes in place, and SoftMax and
+// LogSoftMax of one input hash to the same node (see the project's NOTES).
+// The ops here are separate types with distinct hashes, subtract each row's
+// own maximum, and compute the exponentials and the logarithm in float64 for
+// float32 inputs too.
+
+// softmax returns the row-wise softmax of the 2-D node x (N,K):
+// y[i,j] = exp(x[i,j] − m_i) / Σ_k exp(x[i,k] − m_i), m_i = max_k x[i,k].
+func softmax(x *G.Node) (*G.Node, error) {
+	if err := lpCheck2D("softmax", x); err != nil {
+		return nil, err
+	}
+	y, err := G.ApplyOp(softmaxRowsOp{}, x)
+	return y, errors.Wrap(err, "graph: softmax")
+}
+
+// logSoftmax returns the row-wise log-softmax of the 2-D node x (N,K):
+// y[i,j] = x[i,j] − m_i − log Σ_k exp(x[i,k] − m_i), m_i = max_k x[i,k].
+func logSoftmax(x *G.Node) (*G.Node, error) {
+	if err := lpCheck2D("log-softmax", x); err != nil {
+		return nil, err
+	}
+	y, err := G.ApplyOp(logSoftmaxRowsOp{}, x)
+	return y, errors.Wrap(err, "graph: log-softmax")
+}
+
+// softmaxRowsOp is y = softmax(x) over the last axis of a matrix.
+type softmaxRowsOp struct{}
+
+func (softmaxRowsOp) Arity() int                                        { return 1 }
+func (softmaxRowsOp) Type() hm.Type                                     { return lpMatToMat(1) }
+func (softmaxRowsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return lpSameShape(in) }
+func (softmaxRowsOp) ReturnsPtr() bool                                  { return false }
+func (softmaxRowsOp) CallsExtern() bool                                 { return false }
+func (softmaxRowsOp) OverwritesInput() int                              { return -1 }
+func (op softmaxRowsOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op softmaxRowsOp) Hashcode() uint32                               { return lpHash(op) }
+func (softmaxRowsOp) String() string                                    { return "zoo.SoftmaxRows" }
+func (softmaxRowsOp) DiffWRT(int) []bool                                { return []bool{true} }
+
+func (softmaxRowsOp) Do(vals ...G.Value) (G.Value, error) {
+	return lpRowsDo("softmax", vals, lpSoftmaxRows[float32], lpSoftmaxRows[float64])
+}
+
+// SymDiff: gx = y ⊙ (gy − Σ_j gy_j y_j), row by row.
+func (softmaxRowsOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(softmaxRowsGradOp{}, out, grad)
+	return G.Nodes{gx}, errors.Wrap(err, "graph: softmax gradient")
+}
+
+// logSoftmaxRowsOp is y = log softmax(x) over the last axis of a matrix.
+type logSoftmaxRowsOp struct{}
+
+func (logSoftmaxRowsOp) Arity() int                                        { return 1 }
+func (logSoftmaxRowsOp) Type() hm.Type                                     { return lpMatToMat(1) }
+func (logSoftmaxRowsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return lpSameShape(in) }
+func (logSoftmaxRowsOp) ReturnsPtr() bool                                  { return false }
+func (logSoftmaxRowsOp) CallsExtern() bool                                 { return false }
+func (logSoftmaxRowsOp) OverwritesInput() int                              { return -1 }
+func (op logSoftmaxRowsOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op logSoftmaxRowsOp) Hashcode() uint32                               { return lpHash(op) }
+func (logSoftmaxRowsOp) String() string                                    { return "zoo.LogSoftmaxRows" }
+func (logSoftmaxRowsOp) DiffWRT(int) []bool                                { return []bool{true} }
+
+func (logSoftmaxRowsOp) Do(vals ...G.Value) (G.Value, error) {
+	return lpRowsDo("log-softmax", vals, lpLogSoftmaxRows[float32], lpLogSoftmaxRows[float64])
+}
+
+// SymDiff: gx = gy − exp(y) Σ_j gy_j, row by row.
+func (logSoftmaxRowsOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(logSoftmaxRowsGradOp{}, out, grad)
+	return G.Nodes{gx}, errors.Wrap(err, "graph: log-softmax gradient")
+}
+
+// softmaxRowsGradOp maps (y, gy) to softmax's input gradient.
+type softmaxRowsGradOp struct{}
+
+func (softmaxRowsGradOp) Arity() int                                        { return 2 }
+func (softmaxRowsGradOp) Type() hm.Type                                     { return lpMatToMat(2) }
+func (softmaxRowsGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return lpSameShape(in) }
+func (softmaxRowsGradOp) ReturnsPtr() bool                                  { return false }
+func (softmaxRowsGradOp) CallsExtern() bool                                 { return false }
+func (softmaxRowsGradOp) OverwritesInput() int                              { return -1 }
+func (op softmaxRowsGradOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op softmaxRowsGradOp) Hashcode() uint32                               { return lpHash(op) }
+func (softmaxRowsGradOp) String() string                                    { return "zoo.SoftmaxRowsGrad" }
+
+func (softmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
+	return lpRowsGradDo("softmax gradient", vals, lpSoftmaxRowsGrad[float32], lpSoftmaxRowsGrad[float64])
+}
+
+// logSoftmaxRowsGradOp maps (y, gy) to log-softmax's input gradient.
+type logSoftmaxRowsGradOp struct{}
+
+func (logSoftmaxRowsGradOp) Arity() int    { return 2 }
+func (logSoftmaxRowsGradOp) Type() hm.Type { return lpMatToMat(2) }
+func (logSoftmaxRowsGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return lpSameShape(in)
+}
+func (logSoftmaxRowsGradOp) ReturnsPtr() bool         { return false }
+func (logSoftmaxRowsGradOp) CallsExtern() bool        { return false }
+func (logSoftmaxRowsGradOp) OverwritesInput() int     { return -1 }
+func (op logSoftmaxRowsGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op logSoftmaxRowsGradOp) Hashcode() uint32      { return lpHash(op) }
+func (logSoftmaxRowsGradOp) String() string           { return "zoo.LogSoftmaxRowsGrad" }
+
+func (logSoftmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
+	return lpRowsGradDo("log-softmax gradient", vals, lpLogSoftmaxRowsGrad[float32], lpLogSoftmaxRowsGrad[float64])
+}
+
+// lpSoftmaxRows writes softmax(x) row by row (rows of length k) into y.
+func lpSoftmaxRows[T lpFloat](x, y []T, k int) {
+	for r := 0; r+k <= len(x); r += k {
+		row, out := x[r:r+k], y[r:r+k]
+		m := lpRowMax(row)
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v) - m)
+		}
+		inv := 1 / s
+		for j, v := range row {
+			out[j] = T(math.Exp(float64(v)-m) * inv)
+		}
+	}
+}
+
+// lpLogSoftmaxRows writes log softmax(x) row by row into y.
+func lpLogSoftmaxRows[T lpFloat](x, y []T, k int) {
+	for r := 0; r+k <= len(x); r += k {
+		row, out := x[r:r+k], y[r:r+k]
+		lse := lpLogSumExp(row)
+		for j, v := range row {
+			out[j] = T(float64(v) - lse)
+		}
+	}
+}
+
+// lpSoftmaxRowsGrad writes gx = y ⊙ (gy − Σ gy⊙y) row by row.
+func lpSoftmaxRowsGrad[T lpFloat](y, gy, gx []T, k int) {
+	for r := 0; r+k <= len(y); r += k {
+		yr, gr, out := y[r:r+k], gy[r:r+k], gx[r:r+k]
+		var dot float64
+		for j, v := range yr {
+			dot += float64(v) * float64(gr[j])
+		}
+		for j, v := range yr {
+			out[j] = T(float64(v) * (float64(gr[j]) - dot))
+		}
+	}
+}
+
+// lpLogSoftmaxRowsGrad writes gx = gy − exp(y) Σ gy row by row.
+func lpLogSoftmaxRowsGrad[T lpFloat](y, gy, gx []T, k int) {
+	for r := 0; r+k <= len(y); r += k {
+		yr, gr, out := y[r:r+k], gy[r:r+k], gx[r:r+k]
+		var s float64
+		for _, v := range gr {
+			s += float64(v)
+		}
+		for j, v := range yr {
+			out[j] = T(float64(gr[j]) - math.Exp(float64(v))*s)
+		}
+	}
+}
+
+// lpRowMax returns the largest element of a non-empty row, or NaN if the row
+// holds a NaN (so that NaN propagates, as in PyTorch).
+func lpRowMax[T lpFloat](row []T) float64 {
+	m := float64(row[0])
+	for _, v := range row[1:] {
+		f := float64(v)
+		if f > m || f != f {
+			m = f
+		}
+		if m != m {
+			break
+		}
+	}
+	return m
+}
+
+// lpLogSumExp returns log Σ exp(row) computed around the row's maximum m:
+// m + log Σ exp(row − m), finite whenever the row is.
+func lpLogSumExp[T lpFloat](row []T) float64 {
+	m := lpRowMax(row)
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(s)
+}
+
+// lpFloat is the element type of the generic kernels of the softmax, loss and
+// pooling ops.
+type lpFloat interface{ ~float32 | ~float64 }
+
+// lpCheck2D reports an error unless x is a float matrix with a non-empty last axis.
+func lpCheck2D(what string, x *G.Node) error {
+	if err := checkDtype(x.Dtype()); err != nil {
+		return errors.WithMessage(err, "graph: "+what)
+	}
+	if s := x.Shape(); s.Dims() != 2 || s[1] < 1 {
+		return errors.Wrapf(ErrShape, "%s: input shape %v (want (N, K) with K ≥ 1)", what, s)
+	}
+	return nil
+}
+
+// lpMatToMat is the type a → … → a of an op taking n tensors of one shape
+// family and returning one like them (arity n).
+func lpMatToMat(n int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, n+1)
+	for i := range ts {
+		ts[i] = a
+	}
+	return hm.NewFnType(ts...)
+}
+
+func lpSameShape(in []G.DimSizer) (tensor.Shape, error) {
+	if len(in) == 0 {
+		return nil, errors.Wrap(ErrShape, "no input shape")
+	}
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, errors.Wrapf(ErrShape, "input is a %T, not a shape", in[0])
+	}
+	return s.Clone(), nil
+}
+
+func lpHash(op fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, op.String())
+	return h.Sum32()
+}
+
+// lpDense returns v as a contiguous float tensor of the given rank (any rank
+// if dims < 0).
+func lpDense(what string, v G.Value, dims int) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, errors.Wrapf(ErrShape, "%s: got a %T, want a tensor", what, v)
+	}
+	if err := checkDtype(d.Dtype()); err != nil {
+		return nil, errors.WithMessage(err, "graph: "+what)
+	}
+	if dims >= 0 && d.Dims() != dims {
+		return nil, errors.Wrapf(ErrShape, "%s: shape %v (want %d dimensions)", what, d.Shape(), dims)
+	}
+	if d.RequiresIterator() {
+		m, ok := d.Materialize().(*tensor.Dense)
+		if !ok {
+			return nil, errors.Wrapf(ErrShape, "%s: cannot materialise a view", what)
+		}
+		d = m
+	}
+	return d, nil
+}
+
+// lpScalar returns a scalar value (a Gorgonia scalar or a one-element
+// tensor) as a float64.
+func lpScalar(what string, v G.Value) (float64, error) {
+	switch x := v.Data().(type) {
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case []float64:
+		if len(x) == 1 {
+			return x[0], nil
+		}
+	case []float32:
+		if len(x) == 1 {
+			return float64(x[0]), nil
+		}
+	}
+	return 0, errors.Wrapf(ErrShape, "%s: upstream gradient %v is not a scalar", what, v.Shape())
+}
+
+// lpRowsDo runs a row kernel over a matrix input into a new tensor.
+func lpRowsDo(what string, vals []G.Value, f32 func(x, y []float32, k int), f64 func(x, y []float64, k int)) (G.Value, error) {
+	if len(vals) != 1 {
+		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 1", what, len(vals))
+	}
+	x, err := lpDense(what, vals[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	k := x.Shape()[1]
+	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	switch xs := x.Data().(type) {
+	case []float32:
+		f32(xs, out.Data().([]float32), k)
+	case []float64:
+		f64(xs, out.Data().([]float64), k)
+	}
+	return out, nil
+}
+
+// lpRowsGradDo runs a row gradient kernel over (y, gy) into a new tensor.
+func lpRowsGradDo(what string, vals []G.Value, f32 func(y, gy, gx []float32, k int), f64 func(y, gy, gx []float64, k int)) (G.Value, error) {
+	if len(vals) != 2 {
+		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 2", what, len(vals))
+	}
+	y, err := lpDense(what, vals[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	gy, err := lpDense(what, vals[1], 2)
+	if err != nil {
+		return nil, err
+	}
+	if !y.Shape().Eq(gy.Shape()) || y.Dtype() != gy.Dtype() {
+		return nil, errors.Wrapf(ErrShape, "%s: y %v %v, gy %v %v", what, y.Shape(), y.Dtype(), gy.Shape(), gy.Dtype())
+	}
+	k := y.Shape()[1]
+	out := tensor.New(tensor.Of(y.Dtype()), tensor.WithShape(y.Shape().Clone()...))
+	switch ys := y.Data().(type) {
+	case []float32:
+		f32(ys, gy.Data().([]float32), out.Data().([]float32), k)
+	case []float64:
+		f64(ys, gy.Data().([]float64), out.Data().([]float64), k)
+	}
+	return out, nil
+}
