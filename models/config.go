@@ -1,0 +1,99 @@
+package models
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/graph"
+)
+
+// Config is a model's architecture and regularization. The zero value of
+// every regularization field is "off"; an entry's default Config sets the
+// architecture.
+type Config struct {
+	// Hidden are the widths of an MLP's hidden layers (ignored by convnets).
+	Hidden []int `json:"hidden,omitempty"`
+	// Activation is "relu" (default), "sigmoid" or "tanh".
+	Activation string `json:"activation,omitempty"`
+	// InputDropout is the drop probability on an MLP's inputs. Default 0.
+	InputDropout float64 `json:"input_dropout,omitempty"`
+	// HiddenDropout is the drop probability after each hidden fully
+	// connected layer. Default 0.
+	HiddenDropout float64 `json:"hidden_dropout,omitempty"`
+	// WeightScalingDropout trains without scaling and multiplies by the
+	// retain probability at test (Srivastava et al. 2014) instead of
+	// inverted dropout. Default false.
+	WeightScalingDropout bool `json:"weight_scaling_dropout,omitempty"`
+	// Norm is the normalisation after each hidden linear or convolution
+	// layer, before its nonlinearity: "" (none), "batch", "group", "layer"
+	// or "instance". A layer followed by a normalisation has no bias.
+	Norm string `json:"norm,omitempty"`
+	// Groups is GroupNorm's number of groups. Default 8 (or the channel
+	// count if smaller).
+	Groups int `json:"groups,omitempty"`
+	// L1, L2 are penalty coefficients λ on the weights: λ·Σ|w| and λ·Σw².
+	L1 float64 `json:"l1,omitempty"`
+	L2 float64 `json:"l2,omitempty"`
+	// WeightElimination is λ of Weigend et al.'s penalty λ·Σ(w/w0)²/(1+(w/w0)²),
+	// with w0 = WeightEliminationW0 (default 1).
+	WeightElimination   float64 `json:"weight_elimination,omitempty"`
+	WeightEliminationW0 float64 `json:"weight_elimination_w0,omitempty"`
+	// MaxNorm > 0 bounds each unit's incoming weight vector's L2 norm after
+	// every step (Srivastava et al. 2014 use 3 to 4). Default 0: off.
+	MaxNorm float64 `json:"max_norm,omitempty"`
+	// Dtype is "float32" (default) or "float64".
+	Dtype string `json:"dtype,omitempty"`
+}
+
+func (c Config) dtype() tensor.Dtype {
+	if c.Dtype == "float64" {
+		return graph.Float64
+	}
+	return graph.Float32
+}
+
+// Validate names the first bad value.
+func (c Config) Validate() error {
+	for _, h := range c.Hidden {
+		if h <= 0 {
+			return errors.Errorf("models: hidden width %d must be positive", h)
+		}
+	}
+	switch c.Activation {
+	case "", "relu", "sigmoid", "tanh":
+	default:
+		return errors.Errorf("models: unknown activation %q (want relu, sigmoid or tanh)", c.Activation)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"input dropout", c.InputDropout}, {"hidden dropout", c.HiddenDropout}} {
+		if !(p.v >= 0 && p.v < 1) {
+			return errors.Errorf("models: %s %v not in [0, 1)", p.name, p.v)
+		}
+	}
+	switch c.Norm {
+	case "", "batch", "group", "layer", "instance":
+	default:
+		return errors.Errorf("models: unknown norm %q (want batch, group, layer or instance)", c.Norm)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"l1", c.L1}, {"l2", c.L2}, {"weight elimination", c.WeightElimination}, {"weight elimination w0", c.WeightEliminationW0}, {"max norm", c.MaxNorm}} {
+		if !(p.v >= 0) || math.IsInf(p.v, 0) {
+			return errors.Errorf("models: %s %v must be a finite number ≥ 0", p.name, p.v)
+		}
+	}
+	if c.Groups < 0 {
+		return errors.Errorf("models: groups %d is negative", c.Groups)
+	}
+	switch c.Dtype {
+	case "", "float32", "float64":
+	default:
+		return errors.Errorf("models: dtype %q (want float32 or float64)", c.Dtype)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/regularizers"
+)
+
+// MNIST's input and output sizes.
+const (
+	imageSide = 28
+	inputSize = imageSide * imageSide
+	classes   = 10
+)
+
+// Model is a built zoo model: its layers, the store holding their
+// parameters and buffers, and the penalties and constraints its Config asks
+// for. It implements training.Model.
+type Model struct {
+	name      string
+	cfg       Config
+	store     *graph.Store
+	net       *graph.Sequential
+	input     []int
+	penalties []regularizers.Penalty
+	post      []regularizers.PostStep
+}
+
+// Name returns the registry name the model was built from.
+func (m *Model) Name() string { return m.name }
+
+// Config returns the configuration the model was built with.
+func (m *Model) Config() Config { return m.cfg }
+
+// Store returns the model's parameters and buffers.
+func (m *Model) Store() *graph.Store { return m.store }
+
+// Net returns the model's layers.
+func (m *Model) Net() *graph.Sequential { return m.net }
+
+// InputShape is one sample's shape: [784] for MLPs, [1 28 28] for convnets.
+func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
+
+// Forward maps a batch of inputs to logits (N, 10).
+func (m *Model) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
+	return m.net.Forward(b, x)
+}
+
+// Penalties returns the penalty terms the config asks for (L1, L2, weight
+// elimination), to be added to the training loss.
+func (m *Model) Penalties() []regularizers.Penalty { return m.penalties }
+
+// PostSteps returns the constraints the config asks for (max-norm), to be
+// applied after every optimizer step.
+func (m *Model) PostSteps() []regularizers.PostStep { return m.post }
+
+// NumParams returns the number of trainable scalars.
+func (m *Model) NumParams() int { return m.store.NumParams() }
+
+// arch builds a model's layers into s.
+type arch func(s *graph.Store, cfg Config, rng *rand.Rand) (layers []graph.Layer, input []int, err error)
+
+func build(name string, a arch, cfg Config, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := graph.NewStore(cfg.dtype())
+	if err != nil {
+		return nil, err
+	}
+	// The initial weights are a function of the seed alone.
+	rng := rand.New(rand.NewPCG(seed, 0))
+	layers, input, err := a(s, cfg, rng)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "models: building %s", name)
+	}
+	m := &Model{name: name, cfg: cfg, store: s, net: graph.NewSequential(name, layers...), input: input}
+	if cfg.L1 > 0 {
+		m.penalties = append(m.penalties, regularizers.L1{Lambda: cfg.L1})
+	}
+	if cfg.L2 > 0 {
+		m.penalties = append(m.penalties, regularizers.L2{Lambda: cfg.L2})
+	}
+	if cfg.WeightElimination > 0 {
+		w0 := cfg.WeightEliminationW0
+		if w0 == 0 {
+			w0 = 1
+		}
+		m.penalties = append(m.penalties, regularizers.WeightElimination{Lambda: cfg.WeightElimination, W0: w0})
+	}
+	if cfg.MaxNorm > 0 {
+		m.post = append(m.post, regularizers.MaxNorm{C: cfg.MaxNorm})
+	}
+	return m, nil
+}
+
+// stack accumulates layers with the config's conventions.
+type stack struct {
+	s      *graph.Store
+	cfg    Config
+	rng    *rand.Rand
+	layers []graph.Layer
+	err    error
+}
+
+func (k *stack) add(l graph.Layer, err error) {
+	if k.err != nil {
+		return
+	}
+	if err != nil {
+		k.err = err
+		return
+	}
+	k.layers = append(k.layers, l)
+}
+
+func (k *stack) dropout(name string, rate float64) {
+	if rate == 0 || k.err != nil {
+		return
+	}
+	scaling := graph.Inverted
+	if k.cfg.WeightScalingDropout {
+		scaling = graph.WeightScaling
+	}
+	k.add(graph.NewDropout(name, rate, scaling))
+}
+
+func (k *stack) activation(name string) {
+	switch k.cfg.Activation {
+	case "sigmoid":
+		k.add(graph.Sigmoid(name), nil)
+	case "tanh":
+		k.add(graph.Tanh(name), nil)
+	default:
+		k.add(graph.ReLU(name), nil)
+	}
+}
+
+// norm adds the configured normalisation over channels, if any.
+func (k *stack) norm(name string, channels int) {
+	switch k.cfg.Norm {
+	case "batch":
+		k.add(graph.NewBatchNorm(k.s, name, channels, graph.BatchNormConfig{}))
+	case "group":
+		g := k.cfg.Groups
+		if g == 0 {
+			g = min(8, channels)
+		}
+		k.add(graph.NewGroupNorm(k.s, name, channels, g, graph.NormConfig{}))
+	case "layer":
+		k.add(graph.NewLayerNorm(k.s, name, channels, graph.NormConfig{}))
+	case "instance":
+		k.add(graph.NewInstanceNorm(k.s, name, channels, graph.NormConfig{}))
+	}
+}
+
+// hidden adds Linear → [norm] → activation → [dropout].
+func (k *stack) hidden(i, in, out int) {
+	k.add(graph.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, out, graph.LinearConfig{NoBias: k.cfg.Norm != ""}, k.rng))
+	k.norm(fmt.Sprintf("norm%d", i), out)
+	k.activation(fmt.Sprintf("act%d", i))
+	k.dropout(fmt.Sprintf("drop%d", i), k.cfg.HiddenDropout)
+}
+
+// conv adds Conv2D (k×k, padding pad) → [norm] → activation.
+func (k *stack) conv(i, in, out, size, pad int) {
+	k.add(graph.NewConv2D(k.s, fmt.Sprintf("conv%d", i), in, out, [2]int{size, size}, graph.Conv2DConfig{Padding: [2]int{pad, pad}, NoBias: k.cfg.Norm != ""}, k.rng))
+	k.norm(fmt.Sprintf("cnorm%d", i), out)
+	k.activation(fmt.Sprintf("cact%d", i))
+}
+
+func (k *stack) maxPool(name string) {
+	k.add(graph.NewMaxPool2D(name, [2]int{2, 2}, [2]int{2, 2}, [2]int{}))
+}
+
+func (k *stack) output(i, in int) {
+	k.add(graph.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, classes, graph.LinearConfig{}, k.rng))
+}
+
+// mlp is 784 → [input dropout] → hidden layers → 10.
+func mlp(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+	if len(cfg.Hidden) == 0 {
+		return nil, nil, errors.New("models: an MLP needs at least one hidden layer")
+	}
+	k := &stack{s: s, cfg: cfg, rng: rng}
+	k.dropout("drop0", cfg.InputDropout)
+	in := inputSize
+	for i, h := range cfg.Hidden {
+		k.hidden(i+1, in, h)
+		in = h
+	}
+	k.output(len(cfg.Hidden)+1, in)
+	return k.layers, []int{inputSize}, k.err
+}
+
+// lenet5 is LeCun et al. (1998)'s LeNet-5 on 28×28 inputs padded by 2 (the
+// paper's 32×32): conv 6@5×5, pool, conv 16@5×5, pool, FC 120-84-10, with
+// ReLU and max pooling in place of the paper's scaled tanh and subsampling.
+func lenet5(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+	k := &stack{s: s, cfg: cfg, rng: rng}
+	k.conv(1, 1, 6, 5, 2)  // 28×28
+	k.maxPool("pool1")     // 14×14
+	k.conv(2, 6, 16, 5, 0) // 10×10
+	k.maxPool("pool2")     // 5×5
+	k.add(graph.NewFlatten("flatten"), nil)
+	k.hidden(1, 16*5*5, 120)
+	k.hidden(2, 120, 84)
+	k.output(3, 84)
+	return k.layers, []int{1, imageSide, imageSide}, k.err
+}
+
+// convnet is a small modern MNIST convnet: two blocks of two 3×3 conv–norm–ReLU
+// layers (32 then 64 channels) each followed by 2×2 max pooling, then FC 128
+// (with the hidden dropout after it) and the output layer.
+func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+	k := &stack{s: s, cfg: cfg, rng: rng}
+	k.conv(1, 1, 32, 3, 1)
+	k.conv(2, 32, 32, 3, 1)
+	k.maxPool("pool1") // 14×14
+	k.conv(3, 32, 64, 3, 1)
+	k.conv(4, 64, 64, 3, 1)
+	k.maxPool("pool2") // 7×7
+	k.add(graph.NewFlatten("flatten"), nil)
+	k.hidden(1, 64*7*7, 128)
+	k.output(2, 128)
+	return k.layers, []int{1, imageSide, imageSide}, k.err
+}

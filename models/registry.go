@@ -1,0 +1,171 @@
+package models
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Recipe is an entry's default training recipe. cmd/zoo turns it into a
+// training.Config; every field can be overridden by a flag.
+type Recipe struct {
+	// Optimizer is "sgd", "adam" or "adamw".
+	Optimizer string `json:"optimizer"`
+	// LR is the base learning rate.
+	LR float64 `json:"lr"`
+	// Momentum is SGD's momentum (0: plain SGD).
+	Momentum float64 `json:"momentum,omitempty"`
+	// Nesterov selects Nesterov momentum.
+	Nesterov bool `json:"nesterov,omitempty"`
+	// WeightDecay is the optimizer's weight decay: coupled L2 for sgd and
+	// adam, decoupled for adamw. Applies to weights only.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// BatchSize is the training batch size.
+	BatchSize int `json:"batch_size"`
+	// Epochs is the largest number of epochs.
+	Epochs int `json:"epochs"`
+	// Schedule is "" (constant), "step", "exp", "cosine" or "plateau".
+	Schedule string `json:"schedule,omitempty"`
+	// StepSize and Gamma parameterise "step" (and Gamma "exp").
+	StepSize int     `json:"step_size,omitempty"`
+	Gamma    float64 `json:"gamma,omitempty"`
+	// ValFrac is the held-out fraction of the training set.
+	ValFrac float64 `json:"val_frac"`
+	// Patience > 0 turns on early stopping on Monitor with that patience.
+	Patience int `json:"patience,omitempty"`
+	// Monitor is "val_loss" or "val_acc".
+	Monitor string `json:"monitor,omitempty"`
+}
+
+// Measurement is a test error the project measured for an entry's default
+// recipe on the full 10,000-image MNIST test set.
+type Measurement struct {
+	// TestError is in percent.
+	TestError float64 `json:"test_error"`
+	// Epochs is the number of epochs run.
+	Epochs int `json:"epochs"`
+	// Seconds is the wall time on 2 cores.
+	Seconds float64 `json:"seconds"`
+	// Command reproduces the measurement.
+	Command string `json:"command"`
+}
+
+// Entry is one model of the zoo.
+type Entry struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Paper is the source of the architecture and PaperError its reported
+	// MNIST test error in percent (0 if the paper gives none).
+	Paper      string  `json:"paper"`
+	PaperError float64 `json:"paper_error,omitempty"`
+	// Defaults is the default configuration.
+	Defaults Config `json:"config"`
+	// Recipe is the default training recipe.
+	Recipe Recipe `json:"recipe"`
+	// Measured is what the default recipe reached here (nil: not yet measured).
+	Measured *Measurement `json:"measured,omitempty"`
+	arch     arch
+}
+
+// Build builds the entry's architecture with cfg, its initial weights drawn
+// from seed.
+func (e Entry) Build(cfg Config, seed uint64) (*Model, error) {
+	return build(e.Name, e.arch, cfg, seed)
+}
+
+// NumParams returns the number of trainable scalars of the default config.
+func (e Entry) NumParams() (int, error) {
+	m, err := e.Build(e.Defaults, 0)
+	if err != nil {
+		return 0, err
+	}
+	return m.NumParams(), nil
+}
+
+var registry = map[string]Entry{}
+
+func register(e Entry) { registry[e.Name] = e }
+
+// List returns every entry, sorted by name.
+func List() []Entry {
+	out := make([]Entry, 0, len(registry))
+	for _, e := range registry {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ErrUnknownModel is returned by Lookup for a name that is not registered.
+var ErrUnknownModel = errors.New("models: unknown model")
+
+// Lookup returns the entry registered under name.
+func Lookup(name string) (Entry, error) {
+	e, ok := registry[name]
+	if !ok {
+		names := make([]string, 0, len(registry))
+		for _, e := range List() {
+			names = append(names, e.Name)
+		}
+		return Entry{}, errors.Wrapf(ErrUnknownModel, "%q (have %s)", name, strings.Join(names, ", "))
+	}
+	return e, nil
+}
+
+// Default is the model `zoo train` trains when no model is named.
+const Default = "mlp"
+
+func init() {
+	register(Entry{
+		Name:        "mlp",
+		Description: "784-800-800-10 ReLU MLP, no regularization",
+		Paper:       "Simard, Steinkraus & Platt (2003), Best practices for convolutional neural networks applied to visual document analysis",
+		PaperError:  1.6,
+		Defaults:    Config{Hidden: []int{800, 800}},
+		Recipe:      Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 20, ValFrac: 0.1, Patience: 5, Monitor: "val_loss"},
+		arch:        mlp,
+	})
+	register(Entry{
+		Name:        "mlp-dropout",
+		Description: "784-1024-1024-2048-10 ReLU MLP, dropout 0.2 on inputs and 0.5 on hidden units, max-norm 3",
+		Paper:       "Srivastava et al. (2014), Dropout: a simple way to prevent neural networks from overfitting, Table 9",
+		PaperError:  1.05,
+		Defaults:    Config{Hidden: []int{1024, 1024, 2048}, InputDropout: 0.2, HiddenDropout: 0.5, MaxNorm: 3},
+		Recipe:      Recipe{Optimizer: "sgd", LR: 0.1, Momentum: 0.9, BatchSize: 128, Epochs: 60, Schedule: "exp", Gamma: 0.95, ValFrac: 0.1, Patience: 10, Monitor: "val_acc"},
+		arch:        mlp,
+	})
+	register(Entry{
+		Name:        "mlp-sigmoid",
+		Description: "3×100 sigmoid MLP without BatchNorm (the baseline of Ioffe & Szegedy's Figure 1)",
+		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
+		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid"},
+		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		arch:        mlp,
+	})
+	register(Entry{
+		Name:        "mlp-bn",
+		Description: "3×100 sigmoid MLP with BatchNorm before each nonlinearity (no bias where BN follows)",
+		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
+		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid", Norm: "batch"},
+		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		arch:        mlp,
+	})
+	register(Entry{
+		Name:        "lenet5",
+		Description: "LeNet-5: conv 6@5×5, pool, conv 16@5×5, pool, FC 120-84-10 (ReLU, max pooling)",
+		Paper:       "LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning applied to document recognition",
+		PaperError:  0.95,
+		Defaults:    Config{},
+		Recipe:      Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 20, ValFrac: 0.1, Patience: 5, Monitor: "val_loss"},
+		arch:        lenet5,
+	})
+	register(Entry{
+		Name:        "convnet-bn",
+		Description: "2×(3×3 conv–BN–ReLU)×2 blocks of 32 and 64 channels with max pooling, FC 128 with dropout 0.5, FC 10",
+		Paper:       "Ioffe & Szegedy (2015) BatchNorm in a small modern convnet",
+		Defaults:    Config{Norm: "batch", HiddenDropout: 0.5},
+		Recipe:      Recipe{Optimizer: "adam", LR: 1e-3, BatchSize: 128, Epochs: 15, Schedule: "exp", Gamma: 0.8, ValFrac: 0.1, Patience: 4, Monitor: "val_loss"},
+		arch:        convnet,
+	})
+}

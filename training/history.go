@@ -1,0 +1,84 @@
+package training
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"github.com/pkg/errors"
+)
+
+// EpochRecord is what [Fit] measured in one epoch.
+type EpochRecord struct {
+	// Epoch is the 0-based epoch index.
+	Epoch int `json:"epoch"`
+	// TrainLoss is the mean cross-entropy over the epoch's training batches,
+	// measured in training mode as the weights changed (Keras's "loss"); it
+	// does not include the penalties.
+	TrainLoss float64 `json:"train_loss"`
+	// TrainAcc is the training-mode accuracy over the epoch's batches.
+	TrainAcc float64 `json:"train_acc"`
+	// Penalty is the mean penalty term over the epoch's batches (0 without penalties).
+	Penalty float64 `json:"penalty"`
+	// ValLoss and ValAcc are measured after the epoch on the held-out split,
+	// in the evaluation graph (dropout off, BatchNorm running statistics).
+	ValLoss float64 `json:"val_loss"`
+	ValAcc  float64 `json:"val_acc"`
+	// LR is the learning rate used during the epoch.
+	LR float64 `json:"lr"`
+	// Seconds is the epoch's wall time, training and validation.
+	Seconds float64 `json:"seconds"`
+	// SamplesPerSec is training samples per second of training time.
+	SamplesPerSec float64 `json:"samples_per_sec"`
+}
+
+// History is the record of a [Fit] run.
+type History struct {
+	Epochs []EpochRecord `json:"epochs"`
+	// BestEpoch is the epoch whose weights early stopping kept (−1 without
+	// early stopping or before the first validation).
+	BestEpoch int `json:"best_epoch"`
+	// Stopped says why training ended.
+	Stopped StopReason `json:"stopped"`
+	// Restored reports whether the best epoch's weights were restored.
+	Restored bool `json:"restored"`
+}
+
+// Last returns the last epoch's record, or the zero record.
+func (h *History) Last() EpochRecord {
+	if len(h.Epochs) == 0 {
+		return EpochRecord{}
+	}
+	return h.Epochs[len(h.Epochs)-1]
+}
+
+var csvHeader = []string{"epoch", "train_loss", "train_acc", "penalty", "val_loss", "val_acc", "lr", "seconds", "samples_per_sec"}
+
+// WriteCSV writes one row per epoch, with a header.
+func (h *History) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return errors.Wrap(err, "training: history csv")
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, e := range h.Epochs {
+		row := []string{strconv.Itoa(e.Epoch), f(e.TrainLoss), f(e.TrainAcc), f(e.Penalty), f(e.ValLoss), f(e.ValAcc), f(e.LR), f(e.Seconds), f(e.SamplesPerSec)}
+		if err := cw.Write(row); err != nil {
+			return errors.Wrap(err, "training: history csv")
+		}
+	}
+	cw.Flush()
+	return errors.Wrap(cw.Error(), "training: history csv")
+}
+
+// WriteJSONL writes one JSON object per epoch.
+func (h *History) WriteJSONL(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for _, e := range h.Epochs {
+		if err := enc.Encode(e); err != nil {
+			return errors.Wrap(err, "training: history jsonl")
+		}
+	}
+	return nil
+}

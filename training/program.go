@@ -1,0 +1,116 @@
+package training
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/graph"
+)
+
+// program is a model compiled into one graph at a fixed batch size, with
+// input tensors that each batch is copied into.
+type program struct {
+	prog   *graph.Program
+	x, y   *tensor.Dense
+	logits *G.Node
+	loss   *G.Node // mean cross-entropy over the batch (nil without labels)
+	cost   *G.Node // loss plus penalties (training only)
+	batch  int
+	feat   int
+}
+
+// newProgram builds m into a graph of the given mode at batch size batch. A
+// training program also builds the cross-entropy loss plus the penalties and
+// its gradients; an evaluation program only the logits.
+func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties []Penalty) (*program, error) {
+	store := m.Store()
+	b := graph.NewBuilder(store, mode, rng)
+	shape := append([]int{batch}, m.InputShape()...)
+	x, xt := b.Input("x", shape...)
+	logits, err := m.Forward(b, x)
+	if err != nil {
+		return nil, err
+	}
+	if s := logits.Shape(); s.Dims() != 2 || s[0] != batch {
+		return nil, errors.Errorf("training: model output %v, want logits (%d, classes)", s, batch)
+	}
+	p := &program{x: xt, logits: logits, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
+	if mode == graph.Train {
+		yn, yt := b.Input("labels", batch)
+		p.y = yt
+		if p.loss, err = graph.CrossEntropy(logits, yn); err != nil {
+			return nil, err
+		}
+		p.cost = p.loss
+		for _, pen := range penalties {
+			n, err := pen.Node(b)
+			if err != nil {
+				return nil, errors.WithMessage(err, "training: penalty")
+			}
+			if n == nil {
+				continue
+			}
+			if p.cost, err = G.Add(p.cost, n); err != nil {
+				return nil, errors.Wrap(err, "training: adding a penalty to the loss")
+			}
+		}
+	}
+	if p.prog, err = graph.Compile(b, p.cost); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// load copies n samples (features x, labels y) into the program's inputs
+// and zero-pads the rest of the batch.
+func (p *program) load(x []float32, y []int, n int) {
+	switch d := p.x.Data().(type) {
+	case []float32:
+		copy(d, x[:n*p.feat])
+		clear(d[n*p.feat:])
+	case []float64:
+		for i, v := range x[:n*p.feat] {
+			d[i] = float64(v)
+		}
+		clear(d[n*p.feat:])
+	}
+	if p.y == nil {
+		return
+	}
+	switch d := p.y.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = 0
+			if i < n {
+				d[i] = float32(y[i])
+			}
+		}
+	case []float64:
+		for i := range d {
+			d[i] = 0
+			if i < n {
+				d[i] = float64(y[i])
+			}
+		}
+	}
+}
+
+// scalar reads a scalar node's value as float64.
+func scalar(n *G.Node) float64 {
+	switch v := n.Value().Data().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	case []float32:
+		return float64(v[0])
+	case []float64:
+		return v[0]
+	}
+	return 0
+}
+
+func (p *program) close() error { return p.prog.Close() }
