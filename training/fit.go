@@ -170,10 +170,10 @@ type run struct {
 	hist       History
 	best       []*tensor.Dense // snapshot of every store variable at the best epoch
 	// position within the current epoch, for mid-epoch checkpoints
-	epoch, batch        int
-	lossSum, penSum     float64
-	correct, seen       int
-	trainNanos          int64
+	epoch, batch    int
+	lossSum, penSum float64
+	correct, seen   int
+	trainNanos      int64
 }
 
 func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
