@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -17,8 +19,8 @@ var lpConvCases = []string{
 	"conv2d_nobias", "conv2d_stride2_floor", "conv2d_rect",
 }
 
-// lpBroadcastBias adds b (O) to y (N,O,H,W) with Gorgonia's BroadcastAdd, the
-// alternative to biasAdd that the tests check too.
+// lpBroadcastBias adds b (O) to y (N,O,H,W) with Gorgonia's BroadcastAdd,
+// the way to add a bias to Gorgonia's own Conv2d that the tests check too.
 func lpBroadcastBias(y, b *G.Node) (*G.Node, error) {
 	b4, err := G.Reshape(b, tensor.Shape{1, b.Shape()[0], 1, 1})
 	if err != nil {
@@ -42,32 +44,31 @@ func TestConv2DFixture(t *testing.T) {
 		}
 		gy := loadGolden(t, "layers", name, "gy")
 		wantY := loadGolden(t, "layers", name, "y").Float64s()
-		for _, add := range []struct {
+		for _, impl := range []struct {
 			name string
-			fn   func(y, b *G.Node) (*G.Node, error)
-		}{{"biasAdd", biasAdd}, {"BroadcastAdd", lpBroadcastBias}} {
-			if !bias && add.name != "biasAdd" {
-				continue
-			}
+			fn   func(in []*G.Node) (*G.Node, error)
+		}{
+			{"conv2dWithBias", func(in []*G.Node) (*G.Node, error) {
+				if !bias {
+					return conv2dWithBias(in[0], in[1], nil, pad, stride)
+				}
+				return conv2dWithBias(in[0], in[1], in[2], pad, stride)
+			}},
+			{"G.Conv2d+BroadcastAdd", func(in []*G.Node) (*G.Node, error) {
+				c, err := G.Conv2d(in[0], in[1], tensor.Shape(in[1].Shape()[2:]).Clone(), pad[:], stride[:], []int{1, 1})
+				if err != nil || !bias {
+					return c, err
+				}
+				return lpBroadcastBias(c, in[2])
+			}},
+		} {
 			for _, d := range lpDtypes {
-				t.Run(fmt.Sprintf("%s/%s/%v", name, add.name, d.dt), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/%v", name, impl.name, d.dt), func(t *testing.T) {
 					wrt := make([]bool, len(inputs))
 					for i := range wrt {
 						wrt[i] = true
 					}
-					y, grads := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
-						if !bias {
-							return conv2dWithBias(in[0], in[1], nil, pad, stride)
-						}
-						if add.name == "biasAdd" {
-							return conv2dWithBias(in[0], in[1], in[2], pad, stride)
-						}
-						c, err := G.Conv2d(in[0], in[1], tensor.Shape(in[1].Shape()[2:]).Clone(), pad[:], stride[:], []int{1, 1})
-						if err != nil {
-							return nil, err
-						}
-						return add.fn(c, in[2])
-					}, inputs, wrt, gy)
+					y, grads := lpRun(t, d.dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) { return impl.fn(in) }, inputs, wrt, gy)
 					msg := fmt.Sprintf("y %.3g", lpCheckClose(t, "y", y, wantY, d.tol))
 					for i, a := range arrays {
 						want := loadGolden(t, "layers", name, "g"+a).Float64s()
@@ -91,6 +92,8 @@ func TestConv2DGradFD(t *testing.T) {
 		{"3x3 s2 p0", []int{1, 2, 6, 6}, []int{2, 2, 3, 3}, [2]int{0, 0}, [2]int{2, 2}, true},
 		{"rect 2x3 s(1,2) p(0,1)", []int{2, 3, 5, 6}, []int{2, 3, 2, 3}, [2]int{0, 1}, [2]int{1, 2}, true},
 		{"no bias", []int{1, 1, 4, 4}, []int{2, 1, 2, 2}, [2]int{0, 0}, [2]int{1, 1}, false},
+		{"pad 2 stride 3", []int{1, 2, 7, 8}, []int{2, 2, 3, 3}, [2]int{2, 2}, [2]int{3, 3}, true},
+		{"1x1 kernel s2", []int{2, 3, 5, 5}, []int{4, 3, 1, 1}, [2]int{0, 0}, [2]int{2, 2}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,6 +108,48 @@ func TestConv2DGradFD(t *testing.T) {
 				}
 				return conv2dWithBias(in[0], in[1], b, c.pad, c.stride)
 			}, inputs, nil)
+		})
+	}
+}
+
+// TestConv2DMatchesGorgonia compares conv2dWithBias with Gorgonia's Conv2d
+// on batches larger than one worker chunk (so the filter gradient is summed
+// over several chunks), and checks that the result does not depend on
+// GOMAXPROCS, bit for bit.
+func TestConv2DMatchesGorgonia(t *testing.T) {
+	cases := []struct {
+		name        string
+		x, w        []int
+		pad, stride [2]int
+	}{
+		{"batch 19 3x3 p1", []int{19, 3, 9, 9}, []int{5, 3, 3, 3}, [2]int{1, 1}, [2]int{1, 1}},
+		{"batch 17 5x5 s2 p2", []int{17, 2, 12, 11}, []int{4, 2, 5, 5}, [2]int{2, 2}, [2]int{2, 2}},
+		{"batch 9 rect s(2,1) p(1,0)", []int{9, 2, 8, 7}, []int{3, 2, 3, 2}, [2]int{1, 0}, [2]int{2, 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inputs := []*tensor.Dense{randDense(51, c.x...), randDense(52, c.w...)}
+			gy := randDense(53, append([]int{c.x[0], c.w[0]}, (c.x[2]+2*c.pad[0]-c.w[2])/c.stride[0]+1, (c.x[3]+2*c.pad[1]-c.w[3])/c.stride[1]+1)...)
+			wrt := []bool{true, true}
+			zoo := func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				return conv2dWithBias(in[0], in[1], nil, c.pad, c.stride)
+			}
+			y, g := lpRun(t, tensor.Float64, zoo, inputs, wrt, gy)
+			wy, wg := lpRun(t, tensor.Float64, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				return G.Conv2d(in[0], in[1], tensor.Shape{c.w[2], c.w[3]}, c.pad[:], c.stride[:], []int{1, 1})
+			}, inputs, wrt, gy)
+			lpCheckClose(t, "y", y, wy, 1e-12)
+			lpCheckClose(t, "gx", g[0], wg[0], 1e-12)
+			lpCheckClose(t, "gW", g[1], wg[1], 1e-12)
+			for _, procs := range []int{1, 3} {
+				old := runtime.GOMAXPROCS(procs)
+				y32a, g32a := lpRun(t, tensor.Float32, zoo, inputs, wrt, gy)
+				runtime.GOMAXPROCS(old)
+				y32b, g32b := lpRun(t, tensor.Float32, zoo, inputs, wrt, gy)
+				if !slices.Equal(y32a, y32b) || !slices.Equal(g32a[0], g32b[0]) || !slices.Equal(g32a[1], g32b[1]) {
+					t.Errorf("float32 results differ between GOMAXPROCS %d and %d", procs, old)
+				}
+			}
 		})
 	}
 }
@@ -186,4 +231,24 @@ func TestGorgoniaActivations(t *testing.T) {
 			checkGrad(t, build, []*tensor.Dense{lpCast(x, tensor.Float64)}, nil)
 		})
 	}
+}
+
+func lpBenchConv(b *testing.B, dt tensor.Dtype, x, w []int, pad, stride [2]int) {
+	lpBenchForwardBackward(b, dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+		return conv2dWithBias(in[0], in[1], in[2], pad, stride)
+	}, [][]int{x, w, {w[0]}}, nil)
+}
+
+func BenchmarkConv2DWithBias100x1x28x28To32K5F32(b *testing.B) {
+	lpBenchConv(b, tensor.Float32, []int{100, 1, 28, 28}, []int{32, 1, 5, 5}, [2]int{}, [2]int{1, 1})
+}
+
+func BenchmarkGorgoniaConv2DBroadcastBias100x1x28x28To32K5F32(b *testing.B) {
+	lpBenchForwardBackward(b, tensor.Float32, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+		c, err := G.Conv2d(in[0], in[1], tensor.Shape{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1})
+		if err != nil {
+			return nil, err
+		}
+		return lpBroadcastBias(c, in[2])
+	}, [][]int{{100, 1, 28, 28}, {32, 1, 5, 5}, {32}}, nil)
 }

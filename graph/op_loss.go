@@ -191,15 +191,16 @@ func lpCELoss[T lpFloat](z, labels []T, k int) (float64, error) {
 // lpCEGrad writes g = gy · (softmax(z) − onehot(labels)) / N.
 func lpCEGrad[T lpFloat](z, labels, g []T, k int, gy float64) error {
 	scale := gy / float64(len(labels))
+	e := make([]float64, k)
 	for i := range labels {
 		c, err := lpLabel(labels, i, k)
 		if err != nil {
 			return err
 		}
-		row, out := z[i*k:(i+1)*k], g[i*k:(i+1)*k]
-		lse := lpLogSumExp(row)
-		for j, v := range row {
-			p := math.Exp(float64(v) - lse)
+		inv := 1 / lpExpRow(z[i*k:(i+1)*k], e)
+		out := g[i*k : (i+1)*k]
+		for j, v := range e {
+			p := v * inv
 			if j == c {
 				p--
 			}

@@ -235,3 +235,14 @@ func TestMeanSquaredErrorBadShapes(t *testing.T) {
 		})
 	}
 }
+
+func lpBenchCE(b *testing.B, dt tensor.Dtype, n, k int) {
+	labels := make([]float64, n)
+	for i := range labels {
+		labels[i] = float64(i % k)
+	}
+	lpBenchForwardBackward(b, dt, lpCEBuild, [][]int{{n, k}, {n}}, map[int][]float64{1: labels})
+}
+
+func BenchmarkSoftmaxCrossEntropy128x10F32(b *testing.B) { lpBenchCE(b, tensor.Float32, 128, 10) }
+func BenchmarkSoftmaxCrossEntropy128x10F64(b *testing.B) { lpBenchCE(b, tensor.Float64, 128, 10) }

@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -16,13 +15,17 @@ import (
 // the kernel, average pooling dividing every window by kh·kw with the zero
 // padding counted (count_include_pad=True), max pooling treating padding as
 // −∞ and, among equal maxima, routing the gradient to the first in row-major
-// order (a NaN in a window wins, so NaN propagates).
+// order. A NaN in a window wins, so NaN propagates as in PyTorch; its
+// gradient goes to the window's first NaN (PyTorch's CPU kernel picks the
+// last).
 //
 // Gorgonia's MaxPool2D agrees with these semantics on inputs without NaN
 // (see op_conv_test.go), but keeps the argmax mask on the op between the
 // forward and the backward pass, fixes the batch size into the op, and
 // indexes out of range on a window of NaNs. These ops hold only their
-// parameters; the backward pass recomputes each window's argmax from x.
+// parameters; max pooling's backward pass finds each window's argmax again
+// as the first element of x equal to the pooled y, which costs about what
+// Gorgonia spends writing its mask.
 
 // avgPool2D is average pooling of x (N,C,H,W) over kernel (kh,kw) windows
 // moved by stride, with zero padding pad on each side counted in the divisor.
@@ -46,7 +49,8 @@ func maxPool2D(x *G.Node, kernel, pad, stride [2]int) (*G.Node, error) {
 	return y, errors.Wrap(err, "graph: max pool")
 }
 
-// lpPool holds a pooling op's parameters; they are its whole state.
+// lpPool is a window geometry (kernel, padding, stride), the whole state of
+// the pooling and convolution ops.
 type lpPool struct {
 	kh, kw, ph, pw, sh, sw int
 }
@@ -145,7 +149,7 @@ func (avgPool2DGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op avgPool2DGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolGradDo("avg pool gradient", op.p, vals, lpAvgPoolGrad[float32], lpAvgPoolGrad[float64])
+	return lpPoolGradDo("avg pool gradient", op.p, vals, 2, lpAvgPoolGrad[float32], lpAvgPoolGrad[float64])
 }
 
 // maxPool2DOp is the forward max pooling.
@@ -168,20 +172,21 @@ func (op maxPool2DOp) Do(vals ...G.Value) (G.Value, error) {
 	return lpPoolDo("max pool", op.p, vals, lpMaxPool[float32], lpMaxPool[float64])
 }
 
-func (op maxPool2DOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+func (op maxPool2DOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 1 {
 		return nil, errors.Wrapf(ErrShape, "max pool gradient: %d inputs, want 1", len(in))
 	}
-	gx, err := G.ApplyOp(maxPool2DGradOp(op), in[0], grad)
+	gx, err := G.ApplyOp(maxPool2DGradOp(op), in[0], out, grad)
 	return G.Nodes{gx}, errors.Wrap(err, "graph: max pool gradient")
 }
 
-// maxPool2DGradOp maps (x, gy) to max pooling's input gradient: each gy
-// goes to its window's argmax, recomputed from x.
+// maxPool2DGradOp maps (x, y, gy) to max pooling's input gradient: each gy
+// goes to the first element of its window in x that equals the window's
+// maximum y.
 type maxPool2DGradOp struct{ p lpPool }
 
-func (maxPool2DGradOp) Arity() int               { return 2 }
-func (maxPool2DGradOp) Type() hm.Type            { return lpPoolType(2) }
+func (maxPool2DGradOp) Arity() int               { return 3 }
+func (maxPool2DGradOp) Type() hm.Type            { return lpPoolType(3) }
 func (maxPool2DGradOp) ReturnsPtr() bool         { return false }
 func (maxPool2DGradOp) CallsExtern() bool        { return false }
 func (maxPool2DGradOp) OverwritesInput() int     { return -1 }
@@ -193,7 +198,7 @@ func (maxPool2DGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op maxPool2DGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolGradDo("max pool gradient", op.p, vals, lpMaxPoolGrad[float32], lpMaxPoolGrad[float64])
+	return lpPoolGradDo("max pool gradient", op.p, vals, 3, lpMaxPoolGrad[float32], lpMaxPoolGrad[float64])
 }
 
 func lpPoolInfer(p lpPool, in []G.DimSizer) (tensor.Shape, error) {
@@ -233,73 +238,103 @@ func lpPoolDo(what string, p lpPool, vals []G.Value,
 	return y, nil
 }
 
-// lpPoolGradDo runs a backward pooling kernel on (x, gy).
-func lpPoolGradDo(what string, p lpPool, vals []G.Value,
-	f32 func(p lpPool, x, gy, gx []float32, h, w, oh, ow int), f64 func(p lpPool, x, gy, gx []float64, h, w, oh, ow int)) (G.Value, error) {
-	if len(vals) != 2 {
-		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 2", what, len(vals))
+// lpPoolGradDo runs a backward pooling kernel on (x, gy), or on (x, y, gy)
+// for max pooling (n = 3), where y is the forward output; for n = 2 the
+// kernel gets y = nil.
+func lpPoolGradDo(what string, p lpPool, vals []G.Value, n int,
+	f32 func(p lpPool, x, y, gy, gx []float32, h, w, oh, ow int), f64 func(p lpPool, x, y, gy, gx []float64, h, w, oh, ow int)) (G.Value, error) {
+	if len(vals) != n {
+		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want %d", what, len(vals), n)
 	}
-	x, err := lpDense(what, vals[0], 4)
-	if err != nil {
-		return nil, err
+	ts := make([]*tensor.Dense, n)
+	for i, v := range vals {
+		var err error
+		if ts[i], err = lpDense(what, v, 4); err != nil {
+			return nil, err
+		}
 	}
-	gy, err := lpDense(what, vals[1], 4)
-	if err != nil {
-		return nil, err
-	}
+	x, gy := ts[0], ts[n-1]
 	s := x.Shape()
 	if err := p.check(what, s); err != nil {
 		return nil, err
 	}
 	os := p.outShape(s)
-	if !gy.Shape().Eq(os) || gy.Dtype() != x.Dtype() {
-		return nil, errors.Wrapf(ErrShape, "%s: gy %v %v for x %v %v (want gy %v)", what, gy.Shape(), gy.Dtype(), s, x.Dtype(), os)
+	for _, t := range ts[1:] {
+		if !t.Shape().Eq(os) || t.Dtype() != x.Dtype() {
+			return nil, errors.Wrapf(ErrShape, "%s: pooled input %v %v for x %v %v (want %v)", what, t.Shape(), t.Dtype(), s, x.Dtype(), os)
+		}
 	}
 	gx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s.Clone()...))
 	switch xs := x.Data().(type) {
 	case []float32:
-		f32(p, xs, gy.Data().([]float32), gx.Data().([]float32), s[2], s[3], os[2], os[3])
+		var y []float32
+		if n == 3 {
+			y = ts[1].Data().([]float32)
+		}
+		f32(p, xs, y, gy.Data().([]float32), gx.Data().([]float32), s[2], s[3], os[2], os[3])
 	case []float64:
-		f64(p, xs, gy.Data().([]float64), gx.Data().([]float64), s[2], s[3], os[2], os[3])
+		var y []float64
+		if n == 3 {
+			y = ts[1].Data().([]float64)
+		}
+		f64(p, xs, y, gy.Data().([]float64), gx.Data().([]float64), s[2], s[3], os[2], os[3])
 	}
 	return gx, nil
 }
 
-// window returns output cell (i, j)'s input rows [r0, r1) and columns
-// [c0, c1), clipped to the unpadded plane.
-func (p lpPool) window(i, j, h, w int) (r0, r1, c0, c1 int) {
-	r0, c0 = i*p.sh-p.ph, j*p.sw-p.pw
-	r1, c1 = min(r0+p.kh, h), min(c0+p.kw, w)
-	return max(r0, 0), r1, max(c0, 0), c1
+// lpPlanes calls f for every plane (one image's channel) in [0, n), in
+// parallel chunks of lpPlaneChunk planes; planes are independent, so the
+// result does not depend on the number of goroutines.
+func lpPlanes(n int, f func(plane int)) {
+	lpParallelChunks(n, lpPlaneChunk, func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			f(p)
+		}
+	})
+}
+
+// lpPlaneChunk is the number of planes a pooling worker takes at a time.
+const lpPlaneChunk = 16
+
+// lpSpan returns the input range [lo, hi) that output index o covers along an
+// axis of input size n, kernel k, padding p and stride s, clipped to the
+// unpadded input.
+func lpSpan(o, n, k, p, s int) (lo, hi int) {
+	lo = o*s - p
+	return max(lo, 0), min(lo+k, n)
 }
 
 func lpAvgPool[T lpFloat](p lpPool, x, y []T, h, w, oh, ow int) {
 	inv := 1 / T(p.kh*p.kw)
-	for plane := 0; plane*h*w < len(x); plane++ {
+	lpPlanes(len(x)/(h*w), func(plane int) {
 		xp, yp := x[plane*h*w:(plane+1)*h*w], y[plane*oh*ow:(plane+1)*oh*ow]
 		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				r0, r1, c0, c1 := p.window(i, j, h, w)
+			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
+			yr := yp[i*ow : (i+1)*ow]
+			for j := range yr {
+				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
 				var s T
 				for r := r0; r < r1; r++ {
 					for _, v := range xp[r*w+c0 : r*w+c1] {
 						s += v
 					}
 				}
-				yp[i*ow+j] = s * inv
+				yr[j] = s * inv
 			}
 		}
-	}
+	})
 }
 
-func lpAvgPoolGrad[T lpFloat](p lpPool, _, gy, gx []T, h, w, oh, ow int) {
+func lpAvgPoolGrad[T lpFloat](p lpPool, _, _, gy, gx []T, h, w, oh, ow int) {
 	inv := 1 / T(p.kh*p.kw)
-	for plane := 0; plane*h*w < len(gx); plane++ {
+	lpPlanes(len(gx)/(h*w), func(plane int) {
 		gxp, gyp := gx[plane*h*w:(plane+1)*h*w], gy[plane*oh*ow:(plane+1)*oh*ow]
 		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				r0, r1, c0, c1 := p.window(i, j, h, w)
-				g := gyp[i*ow+j] * inv
+			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
+			gr := gyp[i*ow : (i+1)*ow]
+			for j, g := range gr {
+				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
+				g *= inv
 				for r := r0; r < r1; r++ {
 					row := gxp[r*w+c0 : r*w+c1]
 					for k := range row {
@@ -308,18 +343,34 @@ func lpAvgPoolGrad[T lpFloat](p lpPool, _, gy, gx []T, h, w, oh, ow int) {
 				}
 			}
 		}
-	}
+	})
 }
 
-// lpArgMax returns the index in the plane xp of the window's maximum: the
-// first in row-major order, or the last NaN (PyTorch's rule
-// "val > max || isnan(val)").
-func lpArgMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) int {
-	best, m := r0*w+c0, T(math.Inf(-1))
+// lpWindowMax returns the maximum of the window rows [r0, r1) × columns
+// [c0, c1) of the plane xp (rows of width w), NaN if the window holds one.
+func lpWindowMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) T {
+	m := xp[r0*w+c0]
 	for r := r0; r < r1; r++ {
-		for c := c0; c < c1; c++ {
-			if v := xp[r*w+c]; v > m || v != v {
-				best, m = r*w+c, v
+		for _, v := range xp[r*w+c0 : r*w+c1] {
+			m = max(m, v)
+		}
+	}
+	return m
+}
+
+// lpArgMax returns the index in the plane xp of the first element of the
+// window equal to its maximum m, or of the first NaN if m is NaN. It scans
+// backwards and keeps the last hit, which compiles to conditional moves
+// rather than a branch per element.
+func lpArgMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int, m T) int {
+	best := r0*w + c0
+	nan := m != m
+	for r := r1 - 1; r >= r0; r-- {
+		row := xp[r*w+c0 : r*w+c1]
+		for c := len(row) - 1; c >= 0; c-- {
+			v := row[c]
+			if v == m || (nan && v != v) {
+				best = r*w + c0 + c
 			}
 		}
 	}
@@ -327,25 +378,29 @@ func lpArgMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) int {
 }
 
 func lpMaxPool[T lpFloat](p lpPool, x, y []T, h, w, oh, ow int) {
-	for plane := 0; plane*h*w < len(x); plane++ {
+	lpPlanes(len(x)/(h*w), func(plane int) {
 		xp, yp := x[plane*h*w:(plane+1)*h*w], y[plane*oh*ow:(plane+1)*oh*ow]
 		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				r0, r1, c0, c1 := p.window(i, j, h, w)
-				yp[i*ow+j] = xp[lpArgMax(xp, w, r0, r1, c0, c1)]
+			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
+			yr := yp[i*ow : (i+1)*ow]
+			for j := range yr {
+				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
+				yr[j] = lpWindowMax(xp, w, r0, r1, c0, c1)
 			}
 		}
-	}
+	})
 }
 
-func lpMaxPoolGrad[T lpFloat](p lpPool, x, gy, gx []T, h, w, oh, ow int) {
-	for plane := 0; plane*h*w < len(x); plane++ {
-		xp, gxp, gyp := x[plane*h*w:(plane+1)*h*w], gx[plane*h*w:(plane+1)*h*w], gy[plane*oh*ow:(plane+1)*oh*ow]
+func lpMaxPoolGrad[T lpFloat](p lpPool, x, y, gy, gx []T, h, w, oh, ow int) {
+	lpPlanes(len(x)/(h*w), func(plane int) {
+		xp, gxp := x[plane*h*w:(plane+1)*h*w], gx[plane*h*w:(plane+1)*h*w]
+		yp, gyp := y[plane*oh*ow:(plane+1)*oh*ow], gy[plane*oh*ow:(plane+1)*oh*ow]
 		for i := 0; i < oh; i++ {
+			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
 			for j := 0; j < ow; j++ {
-				r0, r1, c0, c1 := p.window(i, j, h, w)
-				gxp[lpArgMax(xp, w, r0, r1, c0, c1)] += gyp[i*ow+j]
+				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
+				gxp[lpArgMax(xp, w, r0, r1, c0, c1, yp[i*ow+j])] += gyp[i*ow+j]
 			}
 		}
-	}
+	})
 }

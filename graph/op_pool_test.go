@@ -95,6 +95,38 @@ func TestPool2DGradFD(t *testing.T) {
 	}
 }
 
+// TestPool2DGradFDChained feeds the pooled output into Gorgonia ops that may
+// work in place on their input (max pooling's backward pass reads its output
+// y, which must not be overwritten before then).
+func TestPool2DGradFDChained(t *testing.T) {
+	for _, f := range []struct {
+		name string
+		pool lpPoolFn
+	}{{"max", maxPool2D}, {"avg", avgPool2D}} {
+		t.Run(f.name, func(t *testing.T) {
+			checkGrad(t, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				y, err := f.pool(in[0], [2]int{3, 3}, [2]int{1, 1}, [2]int{2, 2})
+				if err != nil {
+					return nil, err
+				}
+				r, err := G.Rectify(y)
+				if err != nil {
+					return nil, err
+				}
+				s, err := G.Sigmoid(y)
+				if err != nil {
+					return nil, err
+				}
+				sq, err := G.Square(s)
+				if err != nil {
+					return nil, err
+				}
+				return G.Add(r, sq)
+			}, []*tensor.Dense{lpDistinct(9, 2, 2, 6, 5)}, nil)
+		})
+	}
+}
+
 // TestAvgPool2DCountsPadding checks the divisor on a constant input: with
 // count_include_pad a 3×3 window at a corner with pad 1 covers 4 of 9 ones.
 func TestAvgPool2DCountsPadding(t *testing.T) {
@@ -204,4 +236,20 @@ func TestPool2DDistinctNodes(t *testing.T) {
 	if !b.Shape().Eq(tensor.Shape{1, 1, 5, 5}) {
 		t.Errorf("stride-1 shape %v, want (1,1,5,5)", b.Shape())
 	}
+}
+
+func lpBenchPool(b *testing.B, pool lpPoolFn, dt tensor.Dtype) {
+	lpBenchForwardBackward(b, dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+		return pool(in[0], [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2})
+	}, [][]int{{100, 32, 28, 28}}, nil)
+}
+
+func lpGorgoniaMaxPool(x *G.Node, kernel, pad, stride [2]int) (*G.Node, error) {
+	return G.MaxPool2D(x, tensor.Shape{kernel[0], kernel[1]}, pad[:], stride[:])
+}
+
+func BenchmarkAvgPool2D100x32x28x28K2S2F32(b *testing.B) { lpBenchPool(b, avgPool2D, tensor.Float32) }
+func BenchmarkMaxPool2D100x32x28x28K2S2F32(b *testing.B) { lpBenchPool(b, maxPool2D, tensor.Float32) }
+func BenchmarkGorgoniaMaxPool2D100x32x28x28K2S2F32(b *testing.B) {
+	lpBenchPool(b, lpGorgoniaMaxPool, tensor.Float32)
 }

@@ -129,18 +129,26 @@ func (logSoftmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
 
 // lpSoftmaxRows writes softmax(x) row by row (rows of length k) into y.
 func lpSoftmaxRows[T lpFloat](x, y []T, k int) {
+	e := make([]float64, k)
 	for r := 0; r+k <= len(x); r += k {
-		row, out := x[r:r+k], y[r:r+k]
-		m := lpRowMax(row)
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v) - m)
-		}
-		inv := 1 / s
-		for j, v := range row {
-			out[j] = T(math.Exp(float64(v)-m) * inv)
+		inv := 1 / lpExpRow(x[r:r+k], e)
+		out := y[r : r+k]
+		for j, v := range e {
+			out[j] = T(v * inv)
 		}
 	}
+}
+
+// lpExpRow writes e = exp(row − max(row)) and returns Σ e (≥ 1 for a finite
+// row, so its inverse and logarithm are safe).
+func lpExpRow[T lpFloat](row []T, e []float64) float64 {
+	m := lpRowMax(row)
+	var s float64
+	for j, v := range row {
+		e[j] = math.Exp(float64(v) - m)
+		s += e[j]
+	}
+	return s
 }
 
 // lpLogSoftmaxRows writes log softmax(x) row by row into y.

@@ -262,6 +262,19 @@ func TestSoftmaxGradFD(t *testing.T) {
 	}{
 		{"softmax", func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) { return softmax(in[0]) }},
 		{"log-softmax", func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) { return logSoftmax(in[0]) }},
+		{"softmax then in-place ops", func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+			// softmax's backward pass reads its output y, which Tanh and
+			// Square must not have overwritten by then.
+			p, err := softmax(in[0])
+			if err != nil {
+				return nil, err
+			}
+			th, err := G.Tanh(p)
+			if err != nil {
+				return nil, err
+			}
+			return G.Square(th)
+		}},
 		{"both on one input", func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
 			// Distinct ops: if they hashed together this would be 2·softmax or 2·log-softmax.
 			p, err := softmax(in[0])
@@ -330,4 +343,56 @@ func TestSoftmaxBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lpBenchSink keeps benchmark results alive.
+var lpBenchSink G.Value
+
+// lpBenchForwardBackward times one forward and backward pass of build on
+// seeded N(0,1) inputs of the given shapes in dtype dt, with the gradient of
+// L = Σ y ⊙ R (or of y itself if it is a scalar) with respect to every input
+// except those given as fixed data in labels (input index → values), which
+// are not differentiated.
+func lpBenchForwardBackward(b *testing.B, dt tensor.Dtype, build gradBuilder, shapes [][]int, labels map[int][]float64) {
+	g := G.NewGraph()
+	nodes := make([]*G.Node, len(shapes))
+	var params []*G.Node
+	for i, s := range shapes {
+		l, isLabel := labels[i]
+		v := lpCast(randDense(uint64(100+i), s...), dt)
+		if isLabel {
+			v = lpCast(tensor.New(tensor.WithShape(s...), tensor.WithBacking(l)), dt)
+		}
+		nodes[i] = G.NewTensor(g, dt, len(s), G.WithShape(s...), G.WithName(fmt.Sprintf("in%d", i)), G.WithValue(v))
+		if !isLabel {
+			params = append(params, nodes[i])
+		}
+	}
+	y, err := build(g, nodes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cost := y
+	if !y.Shape().IsScalar() {
+		r := lpCast(randDense(7, y.Shape()...), dt)
+		rn := G.NewTensor(g, dt, y.Dims(), G.WithShape(y.Shape().Clone()...), G.WithName("R"), G.WithValue(r))
+		if cost, err = G.Sum(G.Must(G.HadamardProd(y, rn))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := G.Grad(cost, params...); err != nil {
+		b.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	defer vm.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	lpBenchSink = cost.Value()
 }
