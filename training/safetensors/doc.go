@@ -19,4 +19,7 @@
 // dtype's size equals its byte range, and that the byte ranges are in
 // order, do not overlap and cover the buffer exactly with nothing after
 // it. It never allocates more than the input actually contains.
+//
+// tools/safetensors_read.py in this repository reads and writes the same
+// format with NumPy alone, for checking files from Python.
 package safetensors

@@ -279,7 +279,7 @@ func read(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
 // the input's size and is allocated at once; otherwise the buffer grows
 // with the data actually read, so a forged length costs nothing.
 func readN(r io.Reader, n int64, exact bool) ([]byte, error) {
-	if exact || n <= 1<<20 {
+	if exact {
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, err
