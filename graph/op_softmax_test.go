@@ -396,3 +396,36 @@ func lpBenchForwardBackward(b *testing.B, dt tensor.Dtype, build gradBuilder, sh
 	b.StopTimer()
 	lpBenchSink = cost.Value()
 }
+
+// TestSoftmaxUnderLog checks that Gorgonia's stabiliser, which rewrites
+// Log(SoftMax(z)) by turning its own SoftMax node into a LogSoftMax, leaves
+// zoo's softmax alone: p stays a probability vector and Log(p) its log.
+func TestSoftmaxUnderLog(t *testing.T) {
+	x := randDense(61, 3, 4)
+	var wantP, wantL []float64
+	for i := 0; i < 3; i++ {
+		row := x.Float64s()[i*4 : (i+1)*4]
+		wantP = append(wantP, lpSoftmaxRef(row)...)
+		wantL = append(wantL, lpLogSoftmaxRef(row)...)
+	}
+	g := G.NewGraph()
+	xn := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 4), G.WithName("x"), G.WithValue(x))
+	p, err := softmax(xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := G.Log(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pv, lv G.Value
+	G.Read(p, &pv)
+	G.Read(l, &lv)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	lpCheckClose(t, "softmax", lpFloats(t, pv), wantP, 1e-15)
+	lpCheckClose(t, "log softmax", lpFloats(t, lv), wantL, 1e-14)
+}
