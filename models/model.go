@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 
@@ -229,4 +230,10 @@ func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, 
 	k.hidden(1, 64*7*7, 128)
 	k.output(2, 128)
 	return k.layers, []int{1, imageSide, imageSide}, k.err
+}
+
+// ConfigJSON returns the model's configuration as JSON, for checkpoints.
+func (m *Model) ConfigJSON() (json.RawMessage, error) {
+	b, err := json.Marshal(m.cfg)
+	return b, errors.Wrap(err, "models: config")
 }

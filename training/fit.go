@@ -57,9 +57,13 @@ type Config struct {
 	EvalBatchSize int
 	// Checkpoints, if set, saves checkpoints during training.
 	Checkpoints *CheckpointConfig
-	// Resume, if non-empty, is a checkpoint written by a run with the same
-	// model, data and Config; training continues from it bit for bit.
+	// Resume, if non-empty, is a last.safetensors checkpoint written by a run
+	// with the same model, data and Config; training continues from it bit
+	// for bit, even from the middle of an epoch.
 	Resume string
+	// Meta is recorded in checkpoints as the training configuration (JSON;
+	// cmd/zoo stores its flags there). Optional.
+	Meta []byte
 	// Log receives one summary line per epoch. Default: none.
 	Log io.Writer
 	// OnBatch, if set, is called after every training step (for progress bars).
@@ -120,9 +124,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ErrDiverged is returned when the training loss becomes NaN or infinite.
-var ErrDiverged = errors.New("training: diverged (loss is NaN or infinite)")
-
 // Fit trains m on train, validating on val after every epoch, and returns
 // the history. val must come from the training data (a held-out split), never
 // from the test set; it may be nil when neither early stopping nor a plateau
@@ -169,6 +170,7 @@ type run struct {
 	plateau    *ReduceLROnPlateau
 	hist       History
 	best       []*tensor.Dense // snapshot of every store variable at the best epoch
+	bestVal    float64         // best val_loss so far, for best.safetensors without early stopping
 	// position within the current epoch, for mid-epoch checkpoints
 	epoch, batch    int
 	lossSum, penSum float64
@@ -188,7 +190,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	if needVal && (val == nil || val.Len() == 0) {
 		return nil, errors.New("training: early stopping and plateau schedules need a non-empty validation split")
 	}
-	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, hist: History{BestEpoch: -1}}
+	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
 	r.opt = cfg.Optimizer
 	if r.opt == nil {
 		sgd, err := NewSGD(SGDConfig{LR: 0.01})
@@ -250,7 +252,7 @@ func (r *run) program(n int) (*program, error) {
 }
 
 func (r *run) fit(ctx context.Context) (*History, error) {
-	for ; r.epoch < r.cfg.Epochs; r.epoch++ {
+	for r.epoch < r.cfg.Epochs {
 		start := time.Now()
 		r.setLR()
 		if err := r.trainEpoch(ctx); err != nil {
@@ -273,13 +275,13 @@ func (r *run) fit(ctx context.Context) (*History, error) {
 		rec.Seconds = time.Since(start).Seconds()
 		r.hist.Epochs = append(r.hist.Epochs, rec)
 		r.logEpoch(rec)
+		r.epoch++
 		stop, err := r.endEpoch(rec)
 		if err != nil {
 			return &r.hist, err
 		}
 		if stop {
 			r.hist.Stopped = StopEarlyStopping
-			r.epoch++
 			return r.finish()
 		}
 	}
@@ -410,7 +412,7 @@ func argmaxOf[T float32 | float64](row []T) int {
 
 // endEpoch updates early stopping, the plateau schedule, the best-weights
 // snapshot and the checkpoints, and resets the per-epoch counters. It
-// reports whether early stopping fired.
+// reports whether early stopping fired. r.epoch is already the next epoch.
 func (r *run) endEpoch(rec EpochRecord) (stop bool, err error) {
 	improved := false
 	if r.es != nil {
@@ -419,19 +421,25 @@ func (r *run) endEpoch(rec EpochRecord) (stop bool, err error) {
 			r.hist.BestEpoch = rec.Epoch
 			r.best = snapshot(r.m.Store())
 		}
+	} else if r.eval != nil && rec.ValLoss < r.bestVal {
+		r.bestVal, improved = rec.ValLoss, true
 	}
 	if r.plateau != nil {
 		r.lr, _ = r.plateau.Step(rec.ValLoss, r.lr)
 	}
 	r.batch, r.lossSum, r.penSum, r.correct, r.seen, r.trainNanos = 0, 0, 0, 0, 0, 0
+	if stop {
+		r.hist.Stopped = StopEarlyStopping
+	} else if r.epoch == r.cfg.Epochs {
+		r.hist.Stopped = StopMaxEpochs
+	}
 	if r.cfg.Checkpoints != nil {
-		next := r.epoch + 1
-		if improved || (r.es == nil && r.cfg.Checkpoints.KeepBest) {
-			if err := r.save(r.cfg.Checkpoints.bestPath(), next); err != nil {
+		if improved {
+			if err := r.save(r.cfg.Checkpoints.bestPath(), true); err != nil {
 				return false, err
 			}
 		}
-		if err := r.save(r.cfg.Checkpoints.lastPath(), next); err != nil {
+		if err := r.save(r.cfg.Checkpoints.lastPath(), false); err != nil {
 			return false, err
 		}
 	}
@@ -470,7 +478,7 @@ func (r *run) stop(err error) (*History, error) {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		r.hist.Stopped = StopCancelled
 		if r.cfg.Checkpoints != nil {
-			if serr := r.save(r.cfg.Checkpoints.lastPath(), r.epoch); serr != nil {
+			if serr := r.save(r.cfg.Checkpoints.lastPath(), false); serr != nil {
 				return &r.hist, errors.WithMessagef(err, "and saving the checkpoint failed: %v", serr)
 			}
 		}
