@@ -34,7 +34,7 @@ var (
 	// zoo checkpoint, unreadable metadata, reserved tensor names.
 	// ErrDiverged is returned by Fit when the training loss, the penalty or
 	// the gradient norm becomes NaN or infinite.
-	ErrDiverged = errors.New("training: diverged (loss is NaN or infinite)")
+	ErrDiverged   = errors.New("training: diverged (loss is NaN or infinite)")
 	ErrCheckpoint = errors.New("training: invalid checkpoint")
 	// ErrIncompatibleCheckpoint reports a checkpoint made for a different
 	// model: another name, missing or extra tensors, other shapes.
