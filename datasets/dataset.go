@@ -195,7 +195,7 @@ func FromIDX(images, labels *IDX, numClasses int) (*Dataset, error) {
 	if n != labels.Dims[0] {
 		return nil, errorf(ErrCountMismatch, "%d images, %d labels", n, labels.Dims[0])
 	}
-	if len(images.Data) != n*rows*cols || len(labels.Data) != n {
+	if size, ok := payloadSize(UByte, images.Dims); !ok || int64(len(images.Data)) != size || len(labels.Data) != n {
 		return nil, errorf(ErrShape, "idx data length disagrees with its dimensions")
 	}
 	y := make([]int, n)

@@ -70,8 +70,13 @@ func FuzzReadIDX(f *testing.F) {
 		if err != nil || y.Type != x.Type || !bytes.Equal(y.Data, x.Data) || len(y.Dims) != len(x.Dims) {
 			t.Fatalf("round trip failed: %v", err)
 		}
-		// As images or as labels, FromIDX must fail cleanly or agree.
+		// As images or as labels, FromIDX must fail cleanly or agree. The
+		// companion file is made to match; with a zero dimension the count
+		// can be huge while the data is empty, so cap what we allocate.
 		var labels, images *IDX
+		if x.Dims[0] > 1<<16 {
+			return
+		}
 		switch len(x.Dims) {
 		case 3:
 			images = x

@@ -20,6 +20,19 @@ import (
 // written by tools/mkmnistsubset.
 var subsetDir = filepath.Join("..", "testdata", "mnist")
 
+// raceEnabled is set by race_test.go under -race. The race detector slows
+// single-goroutine loops over the 47 million pixels of full MNIST about
+// tenfold and finds nothing there (the package starts no goroutines), so
+// the tests on full MNIST skip; go test without -race runs them.
+var raceEnabled bool
+
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("full-MNIST test skipped under -race; go test without -race runs it")
+	}
+}
+
 // Class histograms of the subset, counted with Python from the files
 // themselves (independently of this package):
 //
@@ -377,6 +390,7 @@ var fullMNIST struct {
 // must not modify the returned data.
 func loadFullMNIST(t *testing.T) *MNIST {
 	t.Helper()
+	skipUnderRace(t)
 	fullMNIST.once.Do(func() {
 		// Ignore $ZOO_MNIST_DIR: this must be the module cache copy.
 		opts := MNISTOptions{Getenv: func(k string) string {

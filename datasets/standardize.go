@@ -77,24 +77,18 @@ func (s *Standardizer) Fit(train *Dataset) error {
 	if s.Mode == Global {
 		groups = 1
 	}
-	sum := make([]float64, groups)
-	sq := make([]float64, groups)
-	// Two passes (mean, then squared deviations) for accuracy.
+	// Two passes (mean, then squared deviations) in float64 for accuracy.
+	mean := make([]float64, groups)
 	for i := 0; i < train.Len(); i++ {
-		for j, v := range train.Row(i) {
-			sum[j%groups] += float64(v)
-		}
+		accumulate(mean, train.Row(i), nil)
 	}
 	count := float64(train.Len()) * float64(D/groups)
-	mean := make([]float64, groups)
 	for g := range mean {
-		mean[g] = sum[g] / count
+		mean[g] /= count
 	}
+	sq := make([]float64, groups)
 	for i := 0; i < train.Len(); i++ {
-		for j, v := range train.Row(i) {
-			d := float64(v) - mean[j%groups]
-			sq[j%groups] += d * d
-		}
+		accumulate(sq, train.Row(i), mean)
 	}
 	s.Mean = make([]float32, groups)
 	s.Scale = make([]float32, groups)
@@ -122,10 +116,49 @@ func (s *Standardizer) Apply(ds *Dataset) (*Dataset, error) {
 		return nil, errorf(ErrShape, "standardizer fitted on %d features, dataset has %d", s.features, ds.Features())
 	}
 	out := ds.Clone()
-	groups := len(s.Mean)
-	for i, v := range out.X {
-		g := i % s.features % groups
-		out.X[i] = (v - s.Mean[g]) / s.Scale[g]
+	for i := 0; i < out.Len(); i++ {
+		row := out.Row(i)
+		if len(s.Mean) == 1 {
+			m, sc := s.Mean[0], s.Scale[0]
+			for j, v := range row {
+				row[j] = (v - m) / sc
+			}
+			continue
+		}
+		for j, v := range row {
+			row[j] = (v - s.Mean[j]) / s.Scale[j]
+		}
 	}
 	return out, nil
+}
+
+// accumulate adds the features of row to acc: one sum per feature when
+// len(acc) == len(row), one sum over all features when len(acc) == 1. With
+// mean non-nil it adds squared deviations (v - mean)^2 instead.
+func accumulate(acc []float64, row []float32, mean []float64) {
+	if len(acc) == 1 {
+		var s float64
+		if mean == nil {
+			for _, v := range row {
+				s += float64(v)
+			}
+		} else {
+			for _, v := range row {
+				d := float64(v) - mean[0]
+				s += d * d
+			}
+		}
+		acc[0] += s
+		return
+	}
+	if mean == nil {
+		for j, v := range row {
+			acc[j] += float64(v)
+		}
+		return
+	}
+	for j, v := range row {
+		d := float64(v) - mean[j]
+		acc[j] += d * d
+	}
 }
