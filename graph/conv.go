@@ -81,18 +81,14 @@ func (c *Conv2D) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.Conv2d(x, w, tensor.Shape{c.kernel[0], c.kernel[1]}, c.padding[:], c.stride[:], []int{1, 1})
-	if err != nil {
-		return nil, errors.Wrapf(err, "conv2d %s", c.name)
+	var bias *G.Node
+	if c.B != nil {
+		if bias, err = b.Var(c.B); err != nil {
+			return nil, err
+		}
 	}
-	if c.B == nil {
-		return y, nil
-	}
-	bias, err := b.Var(c.B)
-	if err != nil {
-		return nil, err
-	}
-	return biasAdd(y, bias)
+	y, err := conv2dWithBias(x, w, bias, c.padding, c.stride)
+	return y, errors.WithMessagef(err, "conv2d %s", c.name)
 }
 
 // Pool2D is a max or average pooling layer over NCHW inputs.

@@ -65,7 +65,13 @@ func (p *Program) Run() error {
 		return err
 	}
 	if err := p.vm.RunAll(); err != nil {
-		return errors.Wrap(err, "graph: run")
+		// Gorgonia wraps op errors in a type with Err() but no Unwrap;
+		// unwrap it so errors.Is sees this package's sentinels.
+		var wrapped interface{ Err() error }
+		if errors.As(err, &wrapped) && wrapped.Err() != nil {
+			err = wrapped.Err()
+		}
+		return errors.WithMessage(err, "graph: run")
 	}
 	return runHooks(p.b.after)
 }

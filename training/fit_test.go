@@ -2,8 +2,12 @@ package training_test
 
 import (
 	"context"
+	"encoding/csv"
+	stdpng "image/png"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/pkg/errors"
@@ -231,5 +235,47 @@ func TestEvaluatorCountsEverySampleOnce(t *testing.T) {
 		if math.Abs(l-losses[0]) > 1e-5*losses[0] {
 			t.Fatalf("test loss depends on the batch size: %v", losses)
 		}
+	}
+}
+
+func TestHistoryOutputs(t *testing.T) {
+	h := &training.History{BestEpoch: 1, Stopped: training.StopEarlyStopping, Epochs: []training.EpochRecord{
+		{Epoch: 0, TrainLoss: 1, TrainAcc: 0.5, ValLoss: 1.1, ValAcc: 0.45, LR: 0.1},
+		{Epoch: 1, TrainLoss: 0.5, TrainAcc: 0.8, ValLoss: 0.7, ValAcc: 0.75, LR: 0.1},
+		{Epoch: 2, TrainLoss: 0.3, TrainAcc: 0.9, ValLoss: 0.8, ValAcc: 0.74, LR: 0.05},
+	}}
+	dir := t.TempDir()
+	png := dir + "/curves.png"
+	if err := h.WriteCurvesPNG(png, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := stdpng.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 200 {
+		t.Fatalf("image %v too small", b)
+	}
+	var csvBuf, jsonl strings.Builder
+	if err := h.WriteCSV(&csvBuf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvBuf.String())).ReadAll()
+	if err != nil || len(rows) != 4 || rows[0][0] != "epoch" || rows[3][6] != "0.05" {
+		t.Fatalf("csv rows %v, err %v", rows, err)
+	}
+	if err := h.WriteJSONL(&jsonl); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(jsonl.String(), "\n"); n != 3 || !strings.Contains(jsonl.String(), `"val_acc":0.75`) {
+		t.Fatalf("jsonl:\n%s", jsonl.String())
+	}
+	if err := (&training.History{}).WriteCurvesPNG(png, "empty"); err == nil {
+		t.Fatal("empty history plotted")
 	}
 }

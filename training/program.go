@@ -12,12 +12,17 @@ import (
 
 // program is a model compiled into one graph at a fixed batch size, with
 // input tensors that each batch is copied into.
+//
+// Outputs are read through G.Read copies taken as soon as they are
+// computed: Gorgonia's backward pass may reuse an output's memory (the
+// gradient of a Sigmoid is computed in its output's), so a node's Value
+// after a training run is not necessarily its forward value.
 type program struct {
 	prog   *graph.Program
 	x, y   *tensor.Dense
-	logits *G.Node
-	loss   *G.Node // mean cross-entropy over the batch (nil without labels)
-	cost   *G.Node // loss plus penalties (training only)
+	logits G.Value // (batch, classes) of the last run
+	loss   G.Value // mean cross-entropy over the batch (training only)
+	cost   G.Value // loss plus penalties (training only)
 	batch  int
 	feat   int
 }
@@ -37,14 +42,18 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 	if s := logits.Shape(); s.Dims() != 2 || s[0] != batch {
 		return nil, errors.Errorf("training: model output %v, want logits (%d, classes)", s, batch)
 	}
-	p := &program{x: xt, logits: logits, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
+	p := &program{x: xt, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
+	G.Read(logits, &p.logits)
+	var cost *G.Node
 	if mode == graph.Train {
 		yn, yt := b.Input("labels", batch)
 		p.y = yt
-		if p.loss, err = graph.CrossEntropy(logits, yn); err != nil {
+		loss, err := graph.CrossEntropy(logits, yn)
+		if err != nil {
 			return nil, err
 		}
-		p.cost = p.loss
+		G.Read(loss, &p.loss)
+		cost = loss
 		for _, pen := range penalties {
 			n, err := pen.Node(b)
 			if err != nil {
@@ -53,12 +62,13 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 			if n == nil {
 				continue
 			}
-			if p.cost, err = G.Add(p.cost, n); err != nil {
+			if cost, err = G.Add(cost, n); err != nil {
 				return nil, errors.Wrap(err, "training: adding a penalty to the loss")
 			}
 		}
+		G.Read(cost, &p.cost)
 	}
-	if p.prog, err = graph.Compile(b, p.cost); err != nil {
+	if p.prog, err = graph.Compile(b, cost); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -98,9 +108,9 @@ func (p *program) load(x []float32, y []int, n int) {
 	}
 }
 
-// scalar reads a scalar node's value as float64.
-func scalar(n *G.Node) float64 {
-	switch v := n.Value().Data().(type) {
+// scalar reads a scalar value as float64.
+func scalar(val G.Value) float64 {
+	switch v := val.Data().(type) {
 	case float32:
 		return float64(v)
 	case float64:

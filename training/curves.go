@@ -1,0 +1,108 @@
+package training
+
+import (
+	"fmt"
+	"image/color"
+	"os"
+
+	"github.com/pkg/errors"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// WriteCurvesPNG draws the learning curves of h into a PNG file: train and
+// validation loss (left) and accuracy (right) against the epoch (1-based),
+// with the best epoch marked by a dashed vertical line, and the epoch where
+// early stopping fired by a dotted one.
+func (h *History) WriteCurvesPNG(path, title string) (err error) {
+	if len(h.Epochs) == 0 {
+		return errors.New("training: no epochs to plot")
+	}
+	loss, err := h.curvePlot(title+" — loss", "cross-entropy", true,
+		func(e EpochRecord) float64 { return e.TrainLoss }, func(e EpochRecord) float64 { return e.ValLoss })
+	if err != nil {
+		return err
+	}
+	acc, err := h.curvePlot(title+" — accuracy", "accuracy", false,
+		func(e EpochRecord) float64 { return e.TrainAcc }, func(e EpochRecord) float64 { return e.ValAcc })
+	if err != nil {
+		return err
+	}
+	const w, ht = 12 * vg.Inch, 4.5 * vg.Inch
+	img := vgimg.New(w, ht)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{{loss, acc}}, tiles, dc)
+	loss.Draw(canvases[0][0])
+	acc.Draw(canvases[0][1])
+	f, err := os.Create(path)
+	if err != nil {
+		return errors.Wrap(err, "training: curves")
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = errors.Wrap(cerr, "training: curves")
+		}
+	}()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		return errors.Wrap(err, "training: curves")
+	}
+	return nil
+}
+
+func (h *History) curvePlot(title, ylabel string, legendTop bool, train, val func(EpochRecord) float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = legendTop
+	tr, va := make(plotter.XYs, len(h.Epochs)), make(plotter.XYs, len(h.Epochs))
+	lo, hi := train(h.Epochs[0]), train(h.Epochs[0])
+	for i, e := range h.Epochs {
+		tr[i] = plotter.XY{X: float64(e.Epoch + 1), Y: train(e)}
+		va[i] = plotter.XY{X: float64(e.Epoch + 1), Y: val(e)}
+		for _, v := range []float64{train(e), val(e)} {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		xy   plotter.XYs
+		col  color.Color
+	}{{"train", tr, color.RGBA{R: 31, G: 119, B: 180, A: 255}}, {"validation", va, color.RGBA{R: 255, G: 127, B: 14, A: 255}}} {
+		l, pts, err := plotter.NewLinePoints(c.xy)
+		if err != nil {
+			return nil, errors.Wrap(err, "training: curves")
+		}
+		l.Color, pts.Color = c.col, c.col
+		p.Add(l, pts)
+		p.Legend.Add(c.name, l, pts)
+	}
+	mark := func(epoch int, label string, dashes []vg.Length) error {
+		x := float64(epoch + 1)
+		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
+		if err != nil {
+			return errors.Wrap(err, "training: curves")
+		}
+		l.Dashes = dashes
+		l.Color = color.Gray{Y: 90}
+		p.Add(l)
+		p.Legend.Add(label, l)
+		return nil
+	}
+	if h.BestEpoch >= 0 {
+		if err := mark(h.BestEpoch, fmt.Sprintf("best epoch %d", h.BestEpoch+1), []vg.Length{vg.Points(6), vg.Points(3)}); err != nil {
+			return nil, err
+		}
+	}
+	if h.Stopped == StopEarlyStopping {
+		last := h.Epochs[len(h.Epochs)-1].Epoch
+		if err := mark(last, fmt.Sprintf("early stop (epoch %d)", last+1), []vg.Length{vg.Points(1), vg.Points(3)}); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
