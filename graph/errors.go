@@ -9,6 +9,8 @@ var (
 	ErrDuplicateName = errors.New("graph: duplicate variable name")
 	// ErrShape is returned when an input's shape does not fit a layer.
 	ErrShape = errors.New("graph: shape mismatch")
+	// ErrLabel is returned when a class label is not an integer in [0, K).
+	ErrLabel = errors.New("graph: label out of range")
 	// ErrConfig is returned for an invalid layer configuration.
 	ErrConfig = errors.New("graph: invalid configuration")
 	// ErrNoRand is returned when a stochastic layer is built without a random source.

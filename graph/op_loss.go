@@ -169,7 +169,7 @@ func lpCEArgs(what string, vals []G.Value, n int) (z, labels *tensor.Dense, err 
 func lpLabel[T lpFloat](labels []T, i, k int) (int, error) {
 	l := float64(labels[i])
 	if !(l >= 0 && l < float64(k)) || l != math.Trunc(l) {
-		return 0, errors.Wrapf(ErrShape, "softmax cross-entropy: row %d: label %v (want an integer in [0, %d))", i, l, k)
+		return 0, errors.Wrapf(ErrLabel, "softmax cross-entropy: row %d: label %v (want an integer in [0, %d))", i, l, k)
 	}
 	return int(l), nil
 }

@@ -154,8 +154,8 @@ func TestSoftmaxCrossEntropyBadLabels(t *testing.T) {
 				if errors.As(err, &vmErr) {
 					err = vmErr.Err()
 				}
-				if !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "row 2") {
-					t.Errorf("error %q should wrap ErrShape and name row 2", err)
+				if !errors.Is(err, ErrLabel) || !strings.Contains(err.Error(), "row 2") {
+					t.Errorf("error %q should wrap ErrLabel and name row 2", err)
 				}
 			})
 		}
