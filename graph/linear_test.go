@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -100,5 +101,61 @@ func TestProgramGradientsDoNotAccumulate(t *testing.T) {
 	}
 	if len(first) != 2 || p.Params()[0].Name() != "fc/W" || p.Params()[1].Name() != "fc/b" {
 		t.Fatalf("params %v", p.Params())
+	}
+}
+
+// TestLinearFollowsPyTorch compares the Linear layer's output and gradients
+// with torch.nn.Linear (testdata/golden/layers/linear*, made by
+// tools/golden/make_golden.py; W there is (in, out), torch's weight
+// transposed, as in zoo).
+func TestLinearFollowsPyTorch(t *testing.T) {
+	for _, name := range []string{"linear", "linear_nobias"} {
+		for _, dt := range []tensor.Dtype{Float64, Float32} {
+			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {
+				tol := 1e-5
+				if dt == Float32 {
+					tol = 1e-4
+				}
+				x := loadGolden(t, "layers", name, "x")
+				w := loadGolden(t, "layers", name, "W")
+				s, _ := NewStore(dt)
+				l, err := NewLinear(s, "fc", w.Shape()[0], w.Shape()[1], LinearConfig{NoBias: name == "linear_nobias"}, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				copyFloat(l.W.Value(), w.Float64s())
+				if l.B != nil {
+					copyFloat(l.B.Value(), loadGolden(t, "layers", name, "b").Float64s())
+				}
+				b := NewBuilder(s, Train, nil)
+				xn, xt := b.Input("x", x.Shape()...)
+				copyFloat(xt, x.Float64s())
+				gy, gyt := b.Input("gy", x.Shape()[0], w.Shape()[1])
+				copyFloat(gyt, loadGolden(t, "layers", name, "gy").Float64s())
+				y, err := l.Forward(b, xn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var yv G.Value
+				G.Read(y, &yv)
+				p, err := Compile(b, G.Must(G.Sum(G.Must(G.HadamardProd(y, gy)))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				if err := p.Run(); err != nil {
+					t.Fatal(err)
+				}
+				if e := maxRelDev(floats(yv.(*tensor.Dense)), loadGolden(t, "layers", name, "y").Float64s()); e > tol {
+					t.Errorf("y: deviation %.3g", e)
+				}
+				for i, fixture := range []string{"gW", "gb"}[:len(p.Params())] {
+					g, _ := p.Grad(i)
+					if e := maxRelDev(floats(g), loadGolden(t, "layers", name, fixture).Float64s()); e > tol {
+						t.Errorf("%s: deviation %.3g", fixture, e)
+					}
+				}
+			})
+		}
 	}
 }
