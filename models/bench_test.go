@@ -1,0 +1,65 @@
+package models_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/models"
+)
+
+// Evaluation-forward benchmarks: the logits of one batch of each registry
+// model at its default configuration, compiled in graph.Eval mode (dropout
+// off, BatchNorm on its running statistics), float32. Train-step benchmarks
+// are in package training (bench_test.go); layer benchmarks in package graph.
+
+// benchSink keeps benchmark results alive.
+var benchSink any
+
+func benchEvalForward(b *testing.B, name string, batch int) {
+	e, err := models.Lookup(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := e.Build(e.Defaults, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bd := graph.NewBuilder(m.Store(), graph.Eval, nil)
+	x, xt := bd.Input("x", append([]int{batch}, m.InputShape()...)...)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i, d := 0, xt.Data().([]float32); i < len(d); i++ {
+		d[i] = rng.Float32()
+	}
+	logits, err := m.Forward(bd, x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := graph.Compile(bd, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer prog.Close()
+	if err := prog.Run(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := prog.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+	benchSink = logits.Value()
+}
+
+func BenchmarkEvalForwardMLP1000(b *testing.B)        { benchEvalForward(b, "mlp", 1000) }
+func BenchmarkEvalForwardMLPDropout1000(b *testing.B) { benchEvalForward(b, "mlp-dropout", 1000) }
+func BenchmarkEvalForwardMLPSigmoid1000(b *testing.B) { benchEvalForward(b, "mlp-sigmoid", 1000) }
+func BenchmarkEvalForwardMLPBN1000(b *testing.B)      { benchEvalForward(b, "mlp-bn", 1000) }
+func BenchmarkEvalForwardLeNet51000(b *testing.B)     { benchEvalForward(b, "lenet5", 1000) }
+func BenchmarkEvalForwardConvNetBN1000(b *testing.B)  { benchEvalForward(b, "convnet-bn", 1000) }
+func BenchmarkEvalForwardMLP128(b *testing.B)         { benchEvalForward(b, "mlp", 128) }
+func BenchmarkEvalForwardLeNet5128(b *testing.B)      { benchEvalForward(b, "lenet5", 128) }
