@@ -1,0 +1,34 @@
+// Package gemm provides a fast, deterministic general matrix product for
+// float32 and float64 in pure Go and Go assembly (no cgo):
+//
+//	C = alpha·op(A)·op(B) + beta·C,  op(X) = X or Xᵀ,
+//
+// on row-major matrices with leading dimensions, the semantics of the BLAS
+// routines Sgemm and Dgemm as gonum.org/v1/gonum/blas declares them.
+//
+// The product follows the GotoBLAS/BLIS design: op(B) is packed in kc×nc
+// blocks and op(A) in mc×kc blocks into contiguous, zero-padded panels (the
+// buffers come from a sync.Pool), and a register-blocked micro-kernel
+// computes one mr×nr tile of C per call. On amd64 with AVX2 and FMA the
+// micro-kernels are Go assembly (6×16 for float32, 6×8 for float64);
+// elsewhere, or when built with the noasm or purego tag, a portable Go
+// micro-kernel (4×4) is used. Kernel names the one in use.
+//
+// Determinism: every element of C is computed by one fixed sequence of
+// floating-point operations,
+//
+//	acc = beta·c (0 if beta is 0; c itself if beta is 1)
+//	acc = acc + (alpha·a[i,p])·b[p,j]   for p = 0, 1, …, k−1 in order,
+//
+// with the multiply-add fused on the assembly path and rounded twice on the
+// Go path. Neither the cache blocking nor the split of C between goroutines
+// changes that sequence: large products run on up to GOMAXPROCS goroutines,
+// each owning whole blocks of C, never a part of the k reduction, so the
+// result is bit-identical for any GOMAXPROCS. (The assembly and the Go
+// kernels differ from each other in the last bits, as FMA rounds once.)
+//
+// As in the BLAS, beta = 0 ignores what C held (NaN included), and
+// alpha = 0 or k = 0 only scales C by beta. Unlike gonum's Sgemm, products
+// with a zero element of A are not skipped, so 0·Inf gives NaN as IEEE 754
+// says.
+package gemm

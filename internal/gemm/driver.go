@@ -1,0 +1,195 @@
+package gemm
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// minParallelFlops is the size (2·m·n·k) from which a product is split
+// between goroutines: below it, starting them costs more than it saves.
+const minParallelFlops = 1 << 22
+
+// problem is one call's arguments.
+type problem[T float] struct {
+	ar             *arch[T]
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    T
+	a, b, c        []T
+	lda, ldb, ldc  int
+}
+
+// run computes C = alpha·op(A)·op(B) + beta·C with arch ar on up to
+// workers goroutines. The arguments have passed check.
+func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scale(c, ldc, 0, m, 0, n, beta)
+		return
+	}
+	p := &problem[T]{ar: ar, transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+	parts := 1
+	if workers > 1 && 2*float64(m)*float64(n)*float64(k) >= minParallelFlops {
+		parts = workers
+	}
+	byCols, size := p.split(parts)
+	tasks := 0
+	if byCols {
+		tasks = (n + size - 1) / size
+	} else {
+		tasks = (m + size - 1) / size
+	}
+	do := func(t int) {
+		if byCols {
+			p.block(0, m, t*size, min((t+1)*size, n))
+		} else {
+			p.block(t*size, min((t+1)*size, m), 0, n)
+		}
+	}
+	if tasks == 1 {
+		do(0)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
+			do(t)
+		}
+	}
+	for range min(workers, tasks) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
+// split chooses how C is cut into parts blocks of whole kernel tiles:
+// along the columns (each block then packs all of A) if A is the smaller
+// operand and there are enough tiles, else along the rows. It returns the
+// direction and the block size in rows or columns.
+func (p *problem[T]) split(parts int) (byCols bool, size int) {
+	mr, nr := p.ar.mr, p.ar.nr
+	colTiles, rowTiles := (p.n+nr-1)/nr, (p.m+mr-1)/mr
+	byCols = p.m <= p.n && colTiles >= parts || rowTiles < parts && colTiles > rowTiles
+	if byCols {
+		return true, (colTiles + parts - 1) / parts * nr
+	}
+	return false, (rowTiles + parts - 1) / parts * mr
+}
+
+// block computes rows [i0, i1) and columns [j0, j1) of C.
+func (p *problem[T]) block(i0, i1, j0, j1 int) {
+	ar := p.ar
+	ws := getWorkspace(ar)
+	defer putWorkspace(ws)
+	if p.beta != 0 && p.beta != 1 {
+		scale(p.c, p.ldc, i0, i1, j0, j1, p.beta)
+	}
+	for jc := j0; jc < j1; jc += ar.nc {
+		nb := min(ar.nc, j1-jc)
+		for pc := 0; pc < p.k; pc += ar.kc {
+			kb := min(ar.kc, p.k-pc)
+			bp := grow(&ws.b, roundUp(nb, ar.nr)*kb)
+			p.packB(bp, kb, nb, pc, jc)
+			load := p.beta != 0 || pc > 0
+			for ic := i0; ic < i1; ic += ar.mc {
+				mb := min(ar.mc, i1-ic)
+				ap := grow(&ws.a, roundUp(mb, ar.mr)*kb)
+				p.packA(ap, mb, kb, ic, pc)
+				p.macro(ws.tile, ap, bp, mb, nb, kb, ic, jc, load)
+			}
+		}
+	}
+}
+
+// macro runs the kernel over the mb×nb block of C at (ic, jc) with packed
+// A and B of depth kb. Tiles cut by the block's edge go through tile.
+func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) {
+	ar := p.ar
+	mr, nr, ldc := ar.mr, ar.nr, p.ldc
+	for jr := 0; jr < nb; jr += nr {
+		nn := min(nr, nb-jr)
+		bpanel := bp[jr*kb : (jr+nr)*kb]
+		for ir := 0; ir < mb; ir += mr {
+			mm := min(mr, mb-ir)
+			apanel := ap[ir*kb : (ir+mr)*kb]
+			off := (ic+ir)*ldc + jc + jr
+			if mm == mr && nn == nr {
+				ar.kernel(kb, apanel, bpanel, p.c[off:], ldc, load)
+				continue
+			}
+			if load {
+				clear(tile)
+				for r := range mm {
+					copy(tile[r*nr:r*nr+nn], p.c[off+r*ldc:])
+				}
+			}
+			ar.kernel(kb, apanel, bpanel, tile, nr, load)
+			for r := range mm {
+				copy(p.c[off+r*ldc:off+r*ldc+nn], tile[r*nr:])
+			}
+		}
+	}
+}
+
+// scale multiplies rows [i0, i1) and columns [j0, j1) of C by beta, and
+// sets them to zero if beta is 0 (NaN and Inf included).
+func scale[T float](c []T, ldc, i0, i1, j0, j1 int, beta T) {
+	if beta == 1 {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// workspace holds one goroutine's packing buffers.
+type workspace[T float] struct {
+	ar         *arch[T]
+	a, b, tile []T
+}
+
+var pool32, pool64 sync.Pool
+
+func poolOf[T float]() *sync.Pool {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return &pool32
+	}
+	return &pool64
+}
+
+// getWorkspace returns buffers for arch ar from the pool, or new ones.
+func getWorkspace[T float](ar *arch[T]) *workspace[T] {
+	if ws, ok := poolOf[T]().Get().(*workspace[T]); ok && ws.ar == ar {
+		return ws
+	}
+	return &workspace[T]{ar: ar, tile: make([]T, ar.mr*ar.nr)}
+}
+
+// grow returns (*buf)[:size], reallocating *buf if it is too small.
+func grow[T float](buf *[]T, size int) []T {
+	if cap(*buf) < size {
+		*buf = make([]T, size)
+	}
+	return (*buf)[:size]
+}
+
+func putWorkspace[T float](ws *workspace[T]) { poolOf[T]().Put(ws) }

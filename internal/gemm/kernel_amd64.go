@@ -1,0 +1,40 @@
+//go:build !noasm && !purego
+
+package gemm
+
+//go:generate go run gen_kernel.go
+
+//go:noescape
+func kernS6x16(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernD6x8(k int, a, b, c *float64, ldc int, load bool)
+
+// avx2S calls the float32 assembly kernel after checking that the panels
+// and the tile lie inside their slices.
+func avx2S(k int, a, b, c []float32, ldc int, load bool) {
+	_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
+	kernS6x16(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+// avx2D calls the float64 assembly kernel after checking that the panels
+// and the tile lie inside their slices.
+func avx2D(k int, a, b, c []float64, ldc int, load bool) {
+	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
+	kernD6x8(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+// Block sizes for Zen 3 and Haswell-class cores (32 KiB L1d, ≥ 256 KiB
+// L2): a kc×nr panel of B (16 KiB) stays in L1 while the mc×kc block of A
+// (144 KiB float32, 144 KiB float64) streams from L2.
+var (
+	avx2Float32 = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S}
+	avx2Float64 = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D}
+)
+
+func init() {
+	if hasAVX2FMA() {
+		archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
+		archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
+	}
+}
