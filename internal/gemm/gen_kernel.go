@@ -15,9 +15,9 @@ import (
 )
 
 type kernel struct {
-	name, typ                      string
-	size                           int // bytes per element
-	nr                             int // columns (two YMM registers)
+	name, typ                     string
+	size                          int // bytes per element
+	nr                            int // columns (two YMM registers)
 	broadcast, mov, fma, xor, doc string
 }
 

@@ -12,6 +12,10 @@ type arch[T float] struct {
 	// kernel sets the mr×nr tile c[r*ldc+j] to init + Σ_p a[mr·p+r]·b[nr·p+j]
 	// for p = 0…k−1 in order, init = c if load, else 0.
 	kernel func(k int, a, b, c []T, ldc int, load bool)
+	// packRows64, if not nil, copies the first nr values of kb rows of
+	// src, ld values apart, into consecutive groups of dst, where nr
+	// values take 64 bytes.
+	packRows64 func(dst, src []T, ld, kb, nr int)
 }
 
 // Available micro-kernels, best first; init functions of the assembly

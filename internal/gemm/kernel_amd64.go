@@ -2,6 +2,8 @@
 
 package gemm
 
+import "unsafe"
+
 //go:generate go run gen_kernel.go
 
 //go:noescape
@@ -34,7 +36,20 @@ var (
 
 func init() {
 	if hasAVX2FMA() {
+		avx2Float32.packRows64 = packRows64AVX[float32]
+		avx2Float64.packRows64 = packRows64AVX[float64]
 		archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
 		archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
 	}
+}
+
+//go:noescape
+func copyRows64(dst, src unsafe.Pointer, ld, rows int)
+
+// packRows64AVX copies the first 64 bytes (nr values) of kb rows of src,
+// ld values apart, into consecutive groups of dst.
+func packRows64AVX[T float](dst, src []T, ld, kb, nr int) {
+	_, _ = dst[kb*nr-1], src[(kb-1)*ld+nr-1]
+	size := 64 / nr
+	copyRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
 }

@@ -8,8 +8,17 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		mm := min(mr, mb-ir)
+		if p.transA && mm == 6 && mr == 6 {
+			// op(A)(i, p) = a[p·lda + i]: 6 contiguous values per p.
+			for q := range kb {
+				s := (*[6]T)(a[(pc+q)*lda+ic+ir:])
+				d := (*[6]T)(panel[q*6:])
+				d[0], d[1], d[2] = alpha*s[0], alpha*s[1], alpha*s[2]
+				d[3], d[4], d[5] = alpha*s[3], alpha*s[4], alpha*s[5]
+			}
+			continue
+		}
 		if p.transA {
-			// op(A)(i, p) = a[p·lda + i]: mm contiguous values per p.
 			for q := range kb {
 				src := a[(pc+q)*lda+ic+ir:][:mm]
 				d := panel[q*mr : q*mr+mr]
@@ -50,30 +59,50 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 // columns: element (p, j) of panel q = j/nr sits at q·nr·kb + p·nr + j%nr.
 // Columns past nb are zero.
 func (p *problem[T]) packB(dst []T, kb, nb, pc, jc int) {
-	nr, b, ldb := p.ar.nr, p.b, p.ldb
+	nr := p.ar.nr
 	for jr := 0; jr < nb; jr += nr {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		nn := min(nr, nb-jr)
-		if !p.transB {
+		switch {
+		case !p.transB && nn == nr && p.ar.packRows64 != nil:
+			p.ar.packRows64(panel, p.b[pc*p.ldb+jc+jr:], p.ldb, kb, nr)
+		case !p.transB:
 			// op(B)(p, j) = b[p·ldb + j]: nn contiguous values per p.
 			for q := range kb {
 				d := panel[q*nr : q*nr+nr]
-				copy(d, b[(pc+q)*ldb+jc+jr:][:nn])
+				copy(d, p.b[(pc+q)*p.ldb+jc+jr:][:nn])
 				clear(d[nn:])
 			}
-			continue
+		default:
+			packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, nr, 1)
 		}
-		// op(B)(p, j) = b[j·ldb + p]: a row of B per panel column.
-		for j := range nn {
-			src := b[(jc+jr+j)*ldb+pc:][:kb]
-			for q, v := range src {
-				panel[q*nr+j] = v
-			}
+	}
+}
+
+// packCols transposes nn rows of kb values of src (stride ld) into dst,
+// value q of row j to dst[q·nr + j], the values scaled by alpha; columns
+// nn…nr−1 of dst are zero. Rows are read in groups of four.
+func packCols[T float](dst, src []T, ld, kb, nn, nr int, alpha T) {
+	j := 0
+	for ; j+4 <= nn; j += 4 {
+		r0 := src[j*ld:][:kb]
+		r1 := src[(j+1)*ld:][:kb]
+		r2 := src[(j+2)*ld:][:kb]
+		r3 := src[(j+3)*ld:][:kb]
+		for q := range kb {
+			d := dst[q*nr+j : q*nr+j+4 : q*nr+j+4]
+			d[0], d[1], d[2], d[3] = alpha*r0[q], alpha*r1[q], alpha*r2[q], alpha*r3[q]
 		}
-		for j := nn; j < nr; j++ {
-			for q := range kb {
-				panel[q*nr+j] = 0
-			}
+	}
+	for ; j < nn; j++ {
+		r := src[j*ld:][:kb]
+		for q, v := range r {
+			dst[q*nr+j] = alpha * v
+		}
+	}
+	if nn < nr {
+		for q := range kb {
+			clear(dst[q*nr+nn : q*nr+nr])
 		}
 	}
 }
