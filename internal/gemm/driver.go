@@ -29,38 +29,43 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 		scale(c, ldc, 0, m, 0, n, beta)
 		return
 	}
-	p := &problem[T]{ar: ar, transA: transA, transB: transB, m: m, n: n, k: k,
+	p := problem[T]{ar: ar, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
 	parts := 1
 	if workers > 1 && 2*float64(m)*float64(n)*float64(k) >= minParallelFlops {
 		parts = workers
 	}
 	byCols, size := p.split(parts)
-	tasks := 0
+	tasks := (m + size - 1) / size
 	if byCols {
 		tasks = (n + size - 1) / size
-	} else {
-		tasks = (m + size - 1) / size
-	}
-	do := func(t int) {
-		if byCols {
-			p.block(0, m, t*size, min((t+1)*size, n))
-		} else {
-			p.block(t*size, min((t+1)*size, m), 0, n)
-		}
 	}
 	if tasks == 1 {
-		do(0)
+		p.block(0, m, 0, n)
 		return
 	}
+	// Only the parallel path moves the problem to the heap.
+	pp := new(problem[T])
+	*pp = p
+	pp.parallel(min(workers, tasks), tasks, byCols, size)
+}
+
+// parallel computes the tasks blocks of C, size rows or columns each, on
+// workers goroutines (the caller's included) that take the next block as
+// they finish one.
+func (p *problem[T]) parallel(workers, tasks int, byCols bool, size int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	work := func() {
 		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
-			do(t)
+			if byCols {
+				p.block(0, p.m, t*size, min((t+1)*size, p.n))
+			} else {
+				p.block(t*size, min((t+1)*size, p.m), 0, p.n)
+			}
 		}
 	}
-	for range min(workers, tasks) - 1 {
+	for range workers - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -166,22 +171,54 @@ type workspace[T float] struct {
 	a, b, tile []T
 }
 
-var pool32, pool64 sync.Pool
+// maxFree is the number of workspaces of each element type kept for
+// reuse.
+const maxFree = 8
 
-func poolOf[T float]() *sync.Pool {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return &pool32
-	}
-	return &pool64
+// freeList keeps workspaces between calls. Unlike a sync.Pool it is not
+// emptied by the garbage collector, which a training loop runs every few
+// steps.
+type freeList[T float] struct {
+	mu sync.Mutex
+	ws []*workspace[T]
 }
 
-// getWorkspace returns buffers for arch ar from the pool, or new ones.
-func getWorkspace[T float](ar *arch[T]) *workspace[T] {
-	if ws, ok := poolOf[T]().Get().(*workspace[T]); ok && ws.ar == ar {
-		return ws
+var (
+	free32 freeList[float32]
+	free64 freeList[float64]
+)
+
+func freeListOf[T float]() *freeList[T] {
+	var l any = &free32
+	if _, ok := l.(*freeList[T]); !ok {
+		l = &free64
 	}
+	return l.(*freeList[T])
+}
+
+// getWorkspace returns a workspace for arch ar, reused if one is free.
+func getWorkspace[T float](ar *arch[T]) *workspace[T] {
+	l := freeListOf[T]()
+	l.mu.Lock()
+	for i := len(l.ws) - 1; i >= 0; i-- {
+		if ws := l.ws[i]; ws.ar == ar {
+			l.ws = append(l.ws[:i], l.ws[i+1:]...)
+			l.mu.Unlock()
+			return ws
+		}
+	}
+	l.mu.Unlock()
 	return &workspace[T]{ar: ar, tile: make([]T, ar.mr*ar.nr)}
+}
+
+// putWorkspace returns ws for reuse, or drops it if maxFree are kept.
+func putWorkspace[T float](ws *workspace[T]) {
+	l := freeListOf[T]()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ws) < maxFree {
+		l.ws = append(l.ws, ws)
+	}
 }
 
 // grow returns (*buf)[:size], reallocating *buf if it is too small.
@@ -191,5 +228,3 @@ func grow[T float](buf *[]T, size int) []T {
 	}
 	return (*buf)[:size]
 }
-
-func putWorkspace[T float](ws *workspace[T]) { poolOf[T]().Put(ws) }

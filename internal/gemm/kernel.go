@@ -16,6 +16,9 @@ type arch[T float] struct {
 	// src, ld values apart, into consecutive groups of dst, where nr
 	// values take 64 bytes.
 	packRows64 func(dst, src []T, ld, kb, nr int)
+	// packCols, if not nil, replaces the Go packCols for op(B) = Bᵀ
+	// (alpha 1).
+	packCols func(dst, src []T, ld, kb, nn, nr int)
 }
 
 // Available micro-kernels, best first; init functions of the assembly

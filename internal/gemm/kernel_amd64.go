@@ -36,6 +36,8 @@ var (
 
 func init() {
 	if hasAVX2FMA() {
+		avx2Float32.packCols = packColsAVXS
+		avx2Float64.packCols = packColsAVXD
 		avx2Float32.packRows64 = packRows64AVX[float32]
 		avx2Float64.packRows64 = packRows64AVX[float64]
 		archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
@@ -52,4 +54,42 @@ func packRows64AVX[T float](dst, src []T, ld, kb, nr int) {
 	_, _ = dst[kb*nr-1], src[(kb-1)*ld+nr-1]
 	size := 64 / nr
 	copyRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
+}
+
+//go:noescape
+func transpose8x8S(dst, src unsafe.Pointer, ld, blocks int)
+
+//go:noescape
+func transpose4x4D(dst, src unsafe.Pointer, ld, blocks int)
+
+// packColsAVXS transposes 16 rows of kb float32 values of src (ld apart)
+// into a 16-wide panel, 8×8 blocks at a time; the last kb mod 8 columns
+// and partial panels go through packCols.
+func packColsAVXS(dst, src []float32, ld, kb, nn, nr int) {
+	blocks := kb / 8
+	if nn != 16 || nr != 16 || blocks == 0 {
+		packCols(dst, src, ld, kb, nn, nr, 1)
+		return
+	}
+	_, _ = dst[kb*16-1], src[15*ld+kb-1]
+	transpose8x8S(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*4, blocks)
+	transpose8x8S(unsafe.Pointer(&dst[8]), unsafe.Pointer(&src[8*ld]), ld*4, blocks)
+	if q := blocks * 8; q < kb {
+		packCols(dst[q*16:], src[q:], ld, kb-q, 16, 16, 1)
+	}
+}
+
+// packColsAVXD is packColsAVXS for float64 panels 8 wide, in 4×4 blocks.
+func packColsAVXD(dst, src []float64, ld, kb, nn, nr int) {
+	blocks := kb / 4
+	if nn != 8 || nr != 8 || blocks == 0 {
+		packCols(dst, src, ld, kb, nn, nr, 1)
+		return
+	}
+	_, _ = dst[kb*8-1], src[7*ld+kb-1]
+	transpose4x4D(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*8, blocks)
+	transpose4x4D(unsafe.Pointer(&dst[4]), unsafe.Pointer(&src[4*ld]), ld*8, blocks)
+	if q := blocks * 4; q < kb {
+		packCols(dst[q*8:], src[q:], ld, kb-q, 8, 8, 1)
+	}
 }

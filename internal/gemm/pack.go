@@ -73,6 +73,8 @@ func (p *problem[T]) packB(dst []T, kb, nb, pc, jc int) {
 				copy(d, p.b[(pc+q)*p.ldb+jc+jr:][:nn])
 				clear(d[nn:])
 			}
+		case p.ar.packCols != nil:
+			p.ar.packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, nr)
 		default:
 			packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, nr, 1)
 		}
