@@ -161,5 +161,6 @@ func failure(stderr io.Writer, name string, err error) int {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return errors.Wrap(enc.Encode(v), "write result")
 }

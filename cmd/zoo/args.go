@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// parseArgs parses args into fs, allowing positional arguments before,
+// between and after the flags (zoo train mlp --epochs 1 and zoo train
+// --epochs 1 mlp both work; everything after "--" is positional). It returns
+// the positional arguments, and done == true when the subcommand should
+// return code at once: after -h (exit 0), a bad flag, or fewer than minPos
+// or more than maxPos positional arguments (exit 2; maxPos < 0 means no
+// limit). what names the positional arguments in the error message.
+func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, what string) (pos []string, code int, done bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, true
+			}
+			return nil, exitUsage, true // fs already printed the error and usage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case len(pos) < minPos:
+		fmt.Fprintf(fs.Output(), "%s: missing %s\n", fs.Name(), what)
+	case maxPos >= 0 && len(pos) > maxPos:
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[maxPos])
+	default:
+		return pos, exitOK, false
+	}
+	fs.Usage()
+	return nil, exitUsage, true
+}
+
+// setFlags returns the names of the flags given on fs's command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// number is a float64 that encodes NaN and ±Inf as JSON null (the JSON
+// encoder rejects them) and is printed with the shortest exact decimal.
+type number float64
+
+// MarshalJSON implements json.Marshaler.
+func (n number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// numbers converts a slice for JSON.
+func numbers(v []float64) []number {
+	out := make([]number, len(v))
+	for i, x := range v {
+		out[i] = number(x)
+	}
+	return out
+}
+
+// optNumber returns a JSON number, or null when ok is false.
+func optNumber(v float64, ok bool) *number {
+	if !ok {
+		return nil
+	}
+	n := number(v)
+	return &n
+}
+
+// parseInts parses a comma-separated list of positive integers ("800,800").
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, errors.Errorf("%q is not a comma-separated list of positive integers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+var _ json.Marshaler = number(0)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		min, max int
+		pos      []string
+		n        int
+		code     int
+		done     bool
+	}{
+		{"flags after", []string{"mlp", "--n", "3"}, 0, 1, []string{"mlp"}, 3, exitOK, false},
+		{"flags before", []string{"--n", "3", "mlp"}, 0, 1, []string{"mlp"}, 3, exitOK, false},
+		{"between", []string{"a", "--n=4", "b", "c"}, 1, -1, []string{"a", "b", "c"}, 4, exitOK, false},
+		{"dash dash", []string{"a", "--", "--n", "5"}, 0, -1, []string{"a", "--n", "5"}, 0, exitOK, false},
+		{"none", nil, 0, 1, nil, 0, exitOK, false},
+		{"too few", []string{"--n", "1"}, 1, 1, nil, 0, exitUsage, true},
+		{"too many", []string{"a", "b"}, 1, 1, nil, 0, exitUsage, true},
+		{"bad flag", []string{"a", "--m"}, 0, 1, nil, 0, exitUsage, true},
+		{"help", []string{"a", "-h"}, 0, 1, nil, 0, exitOK, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			n := fs.Int("n", 0, "")
+			pos, code, done := parseArgs(fs, tt.args, tt.min, tt.max, "things")
+			if code != tt.code || done != tt.done || !slices.Equal(pos, tt.pos) || (!done && *n != tt.n) {
+				t.Fatalf("pos %q n %d code %d done %v; want %q %d %d %v", pos, *n, code, done, tt.pos, tt.n, tt.code, tt.done)
+			}
+		})
+	}
+}
+
+func TestNumberJSON(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{{0.5, "0.5"}, {1e-5, "1e-05"}, {46.5, "46.5"}, {math.NaN(), "null"}, {math.Inf(1), "null"}, {math.Inf(-1), "null"}} {
+		var b strings.Builder
+		must(t, writeJSON(&b, []number{number(c.v)}))
+		if got := strings.Join(strings.Fields(b.String()), ""); got != "["+c.want+"]" {
+			t.Errorf("%v: %s, want [%s]", c.v, got, c.want)
+		}
+	}
+}
+
+func TestTrainResolve(t *testing.T) {
+	e := mustLookup(t, "mlp")
+	tests := []struct {
+		name  string
+		args  []string
+		check func(p trainPlan) bool
+	}{
+		{"recipe", nil, func(p trainPlan) bool {
+			return p.Optimizer == "sgd" && p.LR == 0.05 && p.Momentum == 0.9 && p.BatchSize == 128 && p.Epochs == 20 &&
+				p.Patience == 5 && p.Monitor == "val_loss" && p.Schedule == "none" && p.ValFrac == 0.1 && p.Seed == 1 && p.RestoreBest
+		}},
+		{"another optimizer drops the recipe's lr and momentum", []string{"--optimizer", "adam"}, func(p trainPlan) bool {
+			return p.Optimizer == "adam" && p.LR == 0.001 && p.Momentum == 0
+		}},
+		{"same optimizer keeps them", []string{"--optimizer", "sgd"}, func(p trainPlan) bool { return p.LR == 0.05 && p.Momentum == 0.9 }},
+		{"explicit lr wins", []string{"--lr", "0.3", "--optimizer", "adamw"}, func(p trainPlan) bool { return p.Optimizer == "adamw" && p.LR == 0.3 }},
+		{"patience 0 turns early stopping off", []string{"--patience", "0"}, func(p trainPlan) bool { return p.Patience == 0 }},
+		{"plateau", []string{"--schedule", "plateau", "--plateau-patience", "4"}, func(p trainPlan) bool {
+			return p.Schedule == "plateau" && p.PlateauPatience == 4
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			var f trainFlags
+			f.register(fs)
+			must(t, fs.Parse(tt.args))
+			p := f.resolve(fs, e.Recipe)
+			if !tt.check(p) {
+				t.Fatalf("plan %+v", p)
+			}
+			m, err := e.Build(e.Defaults, 0)
+			must(t, err)
+			cfg, err := p.config(m)
+			must(t, err)
+			if (cfg.EarlyStopping != nil) != (p.Patience > 0) || (cfg.Plateau != nil) != (p.Schedule == "plateau") {
+				t.Fatalf("config %+v", cfg)
+			}
+		})
+	}
+}
