@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -57,7 +58,7 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 }
 
 // number is a float64 that encodes NaN and ±Inf as JSON null (the JSON
-// encoder rejects them) and is printed with the shortest exact decimal.
+// encoder rejects them) and finite values as encoding/json does.
 type number float64
 
 // MarshalJSON implements json.Marshaler.
@@ -66,7 +67,8 @@ func (n number) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return []byte("null"), nil
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+	b, err := json.Marshal(f)
+	return b, errors.Wrap(err, "number")
 }
 
 // numbers converts a slice for JSON.
@@ -85,6 +87,25 @@ func optNumber(v float64, ok bool) *number {
 	}
 	n := number(v)
 	return &n
+}
+
+// scalarArray matches an indented JSON array of numbers, nulls and
+// booleans. JSON strings cannot contain a raw newline, so the newlines it
+// requires never match inside a string.
+var (
+	scalarArray = regexp.MustCompile(`\[\n\s*(` + scalar + `(?:,\n\s*` + scalar + `)*)\n\s*\]`)
+	arraySep    = regexp.MustCompile(`,\n\s*`)
+)
+
+const scalar = `(?:-?[0-9][0-9.eE+\-]*|null|true|false)`
+
+// compactArrays puts every array of scalars of an indented JSON text on one
+// line: "shape": [1, 784] instead of four lines.
+func compactArrays(indented []byte) []byte {
+	return scalarArray.ReplaceAllFunc(indented, func(m []byte) []byte {
+		inner := scalarArray.FindSubmatch(m)[1]
+		return []byte("[" + strings.Join(arraySep.Split(string(inner), -1), ", ") + "]")
+	})
 }
 
 // parseInts parses a comma-separated list of positive integers ("800,800").

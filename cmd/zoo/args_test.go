@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"io"
 	"math"
@@ -46,7 +47,7 @@ func TestNumberJSON(t *testing.T) {
 	for _, c := range []struct {
 		v    float64
 		want string
-	}{{0.5, "0.5"}, {1e-5, "1e-05"}, {46.5, "46.5"}, {math.NaN(), "null"}, {math.Inf(1), "null"}, {math.Inf(-1), "null"}} {
+	}{{0.5, "0.5"}, {1e-5, "0.00001"}, {1e-7, "1e-7"}, {46.5, "46.5"}, {math.NaN(), "null"}, {math.Inf(1), "null"}, {math.Inf(-1), "null"}} {
 		var b strings.Builder
 		must(t, writeJSON(&b, []number{number(c.v)}))
 		if got := strings.Join(strings.Fields(b.String()), ""); got != "["+c.want+"]" {
@@ -95,4 +96,33 @@ func TestTrainResolve(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCompactArrays(t *testing.T) {
+	v := map[string]any{
+		"shape": []int{1, 784}, "empty": []int{}, "mixed": []any{1, "a,\n b"}, "nested": [][]float64{{1.5, -2e-07}, {3}},
+		"flags": []any{true, nil, false}, "s": "[\n1\n]",
+	}
+	var b strings.Builder
+	must(t, writeJSON(&b, v))
+	want := `{
+  "empty": [],
+  "flags": [true, null, false],
+  "mixed": [
+    1,
+    "a,\n b"
+  ],
+  "nested": [
+    [1.5, -2e-7],
+    [3]
+  ],
+  "s": "[\n1\n]",
+  "shape": [1, 784]
+}
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	var back map[string]any
+	must(t, json.Unmarshal([]byte(b.String()), &back))
 }

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -157,10 +158,16 @@ func failure(stderr io.Writer, name string, err error) int {
 	return exitFailure
 }
 
-// writeJSON writes v to w as one indented JSON object.
+// writeJSON writes v to w as one indented JSON object, with arrays of
+// numbers on one line (see compactArrays).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return errors.Wrap(enc.Encode(v), "write result")
+	if err := enc.Encode(v); err != nil {
+		return errors.Wrap(err, "encode result")
+	}
+	_, err := w.Write(compactArrays(b.Bytes()))
+	return errors.Wrap(err, "write result")
 }

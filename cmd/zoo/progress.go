@@ -30,6 +30,7 @@ type progressBar struct {
 	last       time.Time
 	epochStart time.Time
 	epoch      int
+	firstBatch int
 	active     bool
 }
 
@@ -41,7 +42,7 @@ func newProgressBar(w io.Writer) *progressBar {
 func (p *progressBar) update(pr training.Progress) {
 	t := p.now()
 	if pr.Epoch != p.epoch {
-		p.epoch, p.epochStart = pr.Epoch, t
+		p.epoch, p.epochStart, p.firstBatch = pr.Epoch, t, pr.Batch
 	}
 	if t.Sub(p.last) < 100*time.Millisecond && pr.Batch != pr.Batches {
 		return
@@ -52,10 +53,12 @@ func (p *progressBar) update(pr training.Progress) {
 	if pr.Batches > 0 {
 		done = width * pr.Batch / pr.Batches
 	}
+	// The clock starts at the epoch's first callback, after its first
+	// batch: the rate comes from the batches since.
 	eta := "?"
-	if pr.Batch > 0 {
-		left := time.Duration(float64(t.Sub(p.epochStart)) * float64(pr.Batches-pr.Batch) / float64(pr.Batch))
-		eta = left.Round(time.Second).String()
+	if pr.Batch > p.firstBatch {
+		perBatch := float64(t.Sub(p.epochStart)) / float64(pr.Batch-p.firstBatch)
+		eta = time.Duration(perBatch * float64(pr.Batches-pr.Batch)).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\033[Kepoch %d/%d [%s%s] %d/%d  loss %.4f  eta %s",
 		pr.Epoch+1, pr.Epochs, strings.Repeat("=", done), strings.Repeat(" ", width-done), pr.Batch, pr.Batches, pr.Loss, eta)
