@@ -57,7 +57,7 @@ func TestFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.reps != 2 || st.base.MaxSteps != 3 || len(st.threads) != 1 || st.openblas != "none" || st.base.MinSeconds != 0 {
+		if st.reps != 2 || st.base.MaxSteps != 2 || len(st.threads) != 1 || st.openblas != "none" || st.base.MinSeconds != 0 {
 			t.Errorf("quick: %+v", st)
 		}
 	})

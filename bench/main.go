@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pkg/errors"
@@ -18,7 +19,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -129,12 +130,12 @@ func quickDefaults(st *settings, set map[string]bool, minTime *time.Duration, th
 		}
 	}
 	def("reps", func() { st.reps = 1 })
-	def("warmup", func() { st.base.Warmup = 2 })
-	def("min-steps", func() { st.base.MinSteps = 3 })
-	def("max-steps", func() { st.base.MaxSteps = 3 })
+	def("warmup", func() { st.base.Warmup = 1 })
+	def("min-steps", func() { st.base.MinSteps = 2 })
+	def("max-steps", func() { st.base.MaxSteps = 2 })
 	def("eval-batch", func() { st.base.EvalBatch = 128 })
-	def("eval-min-batches", func() { st.base.EvalMinBatches = 2 })
-	def("eval-max-batches", func() { st.base.EvalMaxBatches = 2 })
+	def("eval-min-batches", func() { st.base.EvalMinBatches = 1 })
+	def("eval-max-batches", func() { st.base.EvalMaxBatches = 1 })
 	def("min-time", func() { *minTime = 0 })
 	def("openblas", func() { st.openblas = "none" })
 	def("timeout", func() { st.timeout = 2 * time.Minute })
@@ -195,6 +196,7 @@ func compare(ctx context.Context, st settings, stdout, stderr io.Writer) error {
 	}
 	total := st.reps * len(st.models) * len(st.threads) * len(rep.Variants)
 	k := 0
+measure:
 	for r := 0; r < st.reps; r++ {
 		for _, m := range st.models {
 			for _, t := range st.threads {
@@ -212,7 +214,7 @@ func compare(ctx context.Context, st settings, stdout, stderr io.Writer) error {
 					rep.Runs = append(rep.Runs, res)
 					progress(stderr, k, total, res)
 					if ctx.Err() != nil {
-						return errors.Wrap(ctx.Err(), "bench")
+						break measure // report what was measured
 					}
 				}
 			}
@@ -226,6 +228,9 @@ func compare(ctx context.Context, st settings, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s/results.{md,json,csv}\n", st.outDir)
+	}
+	if ctx.Err() != nil {
+		return errors.Wrapf(ctx.Err(), "interrupted after %d of %d runs", k, total)
 	}
 	for _, r := range rep.Runs {
 		if r.Error != "" && r.Variant == variantZoo {
@@ -296,7 +301,8 @@ func measureOne(ctx context.Context, st settings, script string, sp spec) result
 
 // clean replaces non-finite numbers (which JSON cannot hold) by 0.
 func clean(r *result) {
-	for _, p := range []*float64{&r.TrainSeconds, &r.TrainSPS, &r.LastLoss, &r.EvalSeconds, &r.EvalSPS,
+	for _, p := range []*float64{&r.TrainSeconds, &r.TrainSPS, &r.TrainCPUSeconds, &r.TrainSPC, &r.LastLoss,
+		&r.EvalSeconds, &r.EvalSPS, &r.EvalCPUSeconds, &r.EvalSPC,
 		&r.PeakRSSMiB, &r.DataRSSMiB, &r.AllocBytesPerStep, &r.AllocsPerStep, &r.GCPerStep} {
 		if math.IsNaN(*p) || math.IsInf(*p, 0) {
 			*p = 0
@@ -318,8 +324,8 @@ func progress(w io.Writer, k, total int, r result) {
 		fmt.Fprintf(w, "[%d/%d] rep %d %-11s threads %d %-14s FAILED: %s\n", k, total, r.Rep+1, r.Model, r.Threads, r.Variant, r.Error)
 		return
 	}
-	fmt.Fprintf(w, "[%d/%d] rep %d %-11s threads %d %-14s train %7.0f/s  eval %8.0f/s  peak RSS %5.0f MiB  (load %.2f, %.0fs)\n",
-		k, total, r.Rep+1, r.Model, r.Threads, r.Variant, r.TrainSPS, r.EvalSPS, r.PeakRSSMiB, r.LoadAvg, r.WallSeconds)
+	fmt.Fprintf(w, "[%d/%d] rep %d %-11s threads %d %-14s train %7.0f/s (%7.0f/CPU-s)  eval %8.0f/s (%8.0f/CPU-s)  peak RSS %5.0f MiB  (load %.2f, %.0fs)\n",
+		k, total, r.Rep+1, r.Model, r.Threads, r.Variant, r.TrainSPS, r.TrainSPC, r.EvalSPS, r.EvalSPC, r.PeakRSSMiB, r.LoadAvg, r.WallSeconds)
 }
 
 // waitForLoad sleeps until the 1-minute load average is below limit, or

@@ -21,6 +21,8 @@ type summaryRow struct {
 	Threads int    `json:"threads"`
 	// Per variant: median over repetitions.
 	TrainSPS   map[string]float64 `json:"train_samples_per_sec"`
+	TrainSPC   map[string]float64 `json:"train_samples_per_cpu_sec"`
+	EvalSPC    map[string]float64 `json:"eval_samples_per_cpu_sec"`
 	EvalSPS    map[string]float64 `json:"eval_samples_per_sec"`
 	PeakRSSMiB map[string]float64 `json:"peak_rss_mib"`
 	DataRSSMiB map[string]float64 `json:"data_rss_mib"`
@@ -50,14 +52,16 @@ func summarise(runs []result, models []string, threads []int, variants []string)
 		for _, t := range threads {
 			row := summaryRow{Model: m, Threads: t,
 				TrainSPS: map[string]float64{}, EvalSPS: map[string]float64{},
+				TrainSPC: map[string]float64{}, EvalSPC: map[string]float64{},
 				PeakRSSMiB: map[string]float64{}, DataRSSMiB: map[string]float64{}, Reps: map[string]int{}}
 			for _, v := range variants {
-				var tr, ev, pk, dt, al, an, gc []float64
+				var tr, ev, tc, ec, pk, dt, al, an, gc []float64
 				for _, r := range runs {
 					if r.Model != m || r.Threads != t || r.Variant != v || r.Error != "" {
 						continue
 					}
 					tr, ev = append(tr, r.TrainSPS), append(ev, r.EvalSPS)
+					tc, ec = append(tc, r.TrainSPC), append(ec, r.EvalSPC)
 					pk, dt = append(pk, r.PeakRSSMiB), append(dt, r.DataRSSMiB)
 					al, an, gc = append(al, r.AllocBytesPerStep/(1<<20)), append(an, r.AllocsPerStep), append(gc, r.GCPerStep)
 				}
@@ -66,6 +70,7 @@ func summarise(runs []result, models []string, threads []int, variants []string)
 				}
 				row.Reps[v] = len(tr)
 				row.TrainSPS[v], row.EvalSPS[v] = median(tr), median(ev)
+				row.TrainSPC[v], row.EvalSPC[v] = median(tc), median(ec)
 				row.PeakRSSMiB[v], row.DataRSSMiB[v] = median(pk), median(dt)
 				if v == variantZoo {
 					row.AllocMBPerStep, row.AllocsPerStep, row.GCPerStep = median(al), median(an), median(gc)
@@ -131,6 +136,12 @@ func (rep *report) markdown(w io.Writer) {
 		func(r summaryRow) map[string]float64 { return r.TrainSPS }, 0)
 	table(fmt.Sprintf("Evaluation: forward pass in eval mode, batch %d", s.EvalBatch), "samples/s",
 		func(r summaryRow) map[string]float64 { return r.EvalSPS }, 0)
+	fmt.Fprintf(w, "Per CPU-second (user+system time of the whole process, all threads): on a busy machine, a better estimate of the "+
+		"unloaded speed for 1 thread; with 2 threads it also charges spinning or idle-waiting worker threads.\n\n")
+	table("Training, samples per CPU-second", "samples/CPU-s",
+		func(r summaryRow) map[string]float64 { return r.TrainSPC }, 0)
+	table("Evaluation, samples per CPU-second", "samples/CPU-s",
+		func(r summaryRow) map[string]float64 { return r.EvalSPC }, 0)
 	table("Peak resident memory of the process (train then eval)", "MiB",
 		func(r summaryRow) map[string]float64 { return r.PeakRSSMiB }, 0)
 	table("Resident memory after loading MNIST (before the model; included in the peak)", "MiB",
@@ -217,13 +228,13 @@ func loadRange(runs []result) string {
 
 // csvHeader and csvRow write one line per run.
 var csvHeader = []string{"variant", "model", "threads", "rep", "train_samples_per_sec", "train_steps", "train_seconds",
-	"eval_samples_per_sec", "eval_batches", "eval_seconds", "peak_rss_mib", "data_rss_mib",
+	"train_cpu_seconds", "eval_samples_per_sec", "eval_batches", "eval_seconds", "eval_cpu_seconds", "peak_rss_mib", "data_rss_mib",
 	"alloc_bytes_per_step", "allocs_per_step", "gc_per_step", "params", "last_loss", "loadavg_1m", "wall_seconds", "blas", "error"}
 
 func csvRow(r result) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	return []string{r.Variant, r.Model, strconv.Itoa(r.Threads), strconv.Itoa(r.Rep), f(r.TrainSPS), strconv.Itoa(r.TrainSteps), f(r.TrainSeconds),
-		f(r.EvalSPS), strconv.Itoa(r.EvalBatches), f(r.EvalSeconds), f(r.PeakRSSMiB), f(r.DataRSSMiB),
+		f(r.TrainCPUSeconds), f(r.EvalSPS), strconv.Itoa(r.EvalBatches), f(r.EvalSeconds), f(r.EvalCPUSeconds), f(r.PeakRSSMiB), f(r.DataRSSMiB),
 		f(r.AllocBytesPerStep), f(r.AllocsPerStep), f(r.GCPerStep), strconv.Itoa(r.Params), f(r.LastLoss), f(r.LoadAvg), f(r.WallSeconds), runtimeBLAS(r), r.Error}
 }
 

@@ -65,14 +65,22 @@ type result struct {
 
 	TrainSteps   int     `json:"train_steps"`
 	TrainSeconds float64 `json:"train_seconds"`
-	TrainSPS     float64 `json:"train_samples_per_sec"`
+	// TrainCPUSeconds is the process's CPU time (user+system, all threads)
+	// over the same steps. On a busy machine samples per CPU-second of a
+	// 1-thread run is a better estimate of the unloaded speed than samples
+	// per wall second.
+	TrainCPUSeconds float64 `json:"train_cpu_seconds"`
+	TrainSPC        float64 `json:"train_samples_per_cpu_sec"`
+	TrainSPS        float64 `json:"train_samples_per_sec"`
 	// LastLoss is the loss of the last timed step (a sanity check that the
 	// model trains, not a comparison: the random streams differ).
 	LastLoss float64 `json:"last_loss"`
 
-	EvalBatches int     `json:"eval_batches"`
-	EvalSeconds float64 `json:"eval_seconds"`
-	EvalSPS     float64 `json:"eval_samples_per_sec"`
+	EvalBatches    int     `json:"eval_batches"`
+	EvalSeconds    float64 `json:"eval_seconds"`
+	EvalCPUSeconds float64 `json:"eval_cpu_seconds"`
+	EvalSPC        float64 `json:"eval_samples_per_cpu_sec"`
+	EvalSPS        float64 `json:"eval_samples_per_sec"`
 
 	// PeakRSSMiB is the process's peak resident set (VmHWM / ru_maxrss);
 	// DataRSSMiB its resident set after loading MNIST, before the model.

