@@ -9,6 +9,15 @@ import (
 // between goroutines: below it, starting them costs more than it saves.
 const minParallelFlops = 1 << 22
 
+// maxShared is the largest operand (in elements, once packed) that the
+// parallel path packs once for all goroutines.
+const maxShared = 1 << 21
+
+// tasksPerWorker is how many blocks of C each goroutine gets on average
+// when the unsplit operand is shared: more blocks than goroutines balance
+// the load when a core is busy with something else.
+const tasksPerWorker = 4
+
 // problem is one call's arguments.
 type problem[T float] struct {
 	ar             *arch[T]
@@ -17,6 +26,11 @@ type problem[T float] struct {
 	alpha, beta    T
 	a, b, c        []T
 	lda, ldb, ldc  int
+	// sharedA and sharedB, if not nil, hold op(A) or op(B) packed whole:
+	// the block of depth kb at pc starts at roundUp(m, mr)·pc (A) or
+	// roundUp(n, nr)·pc (B) and is laid out as packA or packB lay out a
+	// block starting at row or column 0.
+	sharedA, sharedB []T
 }
 
 // run computes C = alpha·op(A)·op(B) + beta·C with arch ar on up to
@@ -31,29 +45,47 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 	}
 	p := problem[T]{ar: ar, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
-	parts := 1
-	if workers > 1 && 2*float64(m)*float64(n)*float64(k) >= minParallelFlops {
-		parts = workers
-	}
-	byCols, size := p.split(parts)
-	tasks := (m + size - 1) / size
-	if byCols {
-		tasks = (n + size - 1) / size
-	}
-	if tasks == 1 {
+	if workers <= 1 || 2*float64(m)*float64(n)*float64(k) < minParallelFlops {
 		p.block(0, m, 0, n)
 		return
 	}
 	// Only the parallel path moves the problem to the heap.
 	pp := new(problem[T])
 	*pp = p
-	pp.parallel(min(workers, tasks), tasks, byCols, size)
+	pp.parallel(workers)
 }
 
-// parallel computes the tasks blocks of C, size rows or columns each, on
-// workers goroutines (the caller's included) that take the next block as
-// they finish one.
-func (p *problem[T]) parallel(workers, tasks int, byCols bool, size int) {
+// parallel computes C on up to workers goroutines (the caller's
+// included), each taking the next block of C as it finishes one. The
+// operand that is not split is packed once for all, if it is small enough.
+func (p *problem[T]) parallel(workers int) {
+	ar := p.ar
+	byCols := p.splitCols(workers)
+	parts := workers
+	var sh *workspace[T]
+	if byCols && roundUp(p.m, ar.mr)*p.k <= maxShared {
+		sh = getWorkspace(ar)
+		p.sharedA = grow(&sh.a, roundUp(p.m, ar.mr)*p.k)
+		for pc := 0; pc < p.k; pc += ar.kc {
+			p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(ar.kc, p.k-pc), 0, pc)
+		}
+		parts *= tasksPerWorker
+	} else if !byCols && roundUp(p.n, ar.nr)*p.k <= maxShared {
+		sh = getWorkspace(ar)
+		p.sharedB = grow(&sh.b, roundUp(p.n, ar.nr)*p.k)
+		for pc := 0; pc < p.k; pc += ar.kc {
+			p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(ar.kc, p.k-pc), p.n, pc, 0)
+		}
+		parts *= tasksPerWorker
+	}
+	// Blocks of whole kernel tiles.
+	tile, extent := ar.mr, p.m
+	if byCols {
+		tile, extent = ar.nr, p.n
+	}
+	tiles := (extent + tile - 1) / tile
+	size := (tiles + parts - 1) / min(parts, tiles) * tile
+	tasks := (extent + size - 1) / size
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	work := func() {
@@ -65,7 +97,7 @@ func (p *problem[T]) parallel(workers, tasks int, byCols bool, size int) {
 			}
 		}
 	}
-	for range workers - 1 {
+	for range min(workers, tasks) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -74,20 +106,17 @@ func (p *problem[T]) parallel(workers, tasks int, byCols bool, size int) {
 	}
 	work()
 	wg.Wait()
+	if sh != nil {
+		putWorkspace(sh)
+	}
 }
 
-// split chooses how C is cut into parts blocks of whole kernel tiles:
-// along the columns (each block then packs all of A) if A is the smaller
-// operand and there are enough tiles, else along the rows. It returns the
-// direction and the block size in rows or columns.
-func (p *problem[T]) split(parts int) (byCols bool, size int) {
-	mr, nr := p.ar.mr, p.ar.nr
-	colTiles, rowTiles := (p.n+nr-1)/nr, (p.m+mr-1)/mr
-	byCols = p.m <= p.n && colTiles >= parts || rowTiles < parts && colTiles > rowTiles
-	if byCols {
-		return true, (colTiles + parts - 1) / parts * nr
-	}
-	return false, (rowTiles + parts - 1) / parts * mr
+// splitCols reports whether C is split along its columns, so that every
+// block needs all of A: if A is the smaller operand and C has enough
+// columns, or if C has too few rows.
+func (p *problem[T]) splitCols(parts int) bool {
+	colTiles, rowTiles := (p.n+p.ar.nr-1)/p.ar.nr, (p.m+p.ar.mr-1)/p.ar.mr
+	return p.m <= p.n && colTiles >= parts || rowTiles < parts && colTiles > rowTiles
 }
 
 // block computes rows [i0, i1) and columns [j0, j1) of C.
@@ -102,13 +131,25 @@ func (p *problem[T]) block(i0, i1, j0, j1 int) {
 		nb := min(ar.nc, j1-jc)
 		for pc := 0; pc < p.k; pc += ar.kc {
 			kb := min(ar.kc, p.k-pc)
-			bp := grow(&ws.b, roundUp(nb, ar.nr)*kb)
-			p.packB(bp, kb, nb, pc, jc)
+			var bp []T
+			if p.sharedB != nil {
+				base := roundUp(p.n, ar.nr)*pc + jc*kb
+				bp = p.sharedB[base : base+roundUp(nb, ar.nr)*kb]
+			} else {
+				bp = grow(&ws.b, roundUp(nb, ar.nr)*kb)
+				p.packB(bp, kb, nb, pc, jc)
+			}
 			load := p.beta != 0 || pc > 0
 			for ic := i0; ic < i1; ic += ar.mc {
 				mb := min(ar.mc, i1-ic)
-				ap := grow(&ws.a, roundUp(mb, ar.mr)*kb)
-				p.packA(ap, mb, kb, ic, pc)
+				var ap []T
+				if p.sharedA != nil {
+					base := roundUp(p.m, ar.mr)*pc + ic*kb
+					ap = p.sharedA[base : base+roundUp(mb, ar.mr)*kb]
+				} else {
+					ap = grow(&ws.a, roundUp(mb, ar.mr)*kb)
+					p.packA(ap, mb, kb, ic, pc)
+				}
 				p.macro(ws.tile, ap, bp, mb, nb, kb, ic, jc, load)
 			}
 		}
