@@ -1,10 +1,14 @@
 // Command zoo is the command line of the model zoo: one subcommand per job
-// (zoo data, ...). Every subcommand writes progress to stderr and its result
-// to stdout as one JSON object, and exits 0 on success, 1 on failure and 2
-// on a usage error. Ctrl-C cancels the running job.
+// (zoo train, eval, predict, list, summary, graph, sparsity, data). Every
+// subcommand writes progress to stderr and its result to stdout as one JSON
+// object (zoo graph writes Graphviz DOT), and exits 0 on success, 1 on
+// failure and 2 on a usage error. Ctrl-C cancels the running job; zoo train
+// saves a resumable checkpoint first.
 //
-//	zoo help              list the subcommands
-//	zoo help data         flags of one subcommand
+//	zoo help                      list the subcommands
+//	zoo help train                flags of one subcommand
+//	zoo train                     train the default model with its recipe
+//	zoo eval runs/mlp-1/model.safetensors
 //	zoo data --val-frac 0.1 --seed 1
 package main
 
@@ -111,7 +115,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].synopsis)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Results are one JSON object on stdout; progress goes to stderr.")
+	fmt.Fprintln(w, "Results are one JSON object on stdout (zoo graph: DOT); progress goes to stderr.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
 }
 

@@ -307,11 +307,13 @@ type trainResult struct {
 	TestAcc   *number `json:"test_acc"`
 	TestError *number `json:"test_error"`
 	// Checkpoint holds the evaluated weights; Last is Fit's resumable
-	// checkpoint, Best its best-validation checkpoint (empty if none).
-	Checkpoint     string `json:"checkpoint"`
-	LastCheckpoint string `json:"last_checkpoint"`
-	BestCheckpoint string `json:"best_checkpoint"`
-	Out            string `json:"out"`
+	// checkpoint, Best its best-validation checkpoint. Each is null when
+	// this run did not write it (files left by an earlier run in the same
+	// directory are not reported).
+	Checkpoint     *string `json:"checkpoint"`
+	LastCheckpoint *string `json:"last_checkpoint"`
+	BestCheckpoint *string `json:"best_checkpoint"`
+	Out            string  `json:"out"`
 	// Seconds is the wall time of the whole command, SecondsPerEpoch the
 	// mean epoch time (training and validation).
 	Seconds         number `json:"seconds"`
@@ -435,22 +437,32 @@ func (t *trainer) run(ctx context.Context, df dataFlags) int {
 	if hist == nil {
 		return failure(t.stderr, "train", fitErr)
 	}
-	r := t.result(hist, s, train.Len())
-	if err := t.writeHistory(hist); err != nil {
-		return failure(t.stderr, "train", err)
-	}
+	r := t.result(hist, s, train.Len(), start)
+	histErr := t.writeHistory(hist)
 	code := exitOK
 	switch {
-	case fitErr != nil && hist.Stopped == training.StopCancelled:
-		fmt.Fprintf(t.stderr, "zoo train: cancelled; %s holds the run, continue with --resume %s\n", r.LastCheckpoint, r.LastCheckpoint)
-		code = exitFailure
-	case fitErr != nil:
-		fmt.Fprintf(t.stderr, "zoo train: %v\n", fitErr)
-		code = exitFailure
-	default:
+	case fitErr == nil:
+		if histErr != nil {
+			return failure(t.stderr, "train", histErr)
+		}
 		if err := t.test(ctx, r, s.test); err != nil {
 			return failure(t.stderr, "train", err)
 		}
+	case hist.Stopped == training.StopCancelled:
+		if r.LastCheckpoint != nil {
+			fmt.Fprintf(t.stderr, "zoo train: cancelled; %s holds the run, continue with --resume %s\n", *r.LastCheckpoint, *r.LastCheckpoint)
+		} else {
+			fmt.Fprintln(t.stderr, "zoo train: cancelled before the first checkpoint")
+		}
+		code = exitFailure
+	case hist.Stopped == training.StopDiverged:
+		fmt.Fprintf(t.stderr, "zoo train: %v\n", fitErr)
+		code = exitFailure
+	default: // an error that is not a way of stopping: no result to report
+		return failure(t.stderr, "train", fitErr)
+	}
+	if histErr != nil {
+		fmt.Fprintf(t.stderr, "zoo train: %v\n", histErr)
 	}
 	r.Seconds = number(time.Since(start).Seconds())
 	if err := t.writeResult(r); err != nil {
@@ -460,15 +472,12 @@ func (t *trainer) run(ctx context.Context, df dataFlags) int {
 }
 
 // result fills in everything but the test metrics and the timing.
-func (t *trainer) result(hist *training.History, s *splits, nTrain int) *trainResult {
+func (t *trainer) result(hist *training.History, s *splits, nTrain int, start time.Time) *trainResult {
 	r := &trainResult{
 		Model: t.name, Seed: t.plan.Seed, Params: t.m.NumParams(), Config: t.mcfg, Plan: t.plan,
 		Data:      trainData{Dir: s.mnist.Dir, Source: string(s.mnist.Source), Train: nTrain, Val: s.val.Len(), Test: s.test.Len()},
-		EpochsRun: len(hist.Epochs), Stopped: hist.Stopped, Restored: hist.Restored,
-		LastCheckpoint: filepath.Join(t.out, training.LastCheckpoint), Out: t.out,
-	}
-	if _, err := os.Stat(filepath.Join(t.out, training.BestCheckpoint)); err == nil {
-		r.BestCheckpoint = filepath.Join(t.out, training.BestCheckpoint)
+		EpochsRun: len(hist.Epochs), Stopped: hist.Stopped, Restored: hist.Restored, Out: t.out,
+		LastCheckpoint: t.written(training.LastCheckpoint, start), BestCheckpoint: t.written(training.BestCheckpoint, start),
 	}
 	if hist.BestEpoch >= 0 {
 		b := hist.BestEpoch + 1
@@ -489,6 +498,18 @@ func (t *trainer) result(hist *training.History, s *splits, nTrain int) *trainRe
 		r.SecondsPerEpoch = number(sum / float64(len(hist.Epochs)))
 	}
 	return r
+}
+
+// written returns the path of file in the output directory if this run
+// wrote it (or, when resuming, if it exists), else nil.
+func (t *trainer) written(file string, start time.Time) *string {
+	path := filepath.Join(t.out, file)
+	st, err := os.Stat(path)
+	// Truncated to the second for file systems with coarse timestamps.
+	if err != nil || (t.resume == "" && st.ModTime().Before(start.Truncate(time.Second))) {
+		return nil
+	}
+	return &path
 }
 
 // test scores the final weights on the test set and saves them, with the
@@ -523,7 +544,7 @@ func (t *trainer) test(ctx context.Context, r *trainResult, test *datasets.Datas
 	if err := training.SaveCheckpoint(path, c); err != nil {
 		return err
 	}
-	r.Checkpoint = path
+	r.Checkpoint = &path
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/models"
@@ -370,6 +371,27 @@ func TestTrainCancelResume(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("resumed run differs from the uninterrupted one:\n%v\n%v", got, want)
+	}
+}
+
+// TestTrainDiverged: a learning rate of 1e30 makes the second batch's loss
+// infinite; the result says so and exits 1, with nothing to evaluate. A
+// checkpoint left in the directory by an earlier run is not reported.
+func TestTrainDiverged(t *testing.T) {
+	out := t.TempDir()
+	stale := filepath.Join(out, "last.safetensors")
+	must(t, os.WriteFile(stale, []byte("old"), 0o644))
+	hourAgo := time.Now().Add(-time.Hour)
+	must(t, os.Chtimes(stale, hourAgo, hourAgo))
+	code, stdout, stderr := runZoo(t, "train", "mlp", "--data", subsetDir, "--train-limit", "100", "--epochs", "1",
+		"--hidden", "16", "--lr", "1e30", "--batch", "10", "--out", out)
+	if code != exitFailure {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var r trainOutput
+	decodeStrict(t, stdout, &r)
+	if r.Stopped != "diverged" || r.EpochsRun != 0 || r.TestAcc != nil || r.Checkpoint != "" || r.LastCheckpoint != "" || !strings.Contains(stderr, "diverged") {
+		t.Fatalf("result %+v\n%s", r, stderr)
 	}
 }
 
