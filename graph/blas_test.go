@@ -216,3 +216,17 @@ func TestFastBLASRejectsLikeGonum(t *testing.T) {
 		})
 	}
 }
+
+// Package graph installs FastBLAS when it is initialised; every matrix
+// product of Gorgonia and of zoo's convolution goes through it.
+func ExampleUseFastBLAS() {
+	fmt.Printf("%T\n", G.WhichBLAS())
+	G.Use(gonum.Implementation{}) // back to gonum's pure-Go BLAS
+	fmt.Printf("%T\n", G.WhichBLAS())
+	UseFastBLAS()
+	fmt.Printf("%T\n", G.WhichBLAS())
+	// Output:
+	// graph.FastBLAS
+	// gonum.Implementation
+	// graph.FastBLAS
+}

@@ -16,7 +16,7 @@ import (
 // Sgemm rejects (it panics on them), and then leaves C unchanged.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
 	if err := check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
-		return errors.WithMessage(err, "gemm: sgemm")
+		return errors.WithMessage(err, "sgemm")
 	}
 	run(archs32[0], runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	return nil
@@ -25,7 +25,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // Dgemm is Sgemm for float64 matrices.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) error {
 	if err := check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
-		return errors.WithMessage(err, "gemm: dgemm")
+		return errors.WithMessage(err, "dgemm")
 	}
 	run(archs64[0], runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	return nil
