@@ -26,6 +26,9 @@ type problem[T float] struct {
 	alpha, beta    T
 	a, b, c        []T
 	lda, ldb, ldc  int
+	// kc is the depth of the packed blocks: ar.kc evened out over k, so
+	// that no block is much shallower than the others.
+	kc int
 	// sharedA and sharedB, if not nil, hold op(A) or op(B) packed whole:
 	// the block of depth kb at pc starts at roundUp(m, mr)·pc (A) or
 	// roundUp(n, nr)·pc (B) and is laid out as packA or packB lay out a
@@ -44,7 +47,7 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 		return
 	}
 	p := problem[T]{ar: ar, transA: transA, transB: transB, m: m, n: n, k: k,
-		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, kc: depth(k, ar.kc)}
 	if workers <= 1 || 2*float64(m)*float64(n)*float64(k) < minParallelFlops {
 		p.block(0, m, 0, n)
 		return
@@ -66,15 +69,15 @@ func (p *problem[T]) parallel(workers int) {
 	if byCols && roundUp(p.m, ar.mr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedA = grow(&sh.a, roundUp(p.m, ar.mr)*p.k)
-		for pc := 0; pc < p.k; pc += ar.kc {
-			p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(ar.kc, p.k-pc), 0, pc)
+		for pc := 0; pc < p.k; pc += p.kc {
+			p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
 		}
 		parts *= tasksPerWorker
 	} else if !byCols && roundUp(p.n, ar.nr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedB = grow(&sh.b, roundUp(p.n, ar.nr)*p.k)
-		for pc := 0; pc < p.k; pc += ar.kc {
-			p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(ar.kc, p.k-pc), p.n, pc, 0)
+		for pc := 0; pc < p.k; pc += p.kc {
+			p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
 		}
 		parts *= tasksPerWorker
 	}
@@ -129,8 +132,21 @@ func (p *problem[T]) block(i0, i1, j0, j1 int) {
 	}
 	for jc := j0; jc < j1; jc += ar.nc {
 		nb := min(ar.nc, j1-jc)
-		for pc := 0; pc < p.k; pc += ar.kc {
-			kb := min(ar.kc, p.k-pc)
+		for pc := 0; pc < p.k; pc += p.kc {
+			kb := min(p.kc, p.k-pc)
+			load := p.beta != 0 || pc > 0
+			if p.sharedB == nil && i1-i0 <= ar.mc {
+				// One block of rows uses each panel of B once: pack it just
+				// before, so that it is still in L1.
+				ap := p.blockA(ws, i0, i1-i0, kb, pc)
+				for jr := 0; jr < nb; jr += ar.nr {
+					nn := min(ar.nr, nb-jr)
+					bpanel := grow(&ws.b, ar.nr*kb)
+					p.packB(bpanel, kb, nn, pc, jc+jr)
+					p.macro(ws.tile, ap, bpanel, i1-i0, nn, kb, i0, jc+jr, load)
+				}
+				continue
+			}
 			var bp []T
 			if p.sharedB != nil {
 				base := roundUp(p.n, ar.nr)*pc + jc*kb
@@ -139,21 +155,25 @@ func (p *problem[T]) block(i0, i1, j0, j1 int) {
 				bp = grow(&ws.b, roundUp(nb, ar.nr)*kb)
 				p.packB(bp, kb, nb, pc, jc)
 			}
-			load := p.beta != 0 || pc > 0
 			for ic := i0; ic < i1; ic += ar.mc {
 				mb := min(ar.mc, i1-ic)
-				var ap []T
-				if p.sharedA != nil {
-					base := roundUp(p.m, ar.mr)*pc + ic*kb
-					ap = p.sharedA[base : base+roundUp(mb, ar.mr)*kb]
-				} else {
-					ap = grow(&ws.a, roundUp(mb, ar.mr)*kb)
-					p.packA(ap, mb, kb, ic, pc)
-				}
-				p.macro(ws.tile, ap, bp, mb, nb, kb, ic, jc, load)
+				p.macro(ws.tile, p.blockA(ws, ic, mb, kb, pc), bp, mb, nb, kb, ic, jc, load)
 			}
 		}
 	}
+}
+
+// blockA returns the packed block of op(A) of rows [ic, ic+mb) and depth
+// kb at pc: a part of sharedA, or packed into ws.
+func (p *problem[T]) blockA(ws *workspace[T], ic, mb, kb, pc int) []T {
+	mr := p.ar.mr
+	if p.sharedA != nil {
+		base := roundUp(p.m, mr)*pc + ic*kb
+		return p.sharedA[base : base+roundUp(mb, mr)*kb]
+	}
+	ap := grow(&ws.a, roundUp(mb, mr)*kb)
+	p.packA(ap, mb, kb, ic, pc)
+	return ap
 }
 
 // macro runs the kernel over the mb×nb block of C at (ic, jc) with packed
@@ -202,6 +222,15 @@ func scale[T float](c []T, ldc, i0, i1, j0, j1 int, beta T) {
 			row[j] *= beta
 		}
 	}
+}
+
+// depth returns the block depth for a product of depth k: the fewest
+// blocks of at most kc, of equal depth rounded up to a multiple of 4 (the
+// kernels' unrolling), the last one shallower. For example k = 784 and kc
+// = 256 give 196, 196, 196, 196 instead of 256, 256, 256, 16.
+func depth(k, kc int) int {
+	blocks := (k + kc - 1) / kc
+	return min(kc, roundUp((k+blocks-1)/blocks, 4))
 }
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
