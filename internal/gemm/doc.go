@@ -7,12 +7,15 @@
 // routines Sgemm and Dgemm as gonum.org/v1/gonum/blas declares them.
 //
 // The product follows the GotoBLAS/BLIS design: op(B) is packed in kc×nc
-// blocks and op(A) in mc×kc blocks into contiguous, zero-padded panels (the
-// buffers come from a sync.Pool), and a register-blocked micro-kernel
-// computes one mr×nr tile of C per call. On amd64 with AVX2 and FMA the
-// micro-kernels are Go assembly (6×16 for float32, 6×8 for float64);
-// elsewhere, or when built with the noasm or purego tag, a portable Go
-// micro-kernel (4×4) is used. Kernel names the one in use.
+// blocks and op(A) in mc×kc blocks into contiguous, zero-padded panels
+// (buffers kept between calls in a small free list, so a call allocates
+// nothing), and a register-blocked micro-kernel computes one mr×nr tile of
+// C per call. When C has a single block of rows, each kc×nr panel of B is
+// packed just before the kernel uses it, while it is in L1. On amd64 with
+// AVX2 and FMA the micro-kernels, and the packing copies and transposes,
+// are Go assembly (6×16 tiles for float32, 6×8 for float64); elsewhere, or
+// when built with the noasm or purego tag, a portable Go micro-kernel (4×4)
+// is used. Kernel names the one in use.
 //
 // Determinism: every element of C is computed by one fixed sequence of
 // floating-point operations,
@@ -22,9 +25,10 @@
 //
 // with the multiply-add fused on the assembly path and rounded twice on the
 // Go path. Neither the cache blocking nor the split of C between goroutines
-// changes that sequence: large products run on up to GOMAXPROCS goroutines,
-// each owning whole blocks of C, never a part of the k reduction, so the
-// result is bit-identical for any GOMAXPROCS. (The assembly and the Go
+// changes that sequence: large products (2·m·n·k ≥ 2²²) run on up to
+// GOMAXPROCS goroutines, each owning whole blocks of C (the operand that is
+// not split is packed once for all), never a part of the k reduction, so
+// the result is bit-identical for any GOMAXPROCS. (The assembly and the Go
 // kernels differ from each other in the last bits, as FMA rounds once.)
 //
 // As in the BLAS, beta = 0 ignores what C held (NaN included), and
