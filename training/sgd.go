@@ -144,6 +144,28 @@ type sgdCoef struct {
 // hyperparameters are rounded to T, as PyTorch does for float32 tensors.
 func sgdUpdate[T float](c sgdCoef, w, g, b []T) {
 	negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
+	g = g[:len(w)]
+	// The common case, momentum after the first step without Nesterov, gets
+	// its own branch-free loops; they compute exactly what the general loop
+	// below computes, operation for operation.
+	if c.momentum != 0 && !c.first && !c.nesterov {
+		b = b[:len(w)]
+		if c.wd == 0 {
+			for i, gi := range g {
+				bi := b[i]*mu + keep*gi
+				b[i] = bi
+				w[i] += negLR * bi
+			}
+		} else {
+			for i, gi := range g {
+				d := gi + wd*w[i]
+				bi := b[i]*mu + keep*d
+				b[i] = bi
+				w[i] += negLR * bi
+			}
+		}
+		return
+	}
 	for i := range w {
 		d := g[i]
 		if c.wd != 0 {
