@@ -162,13 +162,14 @@ func layerNote(l graph.Layer) string {
 // printSummaryTable writes the summary as an aligned table.
 func printSummaryTable(w io.Writer, r *summaryReport) {
 	fmt.Fprintf(w, "%s (%s), input %v\n", r.Model, r.Dtype, r.InputShape)
-	fmt.Fprintf(w, "%-10s %-10s %-16s %10s  %s\n", "layer", "kind", "output shape", "params", "")
+	fmt.Fprintf(w, "%-10s %-10s %-16s %10s\n", "layer", "kind", "output shape", "params")
 	for _, l := range r.Layers {
 		extra := l.Note
 		if l.Buffers > 0 {
 			extra = strings.TrimSpace(fmt.Sprintf("%s %d buffers", extra, l.Buffers))
 		}
-		fmt.Fprintf(w, "%-10s %-10s %-16s %10d  %s\n", l.Layer, l.Kind, fmt.Sprint(l.OutputShape), l.Params, extra)
+		line := fmt.Sprintf("%-10s %-10s %-16s %10d  %s", l.Layer, l.Kind, fmt.Sprint(l.OutputShape), l.Params, extra)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(w, "total: %d parameters, %d buffer values, %d bytes\n", r.TotalParams, r.TotalBuffers, r.Bytes)
 }
