@@ -1,0 +1,454 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/models"
+	"github.com/gozoo/zoo/training"
+)
+
+func init() {
+	register(Experiment{
+		Name:  "early-stopping",
+		Title: "Early stopping: training, validation and test curves of an over-parameterised MLP on a small MNIST subset",
+		Claim: "While the training error keeps falling, the validation error reaches a minimum and turns up; " +
+			"the model early stopping keeps (best validation epoch, restored) has a test error no higher than the model at the end of the same run without early stopping.",
+		Paper: "Prechelt (1998), Early stopping — but when?, in Neural Networks: Tricks of the Trade, LNCS 1524, Figures 1 and 2; " +
+			"Goodfellow, Bengio & Courville (2016), Deep Learning, §7.8, Figure 7.3",
+		Run: runEarlyStopping,
+	})
+}
+
+type esConfig struct {
+	sizes    Sizes
+	hidden   []int
+	epochs   int
+	patience int
+	batch    int
+	lr       float64
+	momentum float64
+	monitor  string
+	noise    float64 // label-noise fraction of the second condition
+	rise     float64 // relative rise of the validation loss that counts as "turns up"
+	riseErr  float64 // rise of the validation error (absolute) that counts as "turns up"
+}
+
+func esSettings(quick bool) esConfig {
+	c := esConfig{
+		sizes: Sizes{Train: 1000, Val: 1000}, hidden: []int{800},
+		epochs: 50, patience: 10, batch: 50, lr: 0.05, momentum: 0.9,
+		monitor: "val_loss", noise: 0.2, rise: 0.05, riseErr: 0.01,
+	}
+	if quick {
+		c.sizes = Sizes{Train: 500, Val: 500, Test: 2000}
+		c.hidden = []int{256}
+		c.epochs, c.patience = 30, 5
+	}
+	return c
+}
+
+// Random streams of this experiment.
+const (
+	esModelStream = 200 // initial weights
+	esFitStream   = 201 // batch order
+	esNoiseStream = 202 // which labels are flipped
+)
+
+// esPoint is the model's scores after one epoch, all in evaluation mode.
+type esPoint struct {
+	train, val, test training.Metrics
+}
+
+// esCondition is one labelling of the data, trained twice.
+type esCondition struct {
+	key, label string // "clean"/"noisy", for files and text
+	noise      float64
+	ntrain     int
+	curve      []esPoint // run without early stopping, one point per epoch
+	full, es   *training.History
+	stopped    training.Metrics // test scores of the restored model
+	best       int              // 0-based epoch kept
+	minLoss    int              // epoch of the lowest validation loss (0-based)
+	minErr     int              // epoch of the lowest validation error (0-based)
+	accPick    int              // epoch early stopping on val_acc would keep (0-based)
+	turnsUp    bool             // validation error rose after its minimum
+	lossUp     bool             // validation loss rose after its minimum
+	trainFalls bool
+	noWorse    bool
+	held       bool
+	identical  bool // the early-stopping run repeated the first run's epochs exactly
+	sameTest   bool // and its kept model scores as the first run did at that epoch
+}
+
+func (c *esCondition) last() esPoint { return c.curve[len(c.curve)-1] }
+
+func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
+	cfg := esSettings(env.Quick())
+	data, err := env.MNIST(ctx, cfg.sizes)
+	if err != nil {
+		return nil, err
+	}
+	modelSeed := env.Rand(esModelStream).Uint64()
+	fitSeed := env.Rand(esFitStream).Uint64()
+
+	noisy, err := withLabelNoise(data, cfg.noise, env.Rand(esNoiseStream))
+	if err != nil {
+		return nil, err
+	}
+	conds := []*esCondition{
+		{key: "clean", label: "clean labels"},
+		{key: "noisy", label: fmt.Sprintf("%.0f%% of training and validation labels flipped", 100*cfg.noise), noise: cfg.noise},
+	}
+	for i, c := range conds {
+		d := data
+		if i == 1 {
+			d = noisy
+		}
+		if err := runESCondition(ctx, env, cfg, c, d, modelSeed, fitSeed); err != nil {
+			return nil, errors.WithMessagef(err, "%s", c.label)
+		}
+	}
+	if err := writeESFiles(env, cfg, conds); err != nil {
+		return nil, err
+	}
+
+	held := true
+	var parts []string
+	for _, c := range conds {
+		held = held && c.held
+		parts = append(parts, esVerdict(cfg, c))
+	}
+	verdict := strings.Join(parts, " ")
+	arch := "784-" + joinInts(cfg.hidden) + "-10"
+	m, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
+	if err != nil {
+		return nil, err
+	}
+	clean, nz := conds[0], conds[1]
+	sum := &Summary{
+		Held: held, Verdict: verdict,
+		PaperFigure: "Prechelt's Figure 1 is the idealised picture: the training error falls monotonically while the validation error falls, reaches a minimum and rises again; the best time to stop is at that minimum. His Figure 2 shows a real validation curve, noisy and with several local minima, which is why a patience criterion decides when to stop. Prechelt's \"error\" is the training objective (squared error) on his noisy real-world benchmarks (Proben1). " +
+			"Goodfellow et al.'s Figure 7.3 shows the same U shape for the negative log-likelihood of a maxout network on MNIST. " +
+			"The counterparts here are loss_<labels>.png (cross-entropy, the training objective) and error_<labels>.png (classification error), for clean labels and for labels with symmetric noise.",
+		Comparison: []Comparison{
+			{"training objective", "keeps falling", fmt.Sprintf("clean: %.3g → %.3g; noisy: %.3g → %.3g (at the validation-loss minimum → last epoch)", clean.curve[clean.minLoss].train.Loss, clean.last().train.Loss, nz.curve[nz.minLoss].train.Loss, nz.last().train.Loss)},
+			{"validation loss", "U-shaped: minimum, then rising", fmt.Sprintf("clean: min %.4f at epoch %d, %.4f at the end; noisy: min %.4f at epoch %d, %.4f at the end", clean.curve[clean.minLoss].val.Loss, clean.minLoss+1, clean.last().val.Loss, nz.curve[nz.minLoss].val.Loss, nz.minLoss+1, nz.last().val.Loss)},
+			{"validation error", "rises after its minimum", fmt.Sprintf("clean: min %.2f%% at epoch %d, %.2f%% at the end; noisy: min %.2f%% at epoch %d, %.2f%% at the end", pct(clean.curve[clean.minErr].val), clean.minErr+1, pct(clean.last().val), pct(nz.curve[nz.minErr].val), nz.minErr+1, pct(nz.last().val))},
+			{"stopped vs trained to the end", "stopping at the validation minimum tests better", fmt.Sprintf("clean: test error %.2f%% (epoch %d) vs %.2f%%; noisy: %.2f%% (epoch %d) vs %.2f%%", pct(clean.stopped), clean.best+1, pct(clean.last().test), pct(nz.stopped), nz.best+1, pct(nz.last().test))},
+		},
+		Setup: []string{
+			data.Source + ".",
+			fmt.Sprintf("Two labellings of the same images: clean, and %.0f%% of the training and validation labels replaced by a different class drawn uniformly (datasets.FlipLabels; the test labels stay clean).", 100*cfg.noise),
+			fmt.Sprintf("Model: the registry's ReLU MLP %s (%d parameters for %d training images), no regularization, float32, initial weights from seed %d.", arch, m.NumParams(), data.Train.Len(), modelSeed),
+			fmt.Sprintf("Training: SGD with momentum %g, learning rate %g, batch %d, up to %d epochs, batch order from seed %d; the same for every run.", cfg.momentum, cfg.lr, cfg.batch, cfg.epochs, fitSeed),
+			fmt.Sprintf("Run 1 (no early stopping): all %d epochs; after each epoch the model is scored in evaluation mode on the training, validation and test sets (curves.csv; the fit_train_* columns are training.Fit's running means over the epoch's batches). The test scores are only plotted and reported: nothing is chosen by them.", cfg.epochs),
+			fmt.Sprintf("Run 2 (early stopping): the same model, data and seeds with training.EarlyStoppingConfig{Monitor: %q, Patience: %d} (Keras semantics), the best epoch's weights restored, then scored once on the test set (outcome.csv).", cfg.monitor, cfg.patience),
+			fmt.Sprintf("\"Turns up\": the validation error at the last epoch is at least %.0f point above its minimum (the validation loss: at least %.0f%% above). The claim is checked on the classification error; the cross-entropy is reported beside it.", 100*cfg.riseErr, 100*cfg.rise),
+		},
+		Tables: []MarkdownTable{esTable(cfg, conds)},
+	}
+	for _, c := range conds {
+		sum.Figures = append(sum.Figures,
+			Figure{"loss_" + c.key + ".png", fmt.Sprintf("%s: mean cross-entropy on the training, validation and test sets after each epoch of the run without early stopping (log axis). Vertical lines: the epoch early stopping kept and the epoch after which it stopped.", c.label)},
+			Figure{"error_" + c.key + ".png", fmt.Sprintf("%s: classification error on the same sets and epochs.", c.label)})
+	}
+	for _, c := range conds {
+		sum.Notes = append(sum.Notes,
+			fmt.Sprintf("%s: the early-stopping run's epochs are %s the first run's, and its restored model's test scores %s the first run's at epoch %d.",
+				c.label, yesNo(c.identical, "bit-for-bit equal to", "NOT equal to"), yesNo(c.sameTest, "equal", "do NOT equal"), c.best+1),
+			fmt.Sprintf("%s: early stopping on val_acc with the same patience (replayed on the recorded curve) would have kept epoch %d, test error %.2f%%.",
+				c.label, c.accPick+1, pct(c.curve[c.accPick].test)))
+	}
+	for _, c := range conds {
+		if c.minErr > c.minLoss+cfg.patience {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the validation cross-entropy was lowest at epoch %d, the validation error only at epoch %d, more than the patience later, so stopping on the loss stops before the error has settled. The usual cause: once the training set is fitted the network keeps growing more confident, which raises the loss on the validation images it gets wrong without changing which ones those are.",
+				c.label, c.minLoss+1, c.minErr+1))
+		}
+	}
+	if env.Quick() {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: a %s MLP, %d training, %d validation and %d test images, %d epochs, patience %d; run without -quick for the full-size experiment.",
+			arch, cfg.sizes.Train, cfg.sizes.Val, cfg.sizes.Test, cfg.epochs, cfg.patience))
+	}
+	if err := env.WriteSummary(sum); err != nil {
+		return nil, err
+	}
+	metrics := map[string]float64{}
+	for _, c := range conds {
+		p := c.key + "_"
+		metrics[p+"kept_epoch"] = float64(c.best + 1)
+		metrics[p+"stopped_after_epoch"] = float64(len(c.es.Epochs))
+		metrics[p+"val_loss_min_epoch"] = float64(c.minLoss + 1)
+		metrics[p+"val_err_min_epoch"] = float64(c.minErr + 1)
+		metrics[p+"test_err_stopped"] = 1 - c.stopped.Accuracy
+		metrics[p+"test_err_last"] = 1 - c.last().test.Accuracy
+		metrics[p+"test_loss_stopped"] = c.stopped.Loss
+		metrics[p+"test_loss_last"] = c.last().test.Loss
+		metrics[p+"held"] = b2f(c.held)
+	}
+	metrics["epochs"] = float64(cfg.epochs)
+	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// pct returns the classification error of m in percent.
+func pct(m training.Metrics) float64 { return 100 * (1 - m.Accuracy) }
+
+// withLabelNoise returns data with the fraction frac of the training and
+// validation labels flipped; the test set is shared, unchanged.
+func withLabelNoise(d *Data, frac float64, rng *rand.Rand) (*Data, error) {
+	out := &Data{Test: d.Test, Source: d.Source}
+	flip := func(ds *datasets.Dataset) (*datasets.Dataset, error) {
+		y, _, err := datasets.FlipLabels(ds.Y, ds.NumClasses, frac, rng)
+		if err != nil {
+			return nil, errors.WithMessage(err, "experiments: label noise")
+		}
+		c := ds.Clone()
+		c.Y = y
+		return c, nil
+	}
+	var err error
+	if out.Train, err = flip(d.Train); err != nil {
+		return nil, err
+	}
+	if out.Val, err = flip(d.Val); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition, data *Data, modelSeed, fitSeed uint64) error {
+	fitConfig := func() (training.Config, error) {
+		opt, err := training.NewSGD(training.SGDConfig{LR: cfg.lr, Momentum: cfg.momentum})
+		return training.Config{Epochs: cfg.epochs, BatchSize: cfg.batch, Seed: fitSeed, Optimizer: opt}, err
+	}
+
+	c.ntrain = data.Train.Len()
+	// Run 1: no early stopping, scored after every epoch.
+	m, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
+	if err != nil {
+		return err
+	}
+	full, err := fitConfig()
+	if err != nil {
+		return err
+	}
+	var evalErr error
+	full.OnBatch = func(p training.Progress) {
+		if p.Batch != p.Batches || evalErr != nil {
+			return
+		}
+		// The validation scores come from Fit's own evaluation of the
+		// same weights, right after this call.
+		var pt esPoint
+		if pt.train, evalErr = Evaluate(ctx, m, data.Train); evalErr != nil {
+			return
+		}
+		if pt.test, evalErr = Evaluate(ctx, m, data.Test); evalErr != nil {
+			return
+		}
+		c.curve = append(c.curve, pt)
+		env.Logf("early-stopping: %s: epoch %d: train loss %.4f err %.2f%%, test loss %.4f err %.2f%%",
+			c.key, p.Epoch+1, pt.train.Loss, pct(pt.train), pt.test.Loss, pct(pt.test))
+	}
+	full.Log = env.opts.Log
+	env.Logf("early-stopping: %s: run without early stopping, %d epochs", c.label, cfg.epochs)
+	c.full, err = training.Fit(ctx, m, data.Train, data.Val, full)
+	if err == nil {
+		err = evalErr
+	}
+	if err != nil {
+		return errors.WithMessage(err, "run without early stopping")
+	}
+	if len(c.full.Epochs) != len(c.curve) {
+		return errors.Errorf("experiments: %d epochs trained, %d scored", len(c.full.Epochs), len(c.curve))
+	}
+	for i, e := range c.full.Epochs {
+		c.curve[i].val = training.Metrics{Loss: e.ValLoss, Accuracy: e.ValAcc, N: data.Val.Len()}
+	}
+
+	// Run 2: early stopping on the validation loss, best weights restored.
+	m2, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
+	if err != nil {
+		return err
+	}
+	es, err := fitConfig()
+	if err != nil {
+		return err
+	}
+	es.EarlyStopping = &training.EarlyStoppingConfig{Monitor: cfg.monitor, Patience: cfg.patience}
+	env.Logf("early-stopping: %s: run with early stopping (monitor %s, patience %d, restore best)", c.label, cfg.monitor, cfg.patience)
+	if c.es, err = training.Fit(ctx, m2, data.Train, data.Val, es); err != nil {
+		return errors.WithMessage(err, "run with early stopping")
+	}
+	if c.stopped, err = Evaluate(ctx, m2, data.Test); err != nil {
+		return err
+	}
+	c.best = c.es.BestEpoch
+	if c.best < 0 || c.best >= len(c.curve) {
+		return errors.Errorf("experiments: early stopping kept epoch %d of %d", c.best, len(c.curve))
+	}
+
+	// What the curves show.
+	for i, pt := range c.curve {
+		if pt.val.Loss < c.curve[c.minLoss].val.Loss {
+			c.minLoss = i
+		}
+		if pt.val.Accuracy > c.curve[c.minErr].val.Accuracy {
+			c.minErr = i
+		}
+	}
+	last := c.last()
+	n := len(c.curve) - 1
+	c.lossUp = c.minLoss < n && last.val.Loss >= (1+cfg.rise)*c.curve[c.minLoss].val.Loss
+	c.turnsUp = c.minErr < n && c.curve[c.minErr].val.Accuracy-last.val.Accuracy >= cfg.riseErr-1e-9 // rounding of accuracy differences
+	c.trainFalls = last.train.Loss < c.curve[c.minErr].train.Loss && last.train.Accuracy >= c.curve[c.minErr].train.Accuracy
+	c.noWorse = c.stopped.Accuracy >= last.test.Accuracy
+	c.held = c.turnsUp && c.trainFalls && c.noWorse
+	if c.accPick, err = replayEarlyStopping(c.curve, cfg.patience); err != nil {
+		return err
+	}
+	c.identical = true
+	for i, e := range c.es.Epochs {
+		f := c.full.Epochs[i]
+		if e.TrainLoss != f.TrainLoss || e.ValLoss != f.ValLoss || e.ValAcc != f.ValAcc {
+			c.identical = false
+		}
+	}
+	c.sameTest = c.stopped.Accuracy == c.curve[c.best].test.Accuracy && c.stopped.Loss == c.curve[c.best].test.Loss
+	return nil
+}
+
+// replayEarlyStopping runs training's early-stopping state machine on the
+// recorded validation accuracies and returns the epoch it would keep.
+func replayEarlyStopping(curve []esPoint, patience int) (int, error) {
+	es, err := training.NewEarlyStopping(training.EarlyStoppingConfig{Monitor: "val_acc", Patience: patience})
+	if err != nil {
+		return 0, err
+	}
+	for i, pt := range curve {
+		if _, stop := es.Update(i, pt.val.Accuracy); stop {
+			break
+		}
+	}
+	return es.BestEpoch(), nil
+}
+
+func esVerdict(cfg esConfig, c *esCondition) string {
+	last := c.last()
+	return fmt.Sprintf("With %s: validation error lowest %.2f%% at epoch %d, %.2f%% at epoch %d (%s); training error %.2f%% → %.2f%% and training loss %.3g → %.3g (%s); validation loss lowest at epoch %d and %s. "+
+		"Early stopping (val_loss, patience %d) kept epoch %d: test error %.2f%% against %.2f%% at the last epoch without it (%s), test loss %.4f against %.4f. Claim %s.",
+		c.label, pct(c.curve[c.minErr].val), c.minErr+1, pct(last.val), len(c.curve), yesNo(c.turnsUp, fmt.Sprintf("turned up by ≥ %.0f point", 100*cfg.riseErr), fmt.Sprintf("did not turn up by %.0f point", 100*cfg.riseErr)),
+		pct(c.curve[c.minErr].train), pct(last.train), c.curve[c.minErr].train.Loss, last.train.Loss, yesNo(c.trainFalls, "still falling", "not falling"),
+		c.minLoss+1, yesNo(c.lossUp, fmt.Sprintf("up by ≥ %.0f%% at the end", 100*cfg.rise), "not up at the end"),
+		cfg.patience, c.best+1, pct(c.stopped), pct(last.test), yesNo(c.noWorse, yesNo(c.stopped.Accuracy > last.test.Accuracy, "better", "equal"), "worse"),
+		c.stopped.Loss, last.test.Loss, yesNo(c.held, "held", "did not hold"))
+}
+
+func esTable(cfg esConfig, conds []*esCondition) MarkdownTable {
+	t := MarkdownTable{
+		Caption: "Outcome on the (clean) test set.",
+		Header:  []string{"labels", "run", "epochs run", "model kept", "test error", "test loss", "val loss of kept model"},
+	}
+	for _, c := range conds {
+		last := c.last()
+		t.Rows = append(t.Rows,
+			[]string{c.label, "no early stopping", fmt.Sprint(len(c.curve)), fmt.Sprintf("epoch %d (last)", len(c.curve)), fmt.Sprintf("%.2f%%", pct(last.test)), fmt.Sprintf("%.4f", last.test.Loss), fmt.Sprintf("%.4f", last.val.Loss)},
+			[]string{c.label, fmt.Sprintf("early stopping (patience %d)", cfg.patience), fmt.Sprint(len(c.es.Epochs)), fmt.Sprintf("epoch %d (best val loss)", c.best+1), fmt.Sprintf("%.2f%%", pct(c.stopped)), fmt.Sprintf("%.4f", c.stopped.Loss), fmt.Sprintf("%.4f", c.es.Epochs[c.best].ValLoss)})
+	}
+	return t
+}
+
+func writeESFiles(env *Env, cfg esConfig, conds []*esCondition) error {
+	ct := NewTable("labels", "label_noise", "epoch", "train_loss", "train_err", "val_loss", "val_err", "test_loss", "test_err", "fit_train_loss", "fit_train_err")
+	et := NewTable("labels", "label_noise", "epoch", "fit_train_loss", "fit_train_err", "val_loss", "val_err")
+	ot := NewTable("labels", "label_noise", "run", "epochs_run", "kept_epoch", "test_loss", "test_err", "val_loss", "val_err")
+	for _, c := range conds {
+		for i, pt := range c.curve {
+			e := c.full.Epochs[i]
+			if err := ct.Add(c.key, c.noise, i+1, pt.train.Loss, 1-pt.train.Accuracy, pt.val.Loss, 1-pt.val.Accuracy, pt.test.Loss, 1-pt.test.Accuracy, e.TrainLoss, 1-e.TrainAcc); err != nil {
+				return err
+			}
+		}
+		for _, e := range c.es.Epochs {
+			if err := et.Add(c.key, c.noise, e.Epoch+1, e.TrainLoss, 1-e.TrainAcc, e.ValLoss, 1-e.ValAcc); err != nil {
+				return err
+			}
+		}
+		last := c.last()
+		if err := ot.Add(c.key, c.noise, "no early stopping", len(c.curve), len(c.curve), last.test.Loss, 1-last.test.Accuracy, last.val.Loss, 1-last.val.Accuracy); err != nil {
+			return err
+		}
+		kept := c.es.Epochs[c.best]
+		if err := ot.Add(c.key, c.noise, "early stopping", len(c.es.Epochs), c.best+1, c.stopped.Loss, 1-c.stopped.Accuracy, kept.ValLoss, 1-kept.ValAcc); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		t    *Table
+	}{{"curves.csv", ct}, {"early_stopping_run.csv", et}, {"outcome.csv", ot}} {
+		if err := env.WriteCSV(f.name, f.t); err != nil {
+			return err
+		}
+	}
+	arch := "784-" + joinInts(cfg.hidden) + "-10"
+	for _, c := range conds {
+		epochs := make([]float64, len(c.curve))
+		var trLoss, vaLoss, teLoss, trErr, vaErr, teErr []float64
+		for i, pt := range c.curve {
+			epochs[i] = float64(i + 1)
+			trLoss, vaLoss, teLoss = append(trLoss, max(pt.train.Loss, 1e-12)), append(vaLoss, pt.val.Loss), append(teLoss, pt.test.Loss)
+			trErr, vaErr, teErr = append(trErr, pct(pt.train)), append(vaErr, pct(pt.val)), append(teErr, pct(pt.test))
+		}
+		markers := []Marker{
+			{Name: fmt.Sprintf("kept by early stopping (epoch %d)", c.best+1), X: float64(c.best + 1)},
+			{Name: fmt.Sprintf("early stopping stops (epoch %d)", len(c.es.Epochs)), X: float64(len(c.es.Epochs))},
+		}
+		n := fmt.Sprintf("%d training images, %s", c.ntrain, c.label)
+		p, err := LinePlot(LineSpec{
+			Title:  fmt.Sprintf("Cross-entropy, %s MLP, %s", arch, n),
+			XLabel: "epoch", YLabel: "mean cross-entropy (log scale)", LogY: true, LegendBottom: true, LegendLeft: true,
+			Series: []Series{
+				{Name: "training set", X: epochs, Y: trLoss},
+				{Name: "validation set", X: epochs, Y: vaLoss},
+				{Name: "test set (clean labels)", X: epochs, Y: teLoss, Dashed: true},
+			},
+			Markers: markers,
+		})
+		if err != nil {
+			return err
+		}
+		if err := env.SavePlot("loss_"+c.key+".png", p); err != nil {
+			return err
+		}
+		p, err = LinePlot(LineSpec{
+			Title:  fmt.Sprintf("Classification error, %s MLP, %s", arch, n),
+			XLabel: "epoch", YLabel: "error (%)",
+			Series: []Series{
+				{Name: "training set", X: epochs, Y: trErr},
+				{Name: "validation set", X: epochs, Y: vaErr},
+				{Name: "test set (clean labels)", X: epochs, Y: teErr, Dashed: true},
+			},
+			Markers: markers,
+		})
+		if err != nil {
+			return err
+		}
+		if err := env.SavePlot("error_"+c.key+".png", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
