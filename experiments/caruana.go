@@ -239,7 +239,7 @@ func caruanaPolyFit(train, grid datasets.Curve, d int) (*caruanaFit, error) {
 		f.test += e * e / float64(grid.Len())
 	}
 	f.train, f.test = math.Sqrt(f.train), math.Sqrt(f.test)
-	f.norm = math.Sqrt(dot(coef, coef))
+	f.norm = math.Sqrt(caruanaDot(coef, coef))
 	return f, nil
 }
 
@@ -272,7 +272,7 @@ func caruanaLeastSquares(a *mat.Dense, y []float64) ([]float64, error) {
 	return coef, nil
 }
 
-func dot(a, b []float64) float64 {
+func caruanaDot(a, b []float64) float64 {
 	s := 0.0
 	for i := range a {
 		s += a[i] * b[i]
