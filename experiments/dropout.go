@@ -50,15 +50,15 @@ type dropoutConfig struct {
 func dropoutSettings(quick bool) dropoutConfig {
 	c := dropoutConfig{
 		pool: 50000, test: 0, hidden: []int{256, 256},
-		retains: []float64{0.1, 0.2, 0.4, 0.6, 0.8, 1.0},
-		sweepN:  5000, epochs: 40, batch: 50, lr: 0.05, momentum: 0.9,
+		retains: []float64{0.1, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0},
+		sweepN:  5000, epochs: 40, batch: 50, lr: 0.02, momentum: 0.9,
 		curveP: 0.5, inputP: 0.8,
-		sizes: []int{100, 500, 1000, 5000, 10000, 50000}, steps: 3000,
+		sizes: []int{100, 500, 1000, 5000, 10000, 50000}, steps: 2500,
 		band: 0.005, flatLo: 0.4, flatHi: 0.8, smallGain: 0.5,
 	}
 	if quick {
 		c.pool, c.test, c.hidden = 2000, 2000, []int{64, 64}
-		c.retains = []float64{0.1, 0.4, 0.8, 1.0}
+		c.retains = []float64{0.1, 0.5, 0.8, 1.0}
 		c.sweepN, c.epochs = 1000, 8
 		c.sizes, c.steps = []int{100, 500, 2000}, 200
 	}
@@ -155,15 +155,15 @@ func runDropout(ctx context.Context, env *Env) (*Result, error) {
 		return r, nil
 	}
 
-	// Part 1 and 2: the p sweep, every run scored on the test set after
-	// every epoch; p = 1 is the network without dropout.
+	// Part 1 and 2: the p sweep; p = 1 is the network without dropout. The
+	// runs of part 2 are scored on the test set after every epoch.
 	sweepData, err := subset(cfg.sweepN)
 	if err != nil {
 		return nil, err
 	}
 	var sweep []*dropoutRun
 	for _, p := range cfg.retains {
-		r, err := train("p-sweep", sweepData, p, 1, cfg.epochs, true)
+		r, err := train("p-sweep", sweepData, p, 1, cfg.epochs, p == 1 || p == cfg.curveP)
 		if err != nil {
 			return nil, err
 		}
