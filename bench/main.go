@@ -43,6 +43,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if st.render != "" {
+		if err := render(st.render, stdout); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
+	}
 	if err := compare(ctx, st, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
@@ -60,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, *spec, error) {
 		threadArg = fs.String("threads", "1,2", "comma-separated thread counts (GOMAXPROCS for zoo, torch.set_num_threads for PyTorch)")
 		quick     = fs.Bool("quick", false, "a few steps of each model, 1 repetition, 1 thread, no OpenBLAS variant (for CI, well under a minute)")
 		child     = fs.String("child", "", "internal: measure the zoo configuration given as JSON and print the result")
+		renderDir = fs.String("render", "", "re-render DIR/results.md from DIR/results.json (after a change of the report format) and exit")
 		minTime   = fs.Duration("min-time", 3*time.Second, "least time to time training steps and evaluation batches, each")
 		waitLoad  = fs.Float64("wait-load", 0, "before starting, wait until the 1-minute load average is below this (0: do not wait)")
 		waitMax   = fs.Duration("wait-max", 10*time.Minute, "longest wait for -wait-load")
@@ -98,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (settings, *spec, error) {
 		}
 		return st, &sp, nil
 	}
+	st.render = *renderDir
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	st.quick = *quick

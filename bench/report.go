@@ -110,6 +110,11 @@ func (rep *report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "## zoo vs PyTorch: %s, %d logical CPUs\n\n", rep.Machine.CPU, rep.Machine.LogicalCPU)
 	fmt.Fprintf(w, "Median of %d repetitions (zoo and PyTorch runs interleaved, each configuration in its own process). "+
 		"Samples/s, higher is better; ratio = zoo / PyTorch (above 1: zoo faster; for memory, above 1: zoo uses more).\n\n", rep.Reps)
+	if hi := maxLoad(rep.Runs); hi > float64(rep.Machine.LogicalCPU) {
+		fmt.Fprintf(w, "**Busy machine:** the 1-minute load average reached %.1f on %d CPUs during the runs (per run in results.csv). "+
+			"Runs with more threads suffer most, PyTorch's especially (its OpenMP workers wait for a core taken by another process at every parallel region); "+
+			"the per-CPU-second tables estimate the unloaded speed of 1-thread runs.\n\n", hi, rep.Machine.LogicalCPU)
+	}
 	if rep.Machine.TorchNote != "" {
 		fmt.Fprintf(w, "**PyTorch:** %s\n\n", rep.Machine.TorchNote)
 	}
@@ -166,7 +171,7 @@ func (rep *report) machineMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "- CPU: %s (%s MHz), %d logical CPUs, %s cores per socket, flags %s; memory %s; Linux %s\n",
 		m.CPU, m.CPUMHz, m.LogicalCPU, m.Cores, strings.Join(m.CPUFlags, " "), m.MemTotal, m.Kernel)
 	fmt.Fprintf(w, "- load average (1 min) at start %.2f, at end %.2f; per run %s\n", m.LoadStart[0], m.LoadEnd[0], loadRange(rep.Runs))
-	fmt.Fprintf(w, "- Go: %s %s GOAMD64=%s; zoo on gonum's pure-Go BLAS, GOMAXPROCS = threads\n", m.Go, m.GOARCH, m.GOAMD64)
+	fmt.Fprintf(w, "- Go: %s %s GOAMD64=%s; zoo: %s, GOMAXPROCS = threads\n", m.Go, m.GOARCH, m.GOAMD64, zooRuntime(rep.Runs))
 	for _, v := range sortedKeys(m.Torch) {
 		t := m.Torch[v]
 		fmt.Fprintf(w, "- %s: torch %s, numpy %s, python %s, BLAS_INFO=%s, BLAS loaded: %s (%s), oneDNN %s, CPU capability %s\n",
@@ -213,6 +218,14 @@ func (rep *report) machineMarkdown(w io.Writer) {
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "- failed runs:\n  - %s\n", strings.Join(failed, "\n  - "))
 	}
+}
+
+func maxLoad(runs []result) float64 {
+	hi := 0.0
+	for _, r := range runs {
+		hi = math.Max(hi, r.LoadAvg)
+	}
+	return hi
 }
 
 func loadRange(runs []result) string {
@@ -282,4 +295,37 @@ func (rep *report) write(dir string) (err error) {
 	}
 	cw.Flush()
 	return errors.Wrap(cw.Error(), "bench")
+}
+
+// zooRuntime describes the BLAS the zoo children used.
+func zooRuntime(runs []result) string {
+	for _, r := range runs {
+		if r.Variant == variantZoo && r.Error == "" && r.Runtime != nil {
+			s := "Gorgonia BLAS " + r.Runtime["blas"]
+			if k := r.Runtime["gemm"]; k != "" {
+				s += " (GEMM kernels " + k + ")"
+			}
+			return s
+		}
+	}
+	return "no successful run"
+}
+
+// render re-renders dir/results.md from dir/results.json and prints it.
+func render(dir string, w io.Writer) error {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return errors.Wrap(err, "bench")
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return errors.Wrap(err, "bench: results.json")
+	}
+	var md strings.Builder
+	rep.markdown(&md)
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return errors.Wrap(err, "bench")
+	}
+	_, err = io.WriteString(w, md.String())
+	return errors.Wrap(err, "bench")
 }

@@ -114,6 +114,7 @@ type settings struct {
 	outDir    string
 	quick     bool
 	skipTorch bool
+	render    string // re-render results.md from results.json in this directory
 	waitLoad  float64
 	waitMax   time.Duration
 }

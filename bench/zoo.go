@@ -17,6 +17,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/internal/gemm"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -46,6 +47,7 @@ func runZooChild(ctx context.Context, sp spec, w io.Writer) error {
 		"go":         runtime.Version(),
 		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
 		"blas":       fmt.Sprintf("%T", G.WhichBLAS()),
+		"gemm":       gemmKernels(),
 		"gogc":       os.Getenv("GOGC"),
 	}
 	mn, err := datasets.LoadMNIST(ctx, datasets.MNISTOptions{Dir: sp.MNISTDir})
@@ -230,4 +232,10 @@ func perSecond(n int, seconds float64) float64 {
 		return 0
 	}
 	return float64(n) / seconds
+}
+
+// gemmKernels names zoo's GEMM micro-kernels (float32, float64).
+func gemmKernels() string {
+	k32, k64 := gemm.Kernel()
+	return k32 + ", " + k64
 }
