@@ -758,30 +758,33 @@ func writeDropEnsCSVs(env *Env, cfg dropEnsConfig, mcs []*dropEnsMC, acts []*dro
 
 func plotDropEns(env *Env, cfg dropEnsConfig, mcs []*dropEnsMC, acts []*dropEnsActs, tinies []*dropEnsTiny) ([]Figure, error) {
 	var figs []Figure
-	var series []Series
-	for _, mc := range mcs {
-		x := make([]float64, len(mc.ks))
-		y := make([]float64, len(mc.ks))
-		for i, k := range mc.ks {
-			x[i], y[i] = float64(k), 100*mc.mean[i]
-		}
-		series = append(series,
-			Series{Name: "MC average, " + mc.label, X: x, Y: y, Points: true},
-			Series{Name: "weight scaling, " + mc.label, X: []float64{x[0], x[len(x)-1]}, Y: []float64{dropoutPct(mc.det), dropoutPct(mc.det)}, Dashed: true})
-	}
 	arch := "784-" + joinInts(cfg.hidden) + "-10"
-	p, err := LinePlot(LineSpec{
-		Title:  fmt.Sprintf("Monte-Carlo model averaging vs weight scaling (%s)", arch),
-		XLabel: "number of sampled networks averaged, k (log scale)", YLabel: "test error (%)", LogX: true,
-		Series: series,
-	})
-	if err != nil {
-		return nil, err
+	for i, mc := range mcs {
+		x := make([]float64, len(mc.ks))
+		y, lo, hi := make([]float64, len(mc.ks)), make([]float64, len(mc.ks)), make([]float64, len(mc.ks))
+		for j, k := range mc.ks {
+			x[j], y[j] = float64(k), 100*mc.mean[j]
+			lo[j], hi[j] = 100*mc.lo[j], 100*mc.hi[j]
+		}
+		p, err := LinePlot(LineSpec{
+			Title:  fmt.Sprintf("Monte-Carlo model averaging vs weight scaling (%s, %s)", arch, mc.label),
+			XLabel: "number of sampled networks averaged, k (log scale)", YLabel: "test error (%)", LogX: true,
+			Series: []Series{
+				{Name: fmt.Sprintf("MC average (mean of %d draws of k passes)", cfg.repeats), X: x, Y: y, Points: true},
+				{Name: "weight scaling (deterministic)", X: []float64{x[0], x[len(x)-1]}, Y: []float64{dropoutPct(mc.det), dropoutPct(mc.det)}, Dashed: true},
+				{Name: "MC: smallest of the draws", X: x, Y: lo, Dashed: true},
+				{Name: "MC: largest of the draws", X: x, Y: hi, Dashed: true},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		name := []string{"mc_vs_k.png", "mc_vs_k_weight_scaling_convention.png"}[i]
+		if err := env.SavePlot(name, p); err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{name, fmt.Sprintf("Figure 11's counterpart for the network trained with %s: test error of the average of the class probabilities of k sampled dropout networks (mean, smallest and largest over %d random choices of k of the %d passes kept) against the deterministic weight-scaled network (horizontal line).", mc.label, cfg.repeats, cfg.ks[len(cfg.ks)-1])})
 	}
-	if err := env.SavePlot("mc_vs_k.png", p); err != nil {
-		return nil, err
-	}
-	figs = append(figs, Figure{"mc_vs_k.png", fmt.Sprintf("Test error of the average of the class probabilities of k sampled dropout networks (mean over %d random choices of k of the %d passes kept) against the deterministic weight-scaled network (dashed), for a network trained with inverted dropout and one trained with Srivastava's weight-scaling convention.", cfg.repeats, cfg.ks[len(cfg.ks)-1])})
 
 	hi := 0.0
 	for _, a := range acts {
@@ -793,7 +796,8 @@ func plotDropEns(env *Env, cfg dropEnsConfig, mcs []*dropEnsMC, acts []*dropEnsA
 	for _, a := range acts {
 		hs.Series = append(hs.Series, HistSeries{Name: fmt.Sprintf("%s: %.0f%% ≤ %g, mean %.2f", a.label(), 100*a.nearZero, cfg.zeroTol, a.mean), Counts: Counts(a.values, edges)})
 	}
-	if p, err = HistogramPlot(hs); err != nil {
+	p, err := HistogramPlot(hs)
+	if err != nil {
 		return nil, err
 	}
 	if err := env.SavePlot("activation_histogram.png", p); err != nil {
