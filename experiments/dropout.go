@@ -377,7 +377,7 @@ func plotDropout(env *Env, cfg dropoutConfig, sweep []*dropoutRun, noDrop, withD
 	}
 	p, err = LinePlot(LineSpec{
 		Title:  fmt.Sprintf("Test error during training with and without dropout (%s)", arch),
-		XLabel: "epoch", YLabel: "test error (%)", LogY: true, Series: series,
+		XLabel: "epoch", YLabel: "test error (%)", Series: series,
 	})
 	if err != nil {
 		return nil, err
@@ -385,7 +385,7 @@ func plotDropout(env *Env, cfg dropoutConfig, sweep []*dropoutRun, noDrop, withD
 	if err := env.SavePlot("test_error_curves.png", p); err != nil {
 		return nil, err
 	}
-	figs = append(figs, Figure{"test_error_curves.png", fmt.Sprintf("Test error after every epoch on %d training images, with the same initial weights and batch order (log error axis).", cfg.sweepN)})
+	figs = append(figs, Figure{"test_error_curves.png", fmt.Sprintf("Test error after every epoch on %d training images, with the same initial weights and batch order.", cfg.sweepN)})
 
 	// Figure 10.
 	var nx, ewo, ew, gain []float64
@@ -396,7 +396,7 @@ func plotDropout(env *Env, cfg dropoutConfig, sweep []*dropoutRun, noDrop, withD
 	}
 	p, err = LinePlot(LineSpec{
 		Title:  fmt.Sprintf("Test error against the training-set size (%s)", arch),
-		XLabel: "training images (log scale)", YLabel: "test error (%)", LogX: true, LogY: true,
+		XLabel: "training images (log scale)", YLabel: "test error (%)", LogX: true,
 		Series: []Series{{Name: "without dropout", X: nx, Y: ewo, Points: true}, {Name: fmt.Sprintf("with dropout (input p=%g, hidden p=%g)", cfg.inputP, cfg.curveP), X: nx, Y: ew, Points: true}},
 	})
 	if err != nil {
