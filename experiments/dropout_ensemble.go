@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -897,10 +898,10 @@ func writeDropEnsSummary(env *Env, cfg dropEnsConfig, data *Data, modelSeed, fit
 		},
 		Setup: []string{
 			data.Source + ".",
-			fmt.Sprintf("Part 1 (Figure 11): the ReLU MLP %s with input retain p = %g and hidden retain p = %g (zoo's InputDropout = %g, HiddenDropout = %g), trained with SGD (momentum %g, learning rate %g, batch %d) for %d epochs, once with zoo's default inverted dropout and once with models.Config{WeightScalingDropout: true} (no scaling in training, activations × p at test: Srivastava's convention); the same initial weights (seed %d) and batch order (seed %d).",
+			fmt.Sprintf("Part 1 (Figure 11): the ReLU MLP %s with input retain p = %g and hidden retain p = %g (zoo's InputDropout = %.3g, HiddenDropout = %.3g), trained with SGD (momentum %g, learning rate %g, batch %d) for %d epochs, once with zoo's default inverted dropout and once with models.Config{WeightScalingDropout: true} (no scaling in training, activations × p at test: Srivastava's convention); the same initial weights (seed %d) and batch order (seed %d).",
 				arch, cfg.inputP, cfg.hiddenP, 1-cfg.inputP, 1-cfg.hiddenP, cfg.momentum, cfg.lr, cfg.batch, cfg.epochs, modelSeed, fitSeed),
 			fmt.Sprintf("Monte-Carlo averaging: %d stochastic passes over the test images in graph.MonteCarlo mode (training.NewEvaluator with MCSamples 1, masks from seed %d, each call drawing new masks), each pass's class probabilities kept; the MC prediction for k is the argmax of the mean probability of k passes. For k ∈ %s the error is averaged over %d random subsets of k passes (for k = %d every subset is all passes). Criterion: the smallest k whose mean MC error is within %.2g points of the weight-scaled network's error exists, and k = 1 is worse than weight scaling by more than that margin.",
-				cfg.ks[len(cfg.ks)-1], mcSeed, "{"+joinInts(cfg.ks)+"}", cfg.repeats, cfg.ks[len(cfg.ks)-1], 100*cfg.margin),
+				cfg.ks[len(cfg.ks)-1], mcSeed, "{"+strings.ReplaceAll(joinInts(cfg.ks), "-", ", ")+"}", cfg.repeats, cfg.ks[len(cfg.ks)-1], 100*cfg.margin),
 			fmt.Sprintf("Part 2 (Figure 8): two ReLU classifiers 784-%s-10, without dropout and with hidden retain p = %g (no input dropout), %d epochs, the same initial weights and batch order. The first hidden layer's ReLU outputs on every test image are read from an evaluation graph (Net().Trace, G.Read of the act1 node); dropout acts after this layer, so these activations do not depend on the dropout convention. Criterion: with dropout, a larger fraction of activations is ≤ %g and the mean activation is lower.",
 				joinInts(cfg.actHidden), cfg.hiddenP, cfg.actEpochs, cfg.zeroTol),
 			fmt.Sprintf("Part 3 (Warde-Farley et al.): two tiny ReLU networks with dropout (retain p = %g, inverted) only after the first hidden layer of %d units, trained %d epochs: 784-%d-10 (the dropped units feed the softmax layer directly) and 784-%d-%d-10 (a ReLU layer between them and the softmax layer). For each of %d test images the forward pass of all 2^%d = %d masks is computed in float64 from the trained weights; mask m has probability p^kept·(1−p)^dropped. Geometric mean: softmax(Σ_m P(m)·log softmax(z_m)) (the renormalised weighted geometric mean); arithmetic mean: Σ_m P(m)·softmax(z_m); weight scaling: every unit kept at its expected value (inverted dropout's evaluation network). The graph's own evaluation error is listed as a check of the hand-written forward pass.",
@@ -913,7 +914,7 @@ func writeDropEnsSummary(env *Env, cfg dropEnsConfig, data *Data, modelSeed, fit
 	}
 	notes := []string{
 		fmt.Sprintf("The claim is the conjunction of its four checks: MC vs weight scaling %s, sparser activations %s, exact equality for the softmax layer %s, close approximation with a hidden ReLU layer %s.", dropoutHeld(parts[0]), dropoutHeld(parts[1]), dropoutHeld(parts[2]), dropoutHeld(parts[3])),
-		"With dropout on the units that feed the softmax layer, the exact geometric mean over masks is the weight-scaled network whatever the layers below compute: the brief's 784-12-10 network is the exact case. The approximate case needs a nonlinearity after the dropped units, hence the 784-12-12-10 network with dropout on its first hidden layer only.",
+		fmt.Sprintf("With dropout on the units that feed the softmax layer, the exact geometric mean over masks is the weight-scaled network whatever the layers below compute: a 784-%d-10 network with dropout on its hidden units is the exact case, not an approximation. The approximate case needs a nonlinearity after the dropped units, hence the 784-%d-%d-10 network with dropout on its first hidden layer only.", cfg.tinyWidth, cfg.tinyWidth, cfg.tinyWidth),
 		"Srivastava's Figure 8 uses autoencoders; a classifier is used here. One seed; differences of a few hundredths of a percent in part 1 are single test images.",
 	}
 	if env.Quick() {
