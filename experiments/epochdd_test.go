@@ -1,0 +1,32 @@
+package experiments
+
+import "testing"
+
+func TestEDDScan(t *testing.T) {
+	tests := []struct {
+		name string
+		e    []float64
+		want eddShape
+	}{
+		{"one descent", []float64{0.5, 0.3, 0.2, 0.19, 0.195}, eddShape{firstMin: 3, rise: -1, peak: -1, fall: -1}},
+		{"U", []float64{0.5, 0.2, 0.21, 0.25, 0.26}, eddShape{firstMin: 1, rise: 3, peak: 4, fall: -1}},
+		{"double descent", []float64{0.5, 0.2, 0.25, 0.3, 0.28, 0.2}, eddShape{firstMin: 1, rise: 2, peak: 3, fall: 4}},
+		{"wiggles within delta", []float64{0.3, 0.2, 0.205, 0.2, 0.208}, eddShape{firstMin: 1, rise: -1, peak: -1, fall: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := eddScan(tt.e, 0.01); got != tt.want {
+				t.Errorf("eddScan = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEDDSmooth(t *testing.T) {
+	got := eddSmooth([]float64{3, 0, 3, 6, 0}, 3)
+	// Ends average the available neighbours: (3+0)/2, (3+0+3)/3, …
+	want := []float64{1.5, 2, 3, 3, 3}
+	if !equalFloats(got, want) {
+		t.Errorf("eddSmooth = %v, want %v", got, want)
+	}
+}
