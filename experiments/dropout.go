@@ -117,7 +117,7 @@ func runDropout(ctx context.Context, env *Env) (*Result, error) {
 
 	train := func(part string, ds *datasets.Dataset, hiddenP, inputP float64, epochs int, everyEpoch bool) (*dropoutRun, error) {
 		r := &dropoutRun{part: part, n: ds.Len(), hiddenP: hiddenP, inputP: inputP, epochs: epochs}
-		m, err := BuildMLP(cfg.hidden, models.Config{HiddenDropout: 1 - hiddenP, InputDropout: 1 - inputP}, modelSeed)
+		m, err := BuildMLP(cfg.hidden, models.Config{HiddenDropout: dropoutRate(hiddenP), InputDropout: dropoutRate(inputP)}, modelSeed)
 		if err != nil {
 			return nil, err
 		}
@@ -304,6 +304,10 @@ func dropoutVerdicts(cfg dropoutConfig, sweep []*dropoutRun, noDrop, withDrop *d
 
 func dropoutHeld(ok bool) string { return yesNo(ok, "held", "did not hold") }
 
+// dropoutRate is zoo's drop rate 1 − p, rounded to 12 digits so that
+// 1 − 0.8 reads 0.2.
+func dropoutRate(p float64) float64 { return math.Round((1-p)*1e12) / 1e12 }
+
 func dropoutErr(m training.Metrics) float64 { return 1 - m.Accuracy }
 
 func dropoutPct(m training.Metrics) float64 { return 100 * dropoutErr(m) }
@@ -311,7 +315,7 @@ func dropoutPct(m training.Metrics) float64 { return 100 * dropoutErr(m) }
 func writeDropoutCSVs(env *Env, sweep []*dropoutRun, withDrop, withInput *dropoutRun, sizeRuns [][2]*dropoutRun) error {
 	st := NewTable("hidden_retain_p", "hidden_drop_rate", "input_retain_p", "train_images", "epochs", "train_err", "test_err", "test_loss")
 	for _, r := range sweep {
-		if err := st.Add(r.hiddenP, 1-r.hiddenP, r.inputP, r.n, r.epochs, dropoutErr(r.train), dropoutErr(r.test), r.test.Loss); err != nil {
+		if err := st.Add(r.hiddenP, dropoutRate(r.hiddenP), r.inputP, r.n, r.epochs, dropoutErr(r.train), dropoutErr(r.test), r.test.Loss); err != nil {
 			return err
 		}
 	}
@@ -426,18 +430,22 @@ func writeDropoutSummary(env *Env, cfg dropoutConfig, data *Data, modelSeed, fit
 	arch := "784-" + joinInts(cfg.hidden) + "-10"
 	sweepT := MarkdownTable{
 		Caption: fmt.Sprintf("Part 1: the retain probability p of the hidden units (zoo's HiddenDropout = 1 − p), %d training images, %d epochs, inputs not dropped.", cfg.sweepN, cfg.epochs),
-		Header:  []string{"p", "drop rate", "train error", "test error", "best test error over epochs"},
+		Header:  []string{"p", "drop rate", "train error", "test error", "lowest test error over the epochs (part 2 runs)"},
 	}
 	for _, r := range append(append([]*dropoutRun(nil), sweep...), withInput) {
-		bestE := math.Inf(1)
-		for _, m := range r.curve {
-			bestE = math.Min(bestE, dropoutPct(m))
+		bestE := "—"
+		if len(r.curve) > 0 {
+			b := math.Inf(1)
+			for _, m := range r.curve {
+				b = math.Min(b, dropoutPct(m))
+			}
+			bestE = fmt.Sprintf("%.2f%%", b)
 		}
 		label := fmt.Sprintf("%g", r.hiddenP)
 		if r.inputP < 1 {
 			label += fmt.Sprintf(" (and input p=%g)", r.inputP)
 		}
-		sweepT.Rows = append(sweepT.Rows, []string{label, fmt.Sprintf("%g", 1-r.hiddenP), fmt.Sprintf("%.2f%%", dropoutPct(r.train)), fmt.Sprintf("%.2f%%", dropoutPct(r.test)), fmt.Sprintf("%.2f%%", bestE)})
+		sweepT.Rows = append(sweepT.Rows, []string{label, fmt.Sprintf("%g", dropoutRate(r.hiddenP)), fmt.Sprintf("%.2f%%", dropoutPct(r.train)), fmt.Sprintf("%.2f%%", dropoutPct(r.test)), bestE})
 	}
 	sizeT := MarkdownTable{
 		Caption: fmt.Sprintf("Part 3: training-set size, without dropout and with dropout (input p=%g, hidden p=%g), about %d steps each.", cfg.inputP, cfg.curveP, cfg.steps),
@@ -469,7 +477,7 @@ func writeDropoutSummary(env *Env, cfg dropoutConfig, data *Data, modelSeed, fit
 			fmt.Sprintf("Training: SGD with momentum %g, learning rate %g, batch %d, the same batch order and mask stream (seed %d) for every run; no other regularization (no max-norm, no weight decay), so p = 1 is the plain network.", cfg.momentum, cfg.lr, cfg.batch, fitSeed),
 			fmt.Sprintf("Part 1 (Figure 9a): hidden retain p ∈ %s with inputs kept, %d training images, %d epochs each; test error of the final model. Criterion: the test errors for p ∈ [%g, %g] lie within %.1f points of each other (flat) and both p = %g and p = 1 have a higher test error than every p in that range.", dropoutFloats(cfg.retains), cfg.sweepN, cfg.epochs, cfg.flatLo, cfg.flatHi, 100*cfg.band, cfg.retains[0]),
 			fmt.Sprintf("Part 2 (with vs without): the test error after every epoch of the p = 1 and p = %g runs of part 1, and of a run that also keeps inputs with p = %g. Criterion: the final test error with dropout (hidden p = %g) is lower than without.", cfg.curveP, cfg.inputP, cfg.curveP),
-			fmt.Sprintf("Part 3 (Figure 10): training sets of %s images, each trained without dropout and with dropout (input p = %g, hidden p = %g) for about %d gradient steps of batch min(%d, n) (epochs = steps / batches per epoch, rounded); gain = test error without − with. Criterion: the largest gain is at a size other than the smallest and the largest tried, and the smallest size's gain is at most %.0f%% of the largest gain.", joinInts(cfg.sizes), cfg.inputP, cfg.curveP, cfg.steps, cfg.batch, 100*cfg.smallGain),
+			fmt.Sprintf("Part 3 (Figure 10): training sets of %s images, each trained without dropout and with dropout (input p = %g, hidden p = %g) for about %d gradient steps of batch min(%d, n) (epochs = steps / batches per epoch, rounded); gain = test error without − with. Criterion: the largest gain is at a size other than the smallest and the largest tried, and the smallest size's gain is at most %.0f%% of the largest gain.", strings.ReplaceAll(joinInts(cfg.sizes), "-", ", "), cfg.inputP, cfg.curveP, cfg.steps, cfg.batch, 100*cfg.smallGain),
 			"Test errors are measured in evaluation mode (deterministic network) on the test subset; nothing is chosen on the test set.",
 		},
 		Tables:  []MarkdownTable{sweepT, sizeT},

@@ -120,7 +120,7 @@ func runDropoutEnsemble(ctx context.Context, env *Env) (*Result, error) {
 		if ws {
 			label = "weight-scaling dropout"
 		}
-		m, err := BuildMLP(cfg.hidden, models.Config{InputDropout: 1 - cfg.inputP, HiddenDropout: 1 - cfg.hiddenP, WeightScalingDropout: ws}, modelSeed)
+		m, err := BuildMLP(cfg.hidden, models.Config{InputDropout: dropoutRate(cfg.inputP), HiddenDropout: dropoutRate(cfg.hiddenP), WeightScalingDropout: ws}, modelSeed)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func runDropoutEnsemble(ctx context.Context, env *Env) (*Result, error) {
 	// Part 2: hidden activations with and without dropout.
 	var acts []*dropEnsActs
 	for _, p := range []float64{1, cfg.hiddenP} {
-		m, err := BuildMLP(cfg.actHidden, models.Config{HiddenDropout: 1 - p}, modelSeed)
+		m, err := BuildMLP(cfg.actHidden, models.Config{HiddenDropout: dropoutRate(p)}, modelSeed)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +169,7 @@ func runDropoutEnsemble(ctx context.Context, env *Env) (*Result, error) {
 	}
 	var tinies []*dropEnsTiny
 	for _, deep := range []bool{false, true} {
-		tn, err := newDropEnsTinyNet(cfg.tinyWidth, deep, 1-cfg.hiddenP, modelSeed)
+		tn, err := newDropEnsTinyNet(cfg.tinyWidth, deep, dropoutRate(cfg.hiddenP), modelSeed)
 		if err != nil {
 			return nil, err
 		}
