@@ -621,19 +621,23 @@ func dropEnsEnsemble(h []float64, layers [][2][]float64, p float64) (geo, arith,
 			cur[c] = prev[c] + s*row[c]
 		}
 	}
+	// Scratch outputs of the layers after the first, reused for every mask.
+	bufs := make([][]float64, len(layers))
+	for i, l := range layers[1:] {
+		bufs[i+1] = make([]float64, len(l[1]))
+	}
 	forward := func(z []float64) []float64 {
-		for _, l := range layers[1:] {
+		for i, l := range layers[1:] {
 			for c, v := range z {
 				z[c] = math.Max(v, 0)
 			}
-			out := make([]float64, len(l[1]))
-			dropEnsDense(out, z, l[0], l[1], false)
-			z = out
+			dropEnsDense(bufs[i+1], z, l[0], l[1], false)
+			z = bufs[i+1]
 		}
 		return z
 	}
 	var k int
-	var logG, arithSum []float64
+	var logG, arithSum, ls []float64
 	lp := math.Log(p)
 	lq := math.Log(1 - p)
 	z := make([]float64, width)
@@ -642,11 +646,11 @@ func dropEnsEnsemble(h []float64, layers [][2][]float64, p float64) (geo, arith,
 		logits := forward(z)
 		if logG == nil {
 			k = len(logits)
-			logG, arithSum = make([]float64, k), make([]float64, k)
+			logG, arithSum, ls = make([]float64, k), make([]float64, k), make([]float64, k)
 		}
 		kept := bits.OnesCount(uint(m))
 		w := math.Exp(float64(kept)*lp + float64(n-kept)*lq)
-		ls := dropEnsLogSoftmax(logits)
+		dropEnsLogSoftmaxInto(ls, logits)
 		for c := range ls {
 			logG[c] += w * ls[c]
 			arithSum[c] += w * math.Exp(ls[c])
@@ -666,6 +670,14 @@ func dropEnsEnsemble(h []float64, layers [][2][]float64, p float64) (geo, arith,
 }
 
 func dropEnsLogSoftmax(z []float64) []float64 {
+	out := make([]float64, len(z))
+	dropEnsLogSoftmaxInto(out, z)
+	return out
+}
+
+// dropEnsLogSoftmaxInto sets out to the log-softmax of z, stabilised by
+// z's maximum.
+func dropEnsLogSoftmaxInto(out, z []float64) {
 	mx := math.Inf(-1)
 	for _, v := range z {
 		mx = math.Max(mx, v)
@@ -675,11 +687,9 @@ func dropEnsLogSoftmax(z []float64) []float64 {
 		s += math.Exp(v - mx)
 	}
 	lse := mx + math.Log(s)
-	out := make([]float64, len(z))
 	for i, v := range z {
 		out[i] = v - lse
 	}
-	return out
 }
 
 func dropEnsSoftmax(z []float64) []float64 {
