@@ -57,8 +57,8 @@ func ddSettings(quick bool) ddConfig {
 		rffNear: []float64{0.7, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.25, 1.5},
 		peakTol: 1.5, fall: 0.5,
 		mlpSizes: Sizes{Train: 1000, Test: 2000}, noise: 0.2,
-		widths: []int{2, 4, 6, 8, 10, 12, 14, 16, 20, 25, 30, 40, 50, 70, 100, 150, 200, 300, 500, 1000},
-		epochs: 300, batch: 50, lr: 1e-3, interp: 0.01, delta: 0.01, threshTol: 2,
+		widths: []int{2, 4, 6, 8, 10, 12, 14, 16, 20, 25, 30, 40, 50, 70, 100, 150, 200, 300, 500},
+		epochs: 200, batch: 50, lr: 1e-3, interp: 0.01, delta: 0.01, threshTol: 2,
 	}
 	if quick {
 		c.rffN, c.rffTest, c.rffLog = 100, 1000, 9
@@ -459,7 +459,7 @@ func writeDDFiles(env *Env, cfg ddConfig, rff []ddRFFPoint, mlp []ddMLPPoint, th
 	var trL, teL, trE, teE, norm []float64
 	for i, p := range rff {
 		ns[i] = float64(p.n)
-		trL, teL = append(trL, max(p.trainLoss, 1e-6)), append(teL, p.testLoss)
+		trL, teL = append(trL, max(p.trainLoss, 1e-3)), append(teL, p.testLoss)
 		trE, teE = append(trE, 100*p.trainErr), append(teE, 100*p.testErr)
 		norm = append(norm, p.norm)
 	}
@@ -469,8 +469,8 @@ func writeDDFiles(env *Env, cfg ddConfig, rff []ddRFFPoint, mlp []ddMLPPoint, th
 		spec LineSpec
 	}{
 		{"rff_loss.png", LineSpec{Title: fmt.Sprintf("Random Fourier features, min-norm least squares, n = %d MNIST images: squared loss", cfg.rffN),
-			XLabel: "number of random features N (log scale)", YLabel: "mean squared loss per image (log scale)", LogX: true, LogY: true, LegendLeft: true,
-			Series: []Series{{Name: "test", X: ns, Y: teL, Points: true}, {Name: "training (floored at 1e-6)", X: ns, Y: trL, Points: true, Dashed: true}}, Markers: mark}},
+			XLabel: "number of random features N (log scale)", YLabel: "mean squared loss per image (log scale)", LogX: true, LogY: true, LegendLeft: true, LegendBottom: true,
+			Series: []Series{{Name: "test", X: ns, Y: teL, Points: true}, {Name: "training (floored at 1e-3)", X: ns, Y: trL, Points: true, Dashed: true}}, Markers: mark}},
 		{"rff_error.png", LineSpec{Title: fmt.Sprintf("Random Fourier features, min-norm least squares, n = %d MNIST images: 0-1 error", cfg.rffN),
 			XLabel: "number of random features N (log scale)", YLabel: "classification error (%)", LogX: true,
 			Series: []Series{{Name: "test", X: ns, Y: teE, Points: true}, {Name: "training", X: ns, Y: trE, Points: true, Dashed: true}}, Markers: mark}},

@@ -373,6 +373,7 @@ func writeEDDFiles(env *Env, cfg eddConfig, ms []*eddModel) error {
 		if err != nil {
 			return err
 		}
+		p.Y.Min, p.Y.Max = 0, 100 // room for the legend above the curves
 		if err := env.SavePlot("curves_"+m.name+".png", p); err != nil {
 			return err
 		}
