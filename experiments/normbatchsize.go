@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -263,8 +264,8 @@ func nbsSummary(env *Env, cfg nbsConfig, data *Data, runs map[string]map[int]*nb
 		},
 		Tables: []MarkdownTable{t},
 		Figures: []Figure{
-			{"test_error.png", "Test error against batch size (log scale) for each variant (the paper's Figure 1)."},
-			{"train_error.png", "Error on the training subset, scored in evaluation mode (BatchNorm with its running statistics), against batch size: where it tracks the test error, the small-batch penalty is not overfitting but the mismatch between the batch statistics BatchNorm trained with and the running statistics it is tested with."},
+			{"test_error.png", "Test error against log2 of the batch size for each variant (the paper's Figure 1)."},
+			{"train_error.png", "Error on the training subset (against log2 of the batch size), scored in evaluation mode (BatchNorm with its running statistics), against batch size: where it tracks the test error, the small-batch penalty is not overfitting but the mismatch between the batch statistics BatchNorm trained with and the running statistics it is tested with."},
 		},
 		Notes: []string{
 			"Why a normalised hidden Linear layer: in a convolution BatchNorm averages over the batch and the positions, so even at batch 2 its statistics come from 2·28·28 = 1568 values per channel in the first block and 2·14·14 = 392 in the second; on the hidden Linear layer only from the B samples. The conv-only variant (full mode) measures how much of BatchNorm's small-batch penalty is left when every normalised layer has many positions.",
@@ -336,16 +337,16 @@ func writeNBSFiles(env *Env, cfg nbsConfig, order []*nbsRun, runs map[string]map
 		{"train_error.png", "Training error (evaluation mode)", func(r *nbsRun) float64 { return 100 * (1 - r.trainEval.Accuracy) }},
 	} {
 		var series []Series
-		for i, v := range cfg.variants {
-			s := Series{Name: v.label, Points: true, Dashed: i == len(cfg.variants)-1}
+		for _, v := range cfg.variants {
+			s := Series{Name: v.label, Points: true, Dashed: !v.fc}
 			for _, bs := range cfg.batches {
-				s.X, s.Y = append(s.X, float64(bs)), append(s.Y, f.err(runs[v.key][bs]))
+				s.X, s.Y = append(s.X, math.Log2(float64(bs))), append(s.Y, f.err(runs[v.key][bs]))
 			}
 			series = append(series, s)
 		}
 		p, err := LinePlot(LineSpec{
-			Title:  fmt.Sprintf("%s against batch size, small convnet, %d epochs, lr ∝ batch", f.title, cfg.epochs),
-			XLabel: "batch size (log scale)", YLabel: "error (%)", LogX: true, LegendLeft: true,
+			Title:  fmt.Sprintf("%s against batch size, small convnet, %d epoch(s), lr proportional to batch", f.title, cfg.epochs),
+			XLabel: "log2(batch size): 1 is batch 2, 6 is batch 64", YLabel: "error (%)", LegendLeft: true,
 			Series: series,
 		})
 		if err != nil {
