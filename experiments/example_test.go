@@ -4,18 +4,27 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pkg/errors"
+
 	"github.com/gozoo/zoo/experiments"
 )
 
-// List the registered experiments. Each one is run with
-// experiments.Run(ctx, name, experiments.Options{Out: dir, Quick: true}).
-func ExampleList() {
-	for _, e := range experiments.List() {
-		fmt.Println(e.Name)
+// Look up a registered experiment (experiments.List returns them all): its
+// name, the claim it checks and the paper figure it reproduces.
+func ExampleLookup() {
+	e, err := experiments.Lookup("early-stopping")
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
+	fmt.Println(e.Name)
+	fmt.Println(e.Paper)
+	_, err = experiments.Lookup("no-such-experiment")
+	fmt.Println(errors.Is(err, experiments.ErrUnknown))
 	// Output:
 	// early-stopping
-	// l1-vs-l2
+	// Prechelt (1998), Early stopping — but when?, in Neural Networks: Tricks of the Trade, LNCS 1524, Figures 1 and 2; Goodfellow, Bengio & Courville (2016), Deep Learning, §7.8, Figure 7.3
+	// true
 }
 
 // Run an experiment in quick mode into a directory: it writes CSV files,
