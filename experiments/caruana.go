@@ -513,13 +513,13 @@ func writeCaruanaFiles(env *Env, cfg caruanaConfig, train, grid datasets.Curve, 
 	var trainR, testR []float64
 	for i, f := range polys {
 		orders[i] = float64(f.size)
-		trainR, testR = append(trainR, max(f.train, 1e-6)), append(testR, f.test)
+		trainR, testR = append(trainR, max(f.train, 1e-3)), append(testR, f.test)
 	}
 	p, err := LinePlot(LineSpec{
-		Title: "Polynomial fits: RMSE against order", XLabel: "polynomial order", YLabel: "RMSE (log scale)", LogY: true, LegendLeft: true,
+		Title: "Polynomial fits: RMSE against order", XLabel: "polynomial order", YLabel: "RMSE (log scale)", LogY: true, LegendLeft: true, LegendBottom: true,
 		Series: []Series{
 			{Name: "test (noise-free grid)", X: orders, Y: testR, Points: true},
-			{Name: "training (21 noisy points, floored at 1e-6)", X: orders, Y: trainR, Points: true, Dashed: true},
+			{Name: "training (21 noisy points, floored at 1e-3)", X: orders, Y: trainR, Points: true, Dashed: true},
 		},
 	})
 	if err != nil {
@@ -546,7 +546,7 @@ func writeCaruanaFiles(env *Env, cfg caruanaConfig, train, grid datasets.Curve, 
 	}
 	p, err = LinePlot(LineSpec{
 		Title:  fmt.Sprintf("MLP fits: RMSE against hidden units (mean of %d initialisations)", cfg.seeds),
-		XLabel: "hidden units (log scale)", YLabel: "RMSE (log scale)", LogX: true, LogY: true, LegendBottom: true, LegendLeft: true,
+		XLabel: "hidden units (log scale)", YLabel: "RMSE", LogX: true,
 		Series: series,
 	})
 	if err != nil {
