@@ -30,8 +30,8 @@ type Config struct {
 	// layer, before its nonlinearity: "" (none), "batch", "group", "layer"
 	// or "instance". A layer followed by a normalisation has no bias.
 	Norm string `json:"norm,omitempty"`
-	// Groups is GroupNorm's number of groups. Default 8 (or the channel
-	// count if smaller).
+	// Groups is GroupNorm's number of groups. Default: the largest of 8, 4,
+	// 2, 1 that divides the layer's channel count.
 	Groups int `json:"groups,omitempty"`
 	// L1, L2 are penalty coefficients λ on the weights: λ·Σ|w| and λ·Σw².
 	L1 float64 `json:"l1,omitempty"`

@@ -150,7 +150,7 @@ func (k *stack) norm(name string, channels int) {
 	case "group":
 		g := k.cfg.Groups
 		if g == 0 {
-			g = min(8, channels)
+			g = gcd(8, channels) // the largest of 1, 2, 4, 8 that divides the channels
 		}
 		k.add(graph.NewGroupNorm(k.s, name, channels, g, graph.NormConfig{}))
 	case "layer":
@@ -236,4 +236,11 @@ func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, 
 func (m *Model) ConfigJSON() (json.RawMessage, error) {
 	b, err := json.Marshal(m.cfg)
 	return b, errors.Wrap(err, "models: config")
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -271,6 +271,11 @@ func (r *run) fit(ctx context.Context) (*History, error) {
 				return r.stop(err)
 			}
 			rec.ValLoss, rec.ValAcc = vm.Loss, vm.Accuracy
+			if math.IsNaN(vm.Loss) || math.IsInf(vm.Loss, 0) {
+				rec.Seconds = time.Since(start).Seconds()
+				r.hist.Epochs = append(r.hist.Epochs, rec)
+				return r.stop(errors.Wrapf(ErrDiverged, "epoch %d: validation loss %v", r.epoch, vm.Loss))
+			}
 		}
 		rec.Seconds = time.Since(start).Seconds()
 		r.hist.Epochs = append(r.hist.Epochs, rec)

@@ -3,6 +3,7 @@ package training_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	stdpng "image/png"
 	"math"
 	"math/rand/v2"
@@ -277,5 +278,23 @@ func TestHistoryOutputs(t *testing.T) {
 	}
 	if err := (&training.History{}).WriteCurvesPNG(png, "empty"); err == nil {
 		t.Fatal("empty history plotted")
+	}
+}
+
+// TestHistoryJSONKeepsNonFinite: a diverged epoch's NaN/Inf values survive a
+// JSON round trip (checkpoints store the history as JSON).
+func TestHistoryJSONKeepsNonFinite(t *testing.T) {
+	h := training.History{BestEpoch: -1, Epochs: []training.EpochRecord{{Epoch: 0, TrainLoss: 1.5, ValLoss: math.NaN(), ValAcc: math.Inf(1), LR: 0.1}}}
+	b, err := json.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back training.History
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	e := back.Epochs[0]
+	if e.TrainLoss != 1.5 || !math.IsNaN(e.ValLoss) || !math.IsInf(e.ValAcc, 1) || e.LR != 0.1 {
+		t.Fatalf("round trip: %+v from %s", e, b)
 	}
 }

@@ -33,6 +33,37 @@ type EpochRecord struct {
 	SamplesPerSec float64 `json:"samples_per_sec"`
 }
 
+// epochRecordJSON is EpochRecord with floats that may be NaN or ±Inf in JSON
+// (a diverged validation loss, say), which encoding/json rejects.
+type epochRecordJSON struct {
+	Epoch         int       `json:"epoch"`
+	TrainLoss     jsonFloat `json:"train_loss"`
+	TrainAcc      jsonFloat `json:"train_acc"`
+	Penalty       jsonFloat `json:"penalty"`
+	ValLoss       jsonFloat `json:"val_loss"`
+	ValAcc        jsonFloat `json:"val_acc"`
+	LR            jsonFloat `json:"lr"`
+	Seconds       jsonFloat `json:"seconds"`
+	SamplesPerSec jsonFloat `json:"samples_per_sec"`
+}
+
+// MarshalJSON writes NaN and ±Inf as the strings "NaN", "+Inf", "-Inf".
+func (e EpochRecord) MarshalJSON() ([]byte, error) {
+	return json.Marshal(epochRecordJSON{e.Epoch, jsonFloat(e.TrainLoss), jsonFloat(e.TrainAcc), jsonFloat(e.Penalty),
+		jsonFloat(e.ValLoss), jsonFloat(e.ValAcc), jsonFloat(e.LR), jsonFloat(e.Seconds), jsonFloat(e.SamplesPerSec)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *EpochRecord) UnmarshalJSON(b []byte) error {
+	var j epochRecordJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return errors.Wrap(err, "training: epoch record")
+	}
+	*e = EpochRecord{j.Epoch, float64(j.TrainLoss), float64(j.TrainAcc), float64(j.Penalty),
+		float64(j.ValLoss), float64(j.ValAcc), float64(j.LR), float64(j.Seconds), float64(j.SamplesPerSec)}
+	return nil
+}
+
 // History is the record of a [Fit] run.
 type History struct {
 	Epochs []EpochRecord `json:"epochs"`
