@@ -170,6 +170,9 @@ func runDoubleDescent(ctx context.Context, env *Env) (*Result, error) {
 		"mlp_peak_width": float64(mlp[peak].width), "mlp_peak_test_err": 1 - mlp[peak].test.Accuracy,
 		"mlp_last_test_err": 1 - mlp[len(mlp)-1].test.Accuracy,
 	}
+	if margin, se := ddPeakSignificance(mlp, peak); se > 0 {
+		metrics["mlp_peak_margin_in_se"] = margin / se
+	}
 	if thresh >= 0 {
 		metrics["mlp_threshold_width"] = float64(mlp[thresh].width)
 	}
@@ -189,6 +192,20 @@ func ddInteriorPeak(mlp []ddMLPPoint, delta float64) (int, bool) {
 		}
 	}
 	return best, margin >= delta-1e-9
+}
+
+// ddPeakSignificance returns how far width index peak's test error lies
+// above the best test error of the smaller widths, and the binomial
+// standard error of that difference, √(p₁(1−p₁)/m + p₂(1−p₂)/m) for
+// errors p₁, p₂ on m test images.
+func ddPeakSignificance(mlp []ddMLPPoint, peak int) (margin, se float64) {
+	if peak <= 0 {
+		return 0, 0
+	}
+	p1 := 1 - mlp[peak].test.Accuracy
+	p2 := ddMinErr(mlp[:peak])
+	m := float64(mlp[peak].test.N)
+	return p1 - p2, math.Sqrt(p1*(1-p1)/m + p2*(1-p2)/m)
 }
 
 func ddMinErr(ps []ddMLPPoint) float64 {
@@ -560,6 +577,10 @@ func writeDDSummary(env *Env, cfg ddConfig, held bool, verdict string, rff []ddR
 			"(a) The height of the peak at N = n is set by the smallest singular values of the square feature matrix, so it varies from seed to seed; where it falls does not.",
 			"(b) Nakkiran et al. train for 4k epochs and average several runs; Belkin et al.'s network experiment reuses the smaller networks' weights to initialise the larger ones. Here each width is trained once from a fresh initialisation for a fixed number of epochs, so the model-wise peak is a single noisy measurement per width.",
 		},
+	}
+	if margin, se := ddPeakSignificance(mlp, peak); peak > 0 && peak+1 < len(mlp) {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("(b) Sampling noise: the largest interior bump (width %d) is %.2f points above the best smaller width; the binomial standard error of the difference of two test errors measured on %d images is ≈ %.2f points, so the bump is %.1f standard errors high%s.",
+			mlp[peak].width, 100*margin, mlp[peak].test.N, 100*se, margin/se, yesNo(margin >= 2*se, "", " — within the noise of one run, so this run does not establish a model-wise peak firmly, whatever the δ criterion says")))
 	}
 	if env.Quick() {
 		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: n = %d for (a) and %d training images, widths %v and %d epochs for (b); run without -quick for the full experiment.", cfg.rffN, cfg.mlpSizes.Train, cfg.widths, cfg.epochs))
