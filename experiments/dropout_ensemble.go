@@ -849,7 +849,7 @@ func plotDropEns(env *Env, cfg dropEnsConfig, mcs []*dropEnsMC, acts []*dropEnsA
 	}
 	figs = append(figs, Figure{"unit_mean_activation_histogram.png", "Histogram of the units' mean activations (Figure 8, right panels)."})
 
-	kedges := LinearEdges(-18, 0, 72)
+	kedges := LinearEdges(-18, 1, 76)
 	ks := HistSpec{Title: "KL(geometric mean ‖ weight scaling) per test image",
 		XLabel: "log10 KL in nats (values below 1e-18 in the first bin)", YLabel: "test images (log scale)", Edges: kedges, LogY: true}
 	for _, t := range tinies {
