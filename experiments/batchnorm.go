@@ -575,8 +575,8 @@ func bnSummary(env *Env, cfg bnConfig, data *Data, runs []*bnRun, modelSeed, fit
 	sum := &Summary{
 		Held: held, Verdict: verdict,
 		PaperFigure: "Ioffe & Szegedy's Figure 1(a) plots the MNIST test accuracy of a 784-100-100-100-10 sigmoid network against the training step (50,000 steps of 60 examples) with and without BatchNorm: with it the accuracy rises faster and ends higher. " +
-			"Figures 1(b) and 1(c) show the 15th, 50th and 85th percentiles of one typical last-hidden-layer sigmoid's input over training: without BatchNorm the distribution's mean and variance change markedly (most at the start), with BatchNorm it stays put. " +
-			"The high learning rates (5× and 30×) come from the paper's ImageNet experiments (§4.2.1, BN-x5 and BN-x30), not from the MNIST figure; here they are tried on the same MNIST network. " +
+			"Figures 1(b) and 1(c) show the 15th, 50th and 85th percentiles of one typical last-hidden-layer sigmoid's input over training: without BatchNorm the distribution's mean and variance change markedly over training; with BatchNorm it is more stable. " +
+			"The high learning rates (5× and 30×) come from the paper's ImageNet experiments (§4.2, BN-x5 and BN-x30), not from the MNIST figure; here they are tried on the same MNIST network. " +
 			"The counterparts here are accuracy.png, input_mlp-sigmoid.png, input_mlp-bn.png and learning_rates.png.",
 		Comparison: []Comparison{
 			{"training speed", "BatchNorm reaches a given accuracy in fewer steps", fmt.Sprintf("steps to %.0f%%: %s with, %s without; to %.0f%%: %s with, %s without", 100*cfg.fast, bnSteps(bn.stepsFast), bnSteps(base.stepsFast), 100*cfg.target, bnSteps(bn.stepsTarget), bnSteps(base.stepsTarget))},
