@@ -146,6 +146,7 @@ func init() {
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
 		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid"},
 		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		Measured:    &Measurement{TestError: 3.19, Epochs: 10, Seconds: 39, Command: "go run ./cmd/zoo train mlp-sigmoid --seed 1"},
 		arch:        mlp,
 	})
 	register(Entry{
@@ -154,6 +155,7 @@ func init() {
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
 		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid", Norm: "batch"},
 		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		Measured:    &Measurement{TestError: 2.34, Epochs: 10, Seconds: 59, Command: "go run ./cmd/zoo train mlp-bn --seed 1"},
 		arch:        mlp,
 	})
 	register(Entry{
@@ -163,6 +165,7 @@ func init() {
 		PaperError:  0.95,
 		Defaults:    Config{},
 		Recipe:      Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 20, ValFrac: 0.1, Patience: 5, Monitor: "val_loss"},
+		Measured:    &Measurement{TestError: 1.14, Epochs: 11, Seconds: 592, Command: "go run ./cmd/zoo train lenet5 --seed 1"},
 		arch:        lenet5,
 	})
 	register(Entry{
