@@ -64,8 +64,8 @@ func TestTrainResolve(t *testing.T) {
 		check func(p trainPlan) bool
 	}{
 		{"recipe", nil, func(p trainPlan) bool {
-			return p.Optimizer == "sgd" && p.LR == 0.05 && p.Momentum == 0.9 && p.BatchSize == 128 && p.Epochs == 20 &&
-				p.Patience == 5 && p.Monitor == "val_loss" && p.Schedule == "none" && p.ValFrac == 0.1 && p.Seed == 1 && p.RestoreBest
+			return p.Optimizer == "sgd" && p.LR == 0.05 && p.Momentum == 0.9 && p.BatchSize == 128 && p.Epochs == 12 &&
+				p.Patience == 0 && p.Monitor == "val_loss" && p.Schedule == "cosine" && p.ValFrac == 0.1 && p.Seed == 1 && p.RestoreBest
 		}},
 		{"another optimizer drops the recipe's lr and momentum", []string{"--optimizer", "adam"}, func(p trainPlan) bool {
 			return p.Optimizer == "adam" && p.LR == 0.001 && p.Momentum == 0

@@ -246,10 +246,10 @@ func (p trainPlan) config(m *models.Model) (training.Config, error) {
 	default:
 		return cfg, errors.Errorf("--schedule %q: want none, step, exp, cosine or plateau", p.Schedule)
 	}
+	if p.Monitor != "val_loss" && p.Monitor != "val_acc" {
+		return cfg, errors.Errorf("--monitor %q: want val_loss or val_acc", p.Monitor)
+	}
 	if p.Patience > 0 {
-		if p.Monitor != "val_loss" && p.Monitor != "val_acc" {
-			return cfg, errors.Errorf("--monitor %q: want val_loss or val_acc", p.Monitor)
-		}
 		cfg.EarlyStopping = &training.EarlyStoppingConfig{Monitor: p.Monitor, MinDelta: p.MinDelta, Patience: p.Patience, KeepLast: !p.RestoreBest}
 	}
 	if (cfg.EarlyStopping != nil || cfg.Plateau != nil) && p.ValFrac == 0 {

@@ -32,8 +32,9 @@ func TestMain(m *testing.M) {
 }
 
 // quickTrain is a 1-epoch run of the real mlp (784-800-800-10) on 300
-// images of the testdata subset.
-var quickTrain = []string{"--data", subsetDir, "--train-limit", "300", "--epochs", "1", "--batch", "50", "--seed", "7"}
+// images of the testdata subset, with early stopping on (the mlp recipe has
+// none) so that best.safetensors and the restore path are exercised.
+var quickTrain = []string{"--data", subsetDir, "--train-limit", "300", "--epochs", "1", "--batch", "50", "--seed", "7", "--patience", "5"}
 
 var (
 	fixtureOnce sync.Once
@@ -118,7 +119,7 @@ func TestTrainFixture(t *testing.T) {
 	// The recipe of mlp, with the flags given.
 	want := models.Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9}
 	if p := r.Plan; p.Optimizer != want.Optimizer || p.LR != want.LR || p.Momentum != want.Momentum || p.Epochs != 1 || p.BatchSize != 50 ||
-		p.Patience != 5 || p.Monitor != "val_loss" || !p.RestoreBest || p.ValFrac != 0.1 || p.TrainLimit != 300 {
+		p.Patience != 5 || p.Schedule != "cosine" || p.Monitor != "val_loss" || !p.RestoreBest || p.ValFrac != 0.1 || p.TrainLimit != 300 {
 		t.Fatalf("plan %+v", p)
 	}
 	if r.Data != (trainData{Dir: subsetDir, Source: "dir", Train: 300, Val: 50, Test: 200}) {
@@ -417,7 +418,7 @@ func TestTrainErrors(t *testing.T) {
 		{"lr", []string{"--lr", "-0.1"}, exitUsage, []string{"--lr"}},
 		{"lr text", []string{"--lr", "fast"}, exitUsage, []string{"invalid value"}},
 		{"val-frac", []string{"--val-frac", "1.5"}, exitUsage, []string{"--val-frac"}},
-		{"no val for early stopping", []string{"--val-frac", "0"}, exitUsage, []string{"validation split"}},
+		{"no val for early stopping", []string{"--val-frac", "0", "--patience", "3"}, exitUsage, []string{"validation split"}},
 		{"split", []string{"--split", "random"}, exitUsage, []string{"--split"}},
 		{"norm", []string{"--norm", "weight"}, exitUsage, []string{"norm", `"weight"`}},
 		{"bn contradicts norm", []string{"--norm", "group", "--bn"}, exitUsage, []string{"--bn contradicts --norm group"}},
