@@ -141,7 +141,7 @@ func TestSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"# T\n", "C holds.", "P (2000), Figure 1", "the claim DID NOT HOLD.** because 1 < 2.",
-		"| a | b\\|c |\n|---|---|\n| 1 | 2 |", "![f.png](f.png)", "| shape | U | U |", "- n1", "go run ./tools/runexp -quick -seed 3 -out " + dir + " x"} {
+		"| a | b\\|c |\n|---|---|\n| 1 | 2 |", "![f.png](f.png)", "| shape | U | U |", "- n1", "go run ./cmd/zoo experiment x --quick --seed 3 --out " + dir} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, b)
 		}

@@ -135,15 +135,15 @@ func writeTable(b *bytes.Buffer, caption string, header []string, rows [][]strin
 
 // Command returns the command line that reproduces the run.
 func (e *Env) Command() string {
-	cmd := "go run ./tools/runexp"
+	cmd := "go run ./cmd/zoo experiment " + e.exp.Name
 	if e.opts.Quick {
-		cmd += " -quick"
+		cmd += " --quick"
 	}
-	cmd += fmt.Sprintf(" -seed %d", e.opts.Seed)
+	cmd += fmt.Sprintf(" --seed %d", e.opts.Seed)
 	if e.opts.DataDir != "" {
-		cmd += " -data " + e.opts.DataDir
+		cmd += " --data " + e.opts.DataDir
 	}
-	return cmd + " -out " + e.opts.Out + " " + e.exp.Name
+	return cmd + " --out " + e.opts.Out
 }
 
 // WriteSummary writes s as summary.md in the output directory, filling in
