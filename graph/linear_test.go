@@ -146,12 +146,12 @@ func TestLinearFollowsPyTorch(t *testing.T) {
 				if err := p.Run(); err != nil {
 					t.Fatal(err)
 				}
-				if e := maxRelDev(floats(yv.(*tensor.Dense)), loadGolden(t, "layers", name, "y").Float64s()); e > tol {
+				if e := lpMaxRel(floats(yv.(*tensor.Dense)), loadGolden(t, "layers", name, "y").Float64s()); e > tol {
 					t.Errorf("y: deviation %.3g", e)
 				}
 				for i, fixture := range []string{"gW", "gb"}[:len(p.Params())] {
 					g, _ := p.Grad(i)
-					if e := maxRelDev(floats(g), loadGolden(t, "layers", name, fixture).Float64s()); e > tol {
+					if e := lpMaxRel(floats(g), loadGolden(t, "layers", name, fixture).Float64s()); e > tol {
 						t.Errorf("%s: deviation %.3g", fixture, e)
 					}
 				}

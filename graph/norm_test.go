@@ -58,7 +58,7 @@ func TestBatchNormLayerFollowsPyTorch(t *testing.T) {
 					}
 					check := func(what string, got *tensor.Dense, fixture string) {
 						want := loadGolden(t, "layers", name, fixture).Float64s()
-						if e := maxRelDev(floats(got), want); e > tol {
+						if e := lpMaxRel(floats(got), want); e > tol {
 							t.Errorf("step %d %s: deviation %.3g > %g", k, what, e, tol)
 						}
 					}
@@ -89,7 +89,7 @@ func TestBatchNormLayerFollowsPyTorch(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if e := maxRelDev(floats(ey.Value().(*tensor.Dense)), loadGolden(t, "layers", name, "y_eval").Float64s()); e > tol {
+				if e := lpMaxRel(floats(ey.Value().(*tensor.Dense)), loadGolden(t, "layers", name, "y_eval").Float64s()); e > tol {
 					t.Errorf("eval y: deviation %.3g", e)
 				}
 				after := append(floats(bn.Mean.Value()), floats(bn.Var.Value())...)
@@ -101,16 +101,6 @@ func TestBatchNormLayerFollowsPyTorch(t *testing.T) {
 			})
 		}
 	}
-}
-
-// maxRelDev is max|got−want| / max(max|want|, 1e-8).
-func maxRelDev(got, want []float64) float64 {
-	var d, m float64
-	for i := range want {
-		d = math.Max(d, math.Abs(got[i]-want[i]))
-		m = math.Max(m, math.Abs(want[i]))
-	}
-	return d / math.Max(m, 1e-8)
 }
 
 // TestNormLayersGradients checks every normalisation layer, in train mode,

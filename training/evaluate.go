@@ -77,7 +77,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, ds *datasets.Dataset, keepPred
 	err := e.forEach(ctx, ds, func(logp []float64, y []int, n, k int) {
 		for i := 0; i < n; i++ {
 			row := logp[i*k : (i+1)*k]
-			best := argmax(row)
+			best := argmaxOf(row)
 			if best == y[i] {
 				correct++
 			}
@@ -157,14 +157,4 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		f(avg, y, n, k)
 	}
 	return nil
-}
-
-func argmax(row []float64) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
