@@ -122,27 +122,49 @@ func (b *Batches) NumBatches() int {
 // full batch: in a short last batch x[:cap(x)] and y[:cap(y)] are padded
 // with zeros past n, for callers that need a fixed shape.
 func (b *Batches) Next() (x []float32, y []int, n int) {
+	n = b.gather(b.x, b.y)
+	return b.x[:n*b.ds.Features()], b.y[:n], n
+}
+
+// NextInto is Next gathering into buffers of the caller's: it writes the
+// next batch's features into x and labels into y, zero-pads both past the
+// n samples to BatchSize, and returns n (0 at the end of the epoch, when x
+// and y are left as they were). x needs BatchSize*D elements and y
+// BatchSize; shorter buffers are an ErrShape error and leave the position
+// unchanged. With buffers of its own, a goroutine can gather the next batch
+// while the caller still uses the previous one.
+func (b *Batches) NextInto(x []float32, y []int) (n int, err error) {
+	if len(x) < b.size*b.ds.Features() || len(y) < b.size {
+		return 0, errorf(ErrShape, "batch buffers of %d features and %d labels, want %d and %d",
+			len(x), len(y), b.size*b.ds.Features(), b.size)
+	}
+	return b.gather(x, y), nil
+}
+
+// gather copies the next batch into x and y (room for a full batch), pads
+// them with zeros and advances the position.
+func (b *Batches) gather(x []float32, y []int) (n int) {
 	total := len(b.order)
 	n = min(b.size, total-b.pos)
 	if n <= 0 || (b.opts.DropLast && n < b.size) {
 		b.pos = total
 		b.idx = b.idx[:0]
-		return b.x[:0], b.y[:0], 0
+		return 0
 	}
 	D := b.ds.Features()
 	b.idx = b.idx[:n]
 	for k := 0; k < n; k++ {
 		i := b.order[b.pos+k]
 		b.idx[k] = i
-		copy(b.x[k*D:(k+1)*D], b.ds.X[i*D:(i+1)*D])
-		b.y[k] = b.ds.Y[i]
+		copy(x[k*D:(k+1)*D], b.ds.X[i*D:(i+1)*D])
+		y[k] = b.ds.Y[i]
 	}
 	if n < b.size {
-		clear(b.x[n*D:])
-		clear(b.y[n:])
+		clear(x[n*D : b.size*D])
+		clear(y[n:b.size])
 	}
 	b.pos += n
-	return b.x[:n*D], b.y[:n], n
+	return n
 }
 
 // Indices returns the dataset indices of the samples in the batch last

@@ -222,3 +222,98 @@ func TestOneHot(t *testing.T) {
 		t.Fatalf("label 3 of 3 classes: %v", err)
 	}
 }
+
+// TestBatchesNextInto checks that NextInto yields what Next yields, batch
+// for batch, into buffers that held garbage (so the zero padding of a short
+// batch is checked too), and that the two can be mixed on one iterator.
+func TestBatchesNextInto(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts BatchOptions
+	}{
+		{"ordered", BatchOptions{BatchSize: 4}},
+		{"shuffled", BatchOptions{BatchSize: 4, Shuffle: true, Seed: 3}},
+		{"shuffled drop last", BatchOptions{BatchSize: 4, Shuffle: true, Seed: 3, DropLast: true}},
+		{"one batch", BatchOptions{BatchSize: 16}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := tiny(10, 3)
+			ref, err := NewBatches(ds, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := NewBatches(ds, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			D, size := ds.Features(), it.BatchSize()
+			x, y := make([]float32, size*D), make([]int, size)
+			for epoch := 0; epoch < 2; epoch++ {
+				if err := ref.StartEpoch(epoch); err != nil {
+					t.Fatal(err)
+				}
+				if err := it.StartEpoch(epoch); err != nil {
+					t.Fatal(err)
+				}
+				for batch := 0; ; batch++ {
+					for i := range x {
+						x[i] = float32(math.NaN())
+					}
+					for i := range y {
+						y[i] = -1
+					}
+					wx, wy, wn := ref.Next()
+					n, err := it.NextInto(x, y)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n != wn || !slices.Equal(it.Indices(), ref.Indices()) {
+						t.Fatalf("epoch %d batch %d: NextInto gave n=%d, Next n=%d", epoch, batch, n, wn)
+					}
+					if n == 0 {
+						break
+					}
+					if !slices.Equal(x, wx[:cap(wx)]) || !slices.Equal(y, wy[:cap(wy)]) {
+						t.Fatalf("epoch %d batch %d: NextInto gave %v %v, Next %v %v", epoch, batch, x, y, wx[:cap(wx)], wy[:cap(wy)])
+					}
+					if batch == 0 {
+						// Next on the same iterator continues where NextInto left off.
+						a, _, an := it.Next()
+						b, _, bn := ref.Next()
+						if an != bn || !slices.Equal(a, b) {
+							t.Fatalf("epoch %d: Next after NextInto differs", epoch)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBatchesNextIntoShortBuffers(t *testing.T) {
+	ds := tiny(10, 3)
+	it, err := NewBatches(ds, BatchOptions{BatchSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	D := ds.Features()
+	for _, tt := range []struct {
+		name string
+		x    []float32
+		y    []int
+	}{
+		{"features", make([]float32, 4*D-1), make([]int, 4)},
+		{"labels", make([]float32, 4*D), make([]int, 3)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := it.NextInto(tt.x, tt.y)
+			if !errors.Is(err, ErrShape) || n != 0 {
+				t.Fatalf("n=%d err=%v, want ErrShape", n, err)
+			}
+		})
+	}
+	// The failed calls did not advance the iterator.
+	if x, _, n := it.Next(); n != 4 || x[0] != 0 {
+		t.Fatalf("first batch after failed NextInto: n=%d x[0]=%v", n, x[0])
+	}
+}
