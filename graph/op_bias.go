@@ -41,31 +41,52 @@ func (op biasAddOp) Hashcode() uint32      { return hashOf(op) }
 func (op biasAddOp) String() string        { return fmt.Sprintf("BiasAdd(%dd)", op.dims) }
 func (biasAddOp) DiffWRT(int) []bool       { return []bool{true, true} }
 
-func (biasAddOp) Do(vals ...G.Value) (G.Value, error) {
+func (op biasAddOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes x + b into prealloc when it fits (see outputFor).
+func (biasAddOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, b, err := denseArgs2(vals)
 	if err != nil {
 		return nil, err
 	}
-	out := x.Clone().(*tensor.Dense)
-	inner := innerSize(x.Shape())
-	switch o := out.Data().(type) {
+	s := x.Shape()
+	if s.Dims() < 2 || b.Shape().TotalSize() != s[1] {
+		return nil, errors.Wrapf(ErrShape, "bias add: x %v, bias %v (want bias (C) for x (N,C,…))", s, b.Shape())
+	}
+	out := outputFor(prealloc, x.Dtype(), s)
+	inner := innerSize(s)
+	switch xs := x.Data().(type) {
 	case []float32:
-		addBias(o, b.Data().([]float32), inner)
+		addBias(out.Data().([]float32), xs, b.Data().([]float32), inner)
 	case []float64:
-		addBias(o, b.Data().([]float64), inner)
+		addBias(out.Data().([]float64), xs, b.Data().([]float64), inner)
 	default:
 		return nil, errors.Wrapf(ErrDtype, "bias add: %v", x.Dtype())
 	}
 	return out, nil
 }
 
-func addBias[T float32 | float64](y, b []T, inner int) {
+// addBias writes y = x + b[c] where c is the channel of each element: x is
+// (N, C) (inner = 1) or (N, C, …) with inner elements per (n, c) pair. It
+// walks x row by row and plane by plane, with no division per element.
+func addBias[T float32 | float64](y, x, b []T, inner int) {
 	c := len(b)
-	for i := 0; i < len(y); i += inner {
-		bv := b[(i/inner)%c]
-		row := y[i : i+inner]
-		for j := range row {
-			row[j] += bv
+	row := c * inner
+	y = y[:len(x)]
+	for r := 0; r+row <= len(x); r += row {
+		xr, yr := x[r:r+row], y[r:r+row]
+		if inner == 1 {
+			yr = yr[:len(b)]
+			for j, v := range xr[:len(b)] {
+				yr[j] = v + b[j]
+			}
+			continue
+		}
+		for ch, bv := range b {
+			xp, yp := xr[ch*inner:(ch+1)*inner], yr[ch*inner:(ch+1)*inner]
+			for j, v := range xp {
+				yp[j] = v + bv
+			}
 		}
 	}
 }
@@ -78,6 +99,11 @@ func (op biasAddOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	return G.Nodes{grad, gb}, nil
 }
+
+var (
+	_ G.UsePreallocDoer = biasAddOp{}
+	_ G.UsePreallocDoer = channelSumOp{}
+)
 
 // channelSumOp sums (N,C,…) over every axis but 1, giving (C); dims is the
 // input's rank.
@@ -102,7 +128,11 @@ func (op channelSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op channelSumOp) Hashcode() uint32      { return hashOf(op) }
 func (op channelSumOp) String() string        { return fmt.Sprintf("ChannelSum(%dd)", op.dims) }
 
-func (channelSumOp) Do(vals ...G.Value) (G.Value, error) {
+func (op channelSumOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the channel sums into prealloc when it fits (see
+// outputFor).
+func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: channel sum: want 1 input, got %d", len(vals))
 	}
@@ -111,28 +141,45 @@ func (channelSumOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, errors.Errorf("graph: channel sum: want *tensor.Dense, got %T", vals[0])
 	}
 	s := x.Shape()
+	if s.Dims() < 2 {
+		return nil, errors.Wrapf(ErrShape, "channel sum of %v", s)
+	}
+	if err := checkDtype(x.Dtype()); err != nil {
+		return nil, errors.WithMessage(err, "graph: channel sum")
+	}
+	out := outputFor(prealloc, x.Dtype(), tensor.Shape{s[1]})
 	inner := innerSize(s)
 	switch d := x.Data().(type) {
 	case []float32:
-		out := make([]float32, s[1])
-		sumChannels(d, out, inner)
-		return tensor.New(tensor.WithShape(s[1]), tensor.WithBacking(out)), nil
+		sumChannels(d, out.Data().([]float32), inner)
 	case []float64:
-		out := make([]float64, s[1])
-		sumChannels(d, out, inner)
-		return tensor.New(tensor.WithShape(s[1]), tensor.WithBacking(out)), nil
+		sumChannels(d, out.Data().([]float64), inner)
 	}
-	return nil, errors.Wrapf(ErrDtype, "channel sum: %v", x.Dtype())
+	return out, nil
 }
 
+// sumChannels writes out[c] = Σ_{n,…} x[n,c,…]. Each (n, c) block is summed
+// in order first, then added to out[c] for n = 0, 1, …: the order of the
+// additions is fixed by the shape.
 func sumChannels[T float32 | float64](x, out []T, inner int) {
+	clear(out)
 	c := len(out)
-	for i := 0; i < len(x); i += inner {
-		var s T
-		for _, v := range x[i : i+inner] {
-			s += v
+	row := c * inner
+	for r := 0; r+row <= len(x); r += row {
+		xr := x[r : r+row]
+		if inner == 1 {
+			for j, v := range xr[:len(out)] {
+				out[j] += v
+			}
+			continue
 		}
-		out[(i/inner)%c] += s
+		for ch := range out {
+			var s T
+			for _, v := range xr[ch*inner : (ch+1)*inner] {
+				s += v
+			}
+			out[ch] += s
+		}
 	}
 }
 
