@@ -16,11 +16,13 @@ type Activation struct {
 
 var _ Layer = (*Activation)(nil)
 
-// ReLU returns max(x, 0).
-func ReLU(name string) *Activation { return &Activation{name, "relu", G.Rectify} }
+// ReLU returns max(x, 0), one fused op forward and one backward; the
+// gradient is 0 where x ≤ 0, as in PyTorch (see op_activation.go).
+func ReLU(name string) *Activation { return &Activation{name, "relu", relu} }
 
-// Sigmoid returns 1/(1+e^−x).
-func Sigmoid(name string) *Activation { return &Activation{name, "sigmoid", G.Sigmoid} }
+// Sigmoid returns 1/(1+e^−x), one fused op forward and one backward (see
+// op_activation.go).
+func Sigmoid(name string) *Activation { return &Activation{name, "sigmoid", sigmoid} }
 
 // Tanh returns tanh(x).
 func Tanh(name string) *Activation { return &Activation{name, "tanh", G.Tanh} }
