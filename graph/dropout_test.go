@@ -246,3 +246,44 @@ func TestDropoutMasksChangeEachRun(t *testing.T) {
 		prev = cur
 	}
 }
+
+// TestDropoutMaskStream pins the documented mask stream: element 2i is
+// dropped when the low 32 bits of the i-th rng.Uint64 are below
+// round(p·2³²), element 2i+1 when the high 32 bits are; an odd last element
+// uses the low half of one more draw. Same seed, same mask, bit for bit.
+func TestDropoutMaskStream(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 64} {
+		for _, p := range []float64{0.2, 0.5} {
+			t.Run(fmt.Sprintf("n=%d/p=%g", n, p), func(t *testing.T) {
+				x := make([]float64, n)
+				for i := range x {
+					x[i] = 1
+				}
+				y, _ := dropoutRun(t, Float64, Train, p, Inverted, 11, x)
+				ref := rand.New(rand.NewPCG(11, 0))
+				thr := uint64(math.Round(p * 4294967296))
+				var r uint64
+				for i := range y {
+					u := r >> 32
+					if i%2 == 0 {
+						r = ref.Uint64()
+						u = r & 0xffffffff
+					}
+					want := 1 / (1 - p)
+					if u < thr {
+						want = 0
+					}
+					if y[i] != want {
+						t.Fatalf("element %d: %v, want %v", i, y[i], want)
+					}
+				}
+			})
+		}
+	}
+	if got := dropThreshold(0.5); got != 1<<31 {
+		t.Errorf("dropThreshold(0.5) = %d, want 2³¹", got)
+	}
+	if got := dropThreshold(math.Nextafter(1, 0)); got != 1<<32 {
+		t.Errorf("dropThreshold(1−ε) = %d, want 2³² (every draw drops)", got)
+	}
+}
