@@ -171,10 +171,17 @@ func normWant(what, name string, d *tensor.Dense, want ...int) error {
 	return nil
 }
 
-// normNew allocates a dense tensor of element type T and the given shape.
-func normNew[T float32 | float64](shape ...int) (*tensor.Dense, []T) {
-	buf := make([]T, tensor.Shape(shape).TotalSize())
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(buf)), buf
+// normOut returns an output tensor of element type T and the given shape, and
+// its backing slice: prealloc when it fits (see outputFor; the caller then
+// overwrites every element), else a new zeroed tensor.
+func normOut[T float32 | float64](prealloc G.Value, shape ...int) (*tensor.Dense, []T) {
+	dt := tensor.Float64
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		dt = tensor.Float32
+	}
+	out := outputFor(prealloc, dt, tensor.Shape(shape))
+	return out, normSlice[T](out)
 }
 
 // normRowOp extracts row `row` of a (2, k) tensor as a (k) vector. The
@@ -206,7 +213,10 @@ func (op normRowOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[1]}, nil
 }
 
-func (op normRowOp) Do(vals ...G.Value) (G.Value, error) {
+func (op normRowOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the row into prealloc when it fits (see outputFor).
+func (op normRowOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 1, vals)
 	if err != nil {
 		return nil, err
@@ -217,11 +227,11 @@ func (op normRowOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	k := s[1]
 	if dt == tensor.Float32 {
-		out, o := normNew[float32](k)
+		out, o := normOut[float32](prealloc, k)
 		copy(o, normSlice[float32](in[0])[op.row*k:])
 		return out, nil
 	}
-	out, o := normNew[float64](k)
+	out, o := normOut[float64](prealloc, k)
 	copy(o, normSlice[float64](in[0])[op.row*k:])
 	return out, nil
 }

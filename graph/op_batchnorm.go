@@ -247,7 +247,11 @@ func (op *bnBatchStatsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{2, d.c}, nil
 }
 
-func (op *bnBatchStatsOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *bnBatchStatsOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the statistics into prealloc when it fits (see
+// outputFor).
+func (op *bnBatchStatsOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 1, vals)
 	if err != nil {
 		return nil, err
@@ -275,15 +279,15 @@ func (op *bnBatchStatsOp) Do(vals ...G.Value) (G.Value, error) {
 		ssd[c] = 1 / math.Sqrt(v/float64(m)+op.eps)
 	}
 	if dt == tensor.Float32 {
-		return bnStatsValue[float32](mean, ssd), nil
+		return bnStatsValue[float32](prealloc, mean, ssd), nil
 	}
-	return bnStatsValue[float64](mean, ssd), nil
+	return bnStatsValue[float64](prealloc, mean, ssd), nil
 }
 
-// bnStatsValue packs [mean; inv] into a (2, C) tensor.
-func bnStatsValue[T float32 | float64](mean, inv []float64) *tensor.Dense {
+// bnStatsValue packs [mean; inv] into a (2, C) tensor, prealloc if it fits.
+func bnStatsValue[T float32 | float64](prealloc G.Value, mean, inv []float64) *tensor.Dense {
 	c := len(mean)
-	out, o := normNew[T](2, c)
+	out, o := normOut[T](prealloc, 2, c)
 	for i := range mean {
 		o[i] = T(mean[i])
 		o[c+i] = T(inv[i])
@@ -322,7 +326,11 @@ func (op bnEvalStatsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{2, a[0]}, nil
 }
 
-func (op bnEvalStatsOp) Do(vals ...G.Value) (G.Value, error) {
+func (op bnEvalStatsOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the statistics into prealloc when it fits (see
+// outputFor).
+func (op bnEvalStatsOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 2, vals)
 	if err != nil {
 		return nil, err
@@ -335,14 +343,14 @@ func (op bnEvalStatsOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		return bnEvalStatsDo[float32](in[0], in[1], op.eps), nil
+		return bnEvalStatsDo[float32](prealloc, in[0], in[1], op.eps), nil
 	}
-	return bnEvalStatsDo[float64](in[0], in[1], op.eps), nil
+	return bnEvalStatsDo[float64](prealloc, in[0], in[1], op.eps), nil
 }
 
-func bnEvalStatsDo[T float32 | float64](mt, vt *tensor.Dense, eps float64) *tensor.Dense {
+func bnEvalStatsDo[T float32 | float64](prealloc G.Value, mt, vt *tensor.Dense, eps float64) *tensor.Dense {
 	m, v := normSlice[T](mt), normSlice[T](vt)
-	out, o := normNew[T](2, len(m))
+	out, o := normOut[T](prealloc, 2, len(m))
 	for c := range m {
 		o[c] = m[c]
 		o[len(m)+c] = T(1 / math.Sqrt(float64(v[c])+eps))
@@ -406,7 +414,10 @@ func (op bnNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return xs.Clone(), nil
 }
 
-func (op bnNormOp) Do(vals ...G.Value) (G.Value, error) {
+func (op bnNormOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes y into prealloc when it fits (see outputFor).
+func (op bnNormOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), op.Arity(), vals)
 	if err != nil {
 		return nil, err
@@ -424,12 +435,12 @@ func (op bnNormOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	if dt == tensor.Float32 {
-		return bnNormDo[float32](in, d), nil
+		return bnNormDo[float32](prealloc, in, d), nil
 	}
-	return bnNormDo[float64](in, d), nil
+	return bnNormDo[float64](prealloc, in, d), nil
 }
 
-func bnNormDo[T float32 | float64](in []*tensor.Dense, d normDims) *tensor.Dense {
+func bnNormDo[T float32 | float64](prealloc G.Value, in []*tensor.Dense, d normDims) *tensor.Dense {
 	x, st := normSlice[T](in[0]), normSlice[T](in[1])
 	mean, scale := st[:d.c], st[d.c:]
 	var shift []T
@@ -442,7 +453,7 @@ func bnNormDo[T float32 | float64](in []*tensor.Dense, d normDims) *tensor.Dense
 		}
 		scale = s
 	}
-	out, y := normNew[T](in[0].Shape()...)
+	out, y := normOut[T](prealloc, in[0].Shape()...)
 	bnApply(x, y, d, mean, scale, shift)
 	return out
 }
@@ -519,7 +530,11 @@ func (op bnReduceOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{2, d.c}, nil
 }
 
-func (op bnReduceOp) Do(vals ...G.Value) (G.Value, error) {
+func (op bnReduceOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the reductions into prealloc when it fits (see
+// outputFor).
+func (op bnReduceOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 3, vals)
 	if err != nil {
 		return nil, err
@@ -536,18 +551,18 @@ func (op bnReduceOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	sdyx, sdy := make([]float64, d.c), make([]float64, d.c)
 	if dt == tensor.Float32 {
-		return bnReduceDo[float32](in, d, sdyx, sdy), nil
+		return bnReduceDo[float32](prealloc, in, d, sdyx, sdy), nil
 	}
-	return bnReduceDo[float64](in, d, sdyx, sdy), nil
+	return bnReduceDo[float64](prealloc, in, d, sdyx, sdy), nil
 }
 
-func bnReduceDo[T float32 | float64](in []*tensor.Dense, d normDims, sdyx, sdy []float64) *tensor.Dense {
+func bnReduceDo[T float32 | float64](prealloc G.Value, in []*tensor.Dense, d normDims, sdyx, sdy []float64) *tensor.Dense {
 	st := normSlice[T](in[1])
 	bnReduce(normSlice[T](in[0]), normSlice[T](in[2]), d, st[:d.c], sdyx, sdy)
 	for c := range sdyx {
 		sdyx[c] *= float64(st[d.c+c])
 	}
-	return bnStatsValue[T](sdyx, sdy)
+	return bnStatsValue[T](prealloc, sdyx, sdy)
 }
 
 // ---- bnDxOp: (x, s, dy[, red][, γ]) → dx ----
@@ -604,7 +619,10 @@ func (op bnDxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return xs.Clone(), nil
 }
 
-func (op bnDxOp) Do(vals ...G.Value) (G.Value, error) {
+func (op bnDxOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes dx into prealloc when it fits (see outputFor).
+func (op bnDxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), op.Arity(), vals)
 	if err != nil {
 		return nil, err
@@ -634,12 +652,12 @@ func (op bnDxOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	if dt == tensor.Float32 {
-		return bnDxDo[float32](in[0], in[1], in[2], red, gamma, d), nil
+		return bnDxDo[float32](prealloc, in[0], in[1], in[2], red, gamma, d), nil
 	}
-	return bnDxDo[float64](in[0], in[1], in[2], red, gamma, d), nil
+	return bnDxDo[float64](prealloc, in[0], in[1], in[2], red, gamma, d), nil
 }
 
-func bnDxDo[T float32 | float64](xt, st, dyt, redt, gammat *tensor.Dense, d normDims) *tensor.Dense {
+func bnDxDo[T float32 | float64](prealloc G.Value, xt, st, dyt, redt, gammat *tensor.Dense, d normDims) *tensor.Dense {
 	s, gamma := normSlice[T](st), normSlice[T](gammat)
 	mean, inv := s[:d.c], s[d.c:]
 	k := make([]T, d.c)
@@ -660,7 +678,7 @@ func bnDxDo[T float32 | float64](xt, st, dyt, redt, gammat *tensor.Dense, d norm
 			c2[c] = T(kc * float64(inv[c]) * float64(red[c]) / m)
 		}
 	}
-	out, dx := normNew[T](xt.Shape()...)
+	out, dx := normOut[T](prealloc, xt.Shape()...)
 	bnDx(normSlice[T](xt), normSlice[T](dyt), dx, d, mean, k, c1, c2)
 	return out
 }
@@ -672,4 +690,11 @@ var (
 	_ G.SDOp = bnReduceOp{}
 	_ G.SDOp = bnDxOp{}
 	_ G.SDOp = normRowOp{}
+
+	_ G.UsePreallocDoer = (*bnBatchStatsOp)(nil)
+	_ G.UsePreallocDoer = bnEvalStatsOp{}
+	_ G.UsePreallocDoer = bnNormOp{}
+	_ G.UsePreallocDoer = bnReduceOp{}
+	_ G.UsePreallocDoer = bnDxOp{}
+	_ G.UsePreallocDoer = normRowOp{}
 )

@@ -111,7 +111,11 @@ func (op gnStatsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{2, d.n * op.groups}, nil
 }
 
-func (op gnStatsOp) Do(vals ...G.Value) (G.Value, error) {
+func (op gnStatsOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the statistics into prealloc when it fits (see
+// outputFor).
+func (op gnStatsOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 1, vals)
 	if err != nil {
 		return nil, err
@@ -122,11 +126,11 @@ func (op gnStatsOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	k := d.n * op.groups
 	if dt == tensor.Float32 {
-		out, s := normNew[float32](2, k)
+		out, s := normOut[float32](prealloc, 2, k)
 		gnMoments(normSlice[float32](in[0]), d, op.groups, op.eps, s[:k], s[k:])
 		return out, nil
 	}
-	out, s := normNew[float64](2, k)
+	out, s := normOut[float64](prealloc, 2, k)
 	gnMoments(normSlice[float64](in[0]), d, op.groups, op.eps, s[:k], s[k:])
 	return out, nil
 }
@@ -210,7 +214,10 @@ func (op gnNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return xs.Clone(), nil
 }
 
-func (op gnNormOp) Do(vals ...G.Value) (G.Value, error) {
+func (op gnNormOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes y into prealloc when it fits (see outputFor).
+func (op gnNormOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), op.Arity(), vals)
 	if err != nil {
 		return nil, err
@@ -225,19 +232,19 @@ func (op gnNormOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	if dt == tensor.Float32 {
-		return gnNormDo[float32](in, d, op.groups), nil
+		return gnNormDo[float32](prealloc, in, d, op.groups), nil
 	}
-	return gnNormDo[float64](in, d, op.groups), nil
+	return gnNormDo[float64](prealloc, in, d, op.groups), nil
 }
 
-func gnNormDo[T float32 | float64](in []*tensor.Dense, d normDims, groups int) *tensor.Dense {
+func gnNormDo[T float32 | float64](prealloc G.Value, in []*tensor.Dense, d normDims, groups int) *tensor.Dense {
 	s := normSlice[T](in[1])
 	k := d.n * groups
 	var gamma, beta []T
 	if len(in) == 4 {
 		gamma, beta = normSlice[T](in[2]), normSlice[T](in[3])
 	}
-	out, y := normNew[T](in[0].Shape()...)
+	out, y := normOut[T](prealloc, in[0].Shape()...)
 	gnApply(normSlice[T](in[0]), y, d, groups, s[:k], s[k:], gamma, beta)
 	return out
 }
@@ -309,7 +316,10 @@ func (op gnParamGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{2, d.c}, nil
 }
 
-func (op gnParamGradOp) Do(vals ...G.Value) (G.Value, error) {
+func (op gnParamGradOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes [dγ; dβ] into prealloc when it fits (see outputFor).
+func (op gnParamGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), 3, vals)
 	if err != nil {
 		return nil, err
@@ -323,11 +333,11 @@ func (op gnParamGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if dt == tensor.Float32 {
 		s := normSlice[float32](in[1])
 		gnParamGrads(normSlice[float32](in[0]), normSlice[float32](in[2]), d, op.groups, s[:k], s[k:], dgamma, dbeta)
-		return bnStatsValue[float32](dgamma, dbeta), nil
+		return bnStatsValue[float32](prealloc, dgamma, dbeta), nil
 	}
 	s := normSlice[float64](in[1])
 	gnParamGrads(normSlice[float64](in[0]), normSlice[float64](in[2]), d, op.groups, s[:k], s[k:], dgamma, dbeta)
-	return bnStatsValue[float64](dgamma, dbeta), nil
+	return bnStatsValue[float64](prealloc, dgamma, dbeta), nil
 }
 
 // ---- gnDxOp: (x, s, dy[, γ]) → dx ----
@@ -383,7 +393,10 @@ func (op gnDxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return xs.Clone(), nil
 }
 
-func (op gnDxOp) Do(vals ...G.Value) (G.Value, error) {
+func (op gnDxOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes dx into prealloc when it fits (see outputFor).
+func (op gnDxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	in, dt, err := normDenses(op.String(), op.Arity(), vals)
 	if err != nil {
 		return nil, err
@@ -400,15 +413,15 @@ func (op gnDxOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	if dt == tensor.Float32 {
-		return gnDxDo[float32](in[0], in[1], in[2], gamma, d, op.groups), nil
+		return gnDxDo[float32](prealloc, in[0], in[1], in[2], gamma, d, op.groups), nil
 	}
-	return gnDxDo[float64](in[0], in[1], in[2], gamma, d, op.groups), nil
+	return gnDxDo[float64](prealloc, in[0], in[1], in[2], gamma, d, op.groups), nil
 }
 
-func gnDxDo[T float32 | float64](xt, st, dyt, gammat *tensor.Dense, d normDims, groups int) *tensor.Dense {
+func gnDxDo[T float32 | float64](prealloc G.Value, xt, st, dyt, gammat *tensor.Dense, d normDims, groups int) *tensor.Dense {
 	s := normSlice[T](st)
 	k := d.n * groups
-	out, dx := normNew[T](xt.Shape()...)
+	out, dx := normOut[T](prealloc, xt.Shape()...)
 	gnDx(normSlice[T](xt), normSlice[T](dyt), dx, d, groups, s[:k], s[k:], normSlice[T](gammat))
 	return out
 }
@@ -418,4 +431,9 @@ var (
 	_ G.SDOp = gnNormOp{}
 	_ G.SDOp = gnParamGradOp{}
 	_ G.SDOp = gnDxOp{}
+
+	_ G.UsePreallocDoer = gnStatsOp{}
+	_ G.UsePreallocDoer = gnNormOp{}
+	_ G.UsePreallocDoer = gnParamGradOp{}
+	_ G.UsePreallocDoer = gnDxOp{}
 )

@@ -123,7 +123,11 @@ func (op softmaxCEGradOp) WriteHash(h hash.Hash)                          { fmt.
 func (op softmaxCEGradOp) Hashcode() uint32                               { return lpHash(op) }
 func (softmaxCEGradOp) String() string                                    { return "zoo.SoftmaxCrossEntropyMeanGrad" }
 
-func (softmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) {
+func (op softmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the logits' gradient into prealloc when it fits (see
+// outputFor).
+func (softmaxCEGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	const what = "softmax cross-entropy gradient"
 	z, labels, err := lpCEArgs(what, vals, 3)
 	if err != nil {
@@ -133,7 +137,7 @@ func (softmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(z.Shape().Clone()...))
+	out := outputFor(prealloc, z.Dtype(), z.Shape())
 	k := z.Shape()[1]
 	switch zs := z.Data().(type) {
 	case []float32:
@@ -209,3 +213,5 @@ func lpCEGrad[T lpFloat](z, labels, g []T, k int, gy float64) error {
 	}
 	return nil
 }
+
+var _ G.UsePreallocDoer = softmaxCEGradOp{}

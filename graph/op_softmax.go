@@ -57,8 +57,11 @@ func (op softmaxRowsOp) Hashcode() uint32                               { return
 func (softmaxRowsOp) String() string                                    { return "zoo.SoftmaxRows" }
 func (softmaxRowsOp) DiffWRT(int) []bool                                { return []bool{true} }
 
-func (softmaxRowsOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpRowsDo("softmax", vals, lpSoftmaxRows[float32], lpSoftmaxRows[float64])
+func (op softmaxRowsOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes softmax(x) into prealloc when it fits (see outputFor).
+func (softmaxRowsOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	return lpRowsDo("softmax", prealloc, vals, lpSoftmaxRows[float32], lpSoftmaxRows[float64])
 }
 
 // SymDiff: gx = y ⊙ (gy − Σ_j gy_j y_j), row by row.
@@ -81,8 +84,13 @@ func (op logSoftmaxRowsOp) Hashcode() uint32                               { ret
 func (logSoftmaxRowsOp) String() string                                    { return "zoo.LogSoftmaxRows" }
 func (logSoftmaxRowsOp) DiffWRT(int) []bool                                { return []bool{true} }
 
-func (logSoftmaxRowsOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpRowsDo("log-softmax", vals, lpLogSoftmaxRows[float32], lpLogSoftmaxRows[float64])
+func (op logSoftmaxRowsOp) Do(vals ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo writes log softmax(x) into prealloc when it fits (see outputFor).
+func (logSoftmaxRowsOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	return lpRowsDo("log-softmax", prealloc, vals, lpLogSoftmaxRows[float32], lpLogSoftmaxRows[float64])
 }
 
 // SymDiff: gx = gy − exp(y) Σ_j gy_j, row by row.
@@ -104,8 +112,13 @@ func (op softmaxRowsGradOp) WriteHash(h hash.Hash)                          { fm
 func (op softmaxRowsGradOp) Hashcode() uint32                               { return lpHash(op) }
 func (softmaxRowsGradOp) String() string                                    { return "zoo.SoftmaxRowsGrad" }
 
-func (softmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpRowsGradDo("softmax gradient", vals, lpSoftmaxRowsGrad[float32], lpSoftmaxRowsGrad[float64])
+func (op softmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo writes the input gradient into prealloc when it fits (see outputFor).
+func (softmaxRowsGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	return lpRowsGradDo("softmax gradient", prealloc, vals, lpSoftmaxRowsGrad[float32], lpSoftmaxRowsGrad[float64])
 }
 
 // logSoftmaxRowsGradOp maps (y, gy) to log-softmax's input gradient.
@@ -123,8 +136,13 @@ func (op logSoftmaxRowsGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String(
 func (op logSoftmaxRowsGradOp) Hashcode() uint32      { return lpHash(op) }
 func (logSoftmaxRowsGradOp) String() string           { return "zoo.LogSoftmaxRowsGrad" }
 
-func (logSoftmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpRowsGradDo("log-softmax gradient", vals, lpLogSoftmaxRowsGrad[float32], lpLogSoftmaxRowsGrad[float64])
+func (op logSoftmaxRowsGradOp) Do(vals ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo writes the input gradient into prealloc when it fits (see outputFor).
+func (logSoftmaxRowsGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	return lpRowsGradDo("log-softmax gradient", prealloc, vals, lpLogSoftmaxRowsGrad[float32], lpLogSoftmaxRowsGrad[float64])
 }
 
 // lpSoftmaxRows writes softmax(x) row by row (rows of length k) into y.
@@ -306,8 +324,9 @@ func lpScalar(what string, v G.Value) (float64, error) {
 	return 0, errors.Wrapf(ErrShape, "%s: upstream gradient %v is not a scalar", what, v.Shape())
 }
 
-// lpRowsDo runs a row kernel over a matrix input into a new tensor.
-func lpRowsDo(what string, vals []G.Value, f32 func(x, y []float32, k int), f64 func(x, y []float64, k int)) (G.Value, error) {
+// lpRowsDo runs a row kernel over a matrix input into prealloc if it fits
+// (see outputFor), else into a new tensor.
+func lpRowsDo(what string, prealloc G.Value, vals []G.Value, f32 func(x, y []float32, k int), f64 func(x, y []float64, k int)) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 1", what, len(vals))
 	}
@@ -316,7 +335,7 @@ func lpRowsDo(what string, vals []G.Value, f32 func(x, y []float32, k int), f64 
 		return nil, err
 	}
 	k := x.Shape()[1]
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	out := outputFor(prealloc, x.Dtype(), x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
 		f32(xs, out.Data().([]float32), k)
@@ -326,8 +345,9 @@ func lpRowsDo(what string, vals []G.Value, f32 func(x, y []float32, k int), f64 
 	return out, nil
 }
 
-// lpRowsGradDo runs a row gradient kernel over (y, gy) into a new tensor.
-func lpRowsGradDo(what string, vals []G.Value, f32 func(y, gy, gx []float32, k int), f64 func(y, gy, gx []float64, k int)) (G.Value, error) {
+// lpRowsGradDo runs a row gradient kernel over (y, gy) into prealloc if it
+// fits (see outputFor), else into a new tensor.
+func lpRowsGradDo(what string, prealloc G.Value, vals []G.Value, f32 func(y, gy, gx []float32, k int), f64 func(y, gy, gx []float64, k int)) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 2", what, len(vals))
 	}
@@ -343,7 +363,7 @@ func lpRowsGradDo(what string, vals []G.Value, f32 func(y, gy, gx []float32, k i
 		return nil, errors.Wrapf(ErrShape, "%s: y %v %v, gy %v %v", what, y.Shape(), y.Dtype(), gy.Shape(), gy.Dtype())
 	}
 	k := y.Shape()[1]
-	out := tensor.New(tensor.Of(y.Dtype()), tensor.WithShape(y.Shape().Clone()...))
+	out := outputFor(prealloc, y.Dtype(), y.Shape())
 	switch ys := y.Data().(type) {
 	case []float32:
 		f32(ys, gy.Data().([]float32), out.Data().([]float32), k)
@@ -352,3 +372,10 @@ func lpRowsGradDo(what string, vals []G.Value, f32 func(y, gy, gx []float32, k i
 	}
 	return out, nil
 }
+
+var (
+	_ G.UsePreallocDoer = softmaxRowsOp{}
+	_ G.UsePreallocDoer = logSoftmaxRowsOp{}
+	_ G.UsePreallocDoer = softmaxRowsGradOp{}
+	_ G.UsePreallocDoer = logSoftmaxRowsGradOp{}
+)
