@@ -25,6 +25,11 @@ type EvalOptions struct {
 	MCSamples int
 	// Seed seeds the Monte-Carlo dropout masks.
 	Seed uint64
+	// NoPrefetch gathers each batch on the caller's goroutine just before
+	// it is evaluated. Default false: the next batch is gathered on a
+	// goroutine of its own while the current one is evaluated (same
+	// batches, same results).
+	NoPrefetch bool
 }
 
 // Metrics are a model's scores on a dataset.
@@ -122,7 +127,16 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		return err
 	}
 	passes := max(e.opts.MCSamples, 1)
-	for x, y, n := it.Next(); n > 0; x, y, n = it.Next() {
+	src := newBatchSource(it, ds.Features(), e.opts.NoPrefetch)
+	defer src.stop()
+	for {
+		x, y, n, err := src.next()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return errors.WithStack(err)
 		}
@@ -156,5 +170,4 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		}
 		f(avg, y, n, k)
 	}
-	return nil
 }

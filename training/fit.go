@@ -68,6 +68,11 @@ type Config struct {
 	Log io.Writer
 	// OnBatch, if set, is called after every training step (for progress bars).
 	OnBatch func(p Progress)
+	// NoPrefetch gathers each batch (and each validation batch) on Fit's
+	// goroutine just before its step. Default false: the next batch is
+	// gathered on a goroutine of its own while the current step runs; the
+	// batches, their order and so the results are the same either way.
+	NoPrefetch bool
 }
 
 // Progress describes the step just taken.
@@ -130,7 +135,8 @@ func (c Config) Validate() error {
 // schedule needs it.
 //
 // Each epoch: the learning rate is set from the schedule; batches come in the
-// order datasets.Permutation(cfg.Seed, epoch); each step runs the training
+// order datasets.Permutation(cfg.Seed, epoch), each gathered while the step
+// before it runs (see Config.NoPrefetch); each step runs the training
 // graph (dropout masks drawn, BatchNorm buffers updated once), clips the
 // gradients, steps the optimizer and applies the post-steps (constraints,
 // proximal steps, pruning masks); then the validation split is scored in the
@@ -207,7 +213,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	r.pcg = rand.NewPCG(cfg.Seed, streamDropout)
 	r.rng = rand.New(r.pcg)
 	if val != nil && val.Len() > 0 {
-		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len())}); err != nil {
+		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len()), NoPrefetch: cfg.NoPrefetch}); err != nil {
 			return nil, err
 		}
 	}
@@ -316,7 +322,16 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	for skip := 0; skip < r.batch; skip++ {
 		r.it.Next()
 	}
-	for x, y, n := r.it.Next(); n > 0; x, y, n = r.it.Next() {
+	src := newBatchSource(r.it, r.train.Features(), r.cfg.NoPrefetch)
+	defer src.stop()
+	for {
+		x, y, n, err := src.next()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return errors.WithStack(err)
 		}
@@ -335,7 +350,6 @@ func (r *run) trainEpoch(ctx context.Context) error {
 			r.cfg.OnBatch(Progress{Epoch: r.epoch, Epochs: r.cfg.Epochs, Batch: r.batch, Batches: batches, Loss: loss, SamplesThisEpoc: r.seen})
 		}
 	}
-	return nil
 }
 
 // step takes one optimizer step on a batch of n samples and returns the
