@@ -70,8 +70,23 @@ func NewEvaluator(m Model, opts EvalOptions) (*Evaluator, error) {
 	return &Evaluator{p: p, opts: opts}, nil
 }
 
-// Close releases the compiled graph.
-func (e *Evaluator) Close() error { return e.p.close() }
+// Close releases the compiled graph. An Evaluator cannot be used after
+// Close; closing it again does nothing.
+//
+// Close also drops the evaluator's reference to the compiled program, so
+// that the graph can be freed even where it references the program back:
+// an output read into the program struct (G.Read) and Gorgonia's
+// TapeMachine, which has a finalizer, form such a cycle, and the garbage
+// collector never frees a cycle that holds a finalizer (every closed
+// evaluator kept its graph and tensors alive).
+func (e *Evaluator) Close() error {
+	if e.p.prog == nil {
+		return nil
+	}
+	err := e.p.close()
+	e.p.prog = nil
+	return err
+}
 
 // Evaluate scores every sample of ds exactly once. With keepPredictions the
 // metrics carry each sample's predicted class.
@@ -119,6 +134,9 @@ func (e *Evaluator) Probabilities(ctx context.Context, ds *datasets.Dataset) ([]
 // log-probabilities of each batch's n real rows of k classes. With
 // Monte-Carlo dropout they are the logs of the averaged probabilities.
 func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(logp []float64, y []int, n, k int)) error {
+	if e.p.prog == nil {
+		return errors.New("training: evaluator is closed")
+	}
 	if ds.Features() != e.p.feat {
 		return errors.Errorf("training: data has %d features per sample, the model takes %d", ds.Features(), e.p.feat)
 	}

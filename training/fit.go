@@ -235,9 +235,12 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	return r, nil
 }
 
+// close releases the compiled graphs, and drops the references to them so
+// that they can be freed (see Evaluator.Close).
 func (r *run) close() {
 	for _, p := range r.progs {
 		p.close()
+		p.prog = nil
 	}
 	if r.eval != nil {
 		r.eval.Close()
