@@ -245,3 +245,7 @@ func benchActivation(b *testing.B, act *Activation, n, d int, backward bool) {
 
 func BenchmarkReLUFwdBwd128x800(b *testing.B)    { benchActivation(b, ReLU("relu"), 128, 800, true) }
 func BenchmarkSigmoidFwdBwd128x100(b *testing.B) { benchActivation(b, Sigmoid("sig"), 128, 100, true) }
+
+// Forward only, as in evaluation (batch 1000, mlp's hidden width).
+func BenchmarkReLUFwd1000x800(b *testing.B)    { benchActivation(b, ReLU("relu"), 1000, 800, false) }
+func BenchmarkSigmoidFwd1000x800(b *testing.B) { benchActivation(b, Sigmoid("sig"), 1000, 800, false) }
