@@ -201,7 +201,7 @@ func bnSteps(s int) string {
 type bnProbe struct {
 	prog        *graph.Program
 	x           *tensor.Dense
-	logits, pre G.Value
+	logits, pre *G.Node
 	batch       int
 }
 
@@ -226,8 +226,7 @@ func newBNProbe(m *models.Model, batch int, bn bool, last int) (*bnProbe, error)
 	if pre == nil {
 		return nil, errors.Wrapf(ErrConfig, "experiments: batchnorm: the model has no layer %s", name)
 	}
-	G.Read(logits, &p.logits)
-	G.Read(pre, &p.pre)
+	p.logits, p.pre = logits, pre
 	if p.prog, err = graph.Compile(b, nil); err != nil {
 		return nil, err
 	}
@@ -247,9 +246,9 @@ func (p *bnProbe) evaluate(ds *datasets.Dataset, unit int) (bnPoint, error) {
 		if err := p.prog.Run(); err != nil {
 			return pt, err
 		}
-		ld, ok := p.logits.(*tensor.Dense)
+		ld, ok := p.logits.Value().(*tensor.Dense)
 		if !ok {
-			return pt, errors.Errorf("experiments: batchnorm: logits of type %T", p.logits)
+			return pt, errors.Errorf("experiments: batchnorm: logits of type %T", p.logits.Value())
 		}
 		lp, err := graph.LogProbs(ld, p.batch)
 		if err != nil {
@@ -270,7 +269,7 @@ func (p *bnProbe) evaluate(ds *datasets.Dataset, unit int) (bnPoint, error) {
 				correct++
 			}
 		}
-		vals := bnFloats(p.pre)
+		vals := bnFloats(p.pre.Value())
 		units := len(vals) / p.batch
 		if pre == nil {
 			pre = make([][]float64, units)

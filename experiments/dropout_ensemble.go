@@ -402,8 +402,8 @@ func (a *dropEnsActs) summarise(units int, tol float64) {
 
 // dropEnsActivations returns the output of the layer named layer of an MLP
 // built by the models registry, on every image of ds, in evaluation mode:
-// the network is traced in an evaluation graph and the layer's output node
-// read with G.Read after each batch.
+// the network is traced in an evaluation graph and the layer's output node's
+// value read after each batch.
 func dropEnsActivations(ctx context.Context, m *models.Model, layer string, ds *datasets.Dataset) ([]float64, error) {
 	const batch = 500
 	b := graph.NewBuilder(m.Store(), graph.Eval, nil)
@@ -421,8 +421,6 @@ func dropEnsActivations(ctx context.Context, m *models.Model, layer string, ds *
 	if node == nil {
 		return nil, errors.Wrapf(ErrConfig, "experiments: the model has no layer %q", layer)
 	}
-	var val G.Value
-	G.Read(node, &val)
 	prog, err := graph.Compile(b, nil)
 	if err != nil {
 		return nil, err
@@ -444,6 +442,7 @@ func dropEnsActivations(ctx context.Context, m *models.Model, layer string, ds *
 		if err := prog.Run(); err != nil {
 			return nil, err
 		}
+		val := node.Value()
 		vs, ok := val.Data().([]float32)
 		if !ok {
 			return nil, errors.Errorf("experiments: layer %s output is %T", layer, val.Data())
@@ -927,7 +926,7 @@ func writeDropEnsSummary(env *Env, cfg dropEnsConfig, data *Data, modelSeed, fit
 				arch, cfg.inputP, cfg.hiddenP, 1-cfg.inputP, 1-cfg.hiddenP, cfg.momentum, cfg.lr, cfg.batch, cfg.epochs, modelSeed, fitSeed),
 			fmt.Sprintf("Monte-Carlo averaging: %d stochastic passes over the test images in graph.MonteCarlo mode (training.NewEvaluator with MCSamples 1, masks from seed %d, each call drawing new masks), each pass's class probabilities kept; the MC prediction for k is the argmax of the mean probability of k passes. For k ∈ %s the error is averaged over %d random subsets of k passes (for k = %d every subset is all passes). Criterion: the smallest k whose mean MC error is within %.2g points of the weight-scaled network's error exists, and k = 1 is worse than weight scaling by more than that margin.",
 				cfg.ks[len(cfg.ks)-1], mcSeed, "{"+strings.ReplaceAll(joinInts(cfg.ks), "-", ", ")+"}", cfg.repeats, cfg.ks[len(cfg.ks)-1], 100*cfg.margin),
-			fmt.Sprintf("Part 2 (Figure 8): two ReLU classifiers 784-%s-10, without dropout and with hidden retain p = %g (no input dropout), %d epochs, the same initial weights and batch order. The first hidden layer's ReLU outputs on every test image are read from an evaluation graph (Net().Trace, G.Read of the act1 node); dropout acts after this layer, so these activations do not depend on the dropout convention. Criterion: with dropout, a larger fraction of activations is ≤ %g and the mean activation is lower.",
+			fmt.Sprintf("Part 2 (Figure 8): two ReLU classifiers 784-%s-10, without dropout and with hidden retain p = %g (no input dropout), %d epochs, the same initial weights and batch order. The first hidden layer's ReLU outputs on every test image are read from an evaluation graph (Net().Trace, the act1 node's value); dropout acts after this layer, so these activations do not depend on the dropout convention. Criterion: with dropout, a larger fraction of activations is ≤ %g and the mean activation is lower.",
 				joinInts(cfg.actHidden), cfg.hiddenP, cfg.actEpochs, cfg.zeroTol),
 			fmt.Sprintf("Part 3 (Warde-Farley et al.): two tiny ReLU networks with dropout (retain p = %g, inverted) only after the first hidden layer of %d units, trained %d epochs: 784-%d-10 (the dropped units feed the softmax layer directly) and 784-%d-%d-10 (a ReLU layer between them and the softmax layer). For each of %d test images the forward pass of all 2^%d = %d masks is computed in float64 from the trained weights; mask m has probability p^kept·(1−p)^dropped. Geometric mean: softmax(Σ_m P(m)·log softmax(z_m)) (the renormalised weighted geometric mean); arithmetic mean: Σ_m P(m)·softmax(z_m); weight scaling: every unit kept at its expected value (inverted dropout's evaluation network). The graph's own evaluation error checks the hand-written weight-scaled forward pass, and a Monte-Carlo average of %d stochastic passes through the graph (training.NewEvaluator, MCSamples %d) checks the enumerated arithmetic mean.",
 				cfg.hiddenP, cfg.tinyWidth, cfg.tinyEpochs, cfg.tinyWidth, cfg.tinyWidth, cfg.tinyWidth, tinyN, cfg.tinyWidth, 1<<cfg.tinyWidth, cfg.tinyMC, cfg.tinyMC),

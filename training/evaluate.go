@@ -165,7 +165,7 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 			if err := e.p.prog.Run(); err != nil {
 				return err
 			}
-			logp, err := graph.LogProbs(e.p.logits.(*tensor.Dense), n)
+			logp, err := graph.LogProbs(e.p.logits.Value().(*tensor.Dense), n)
 			if err != nil {
 				return err
 			}

@@ -366,12 +366,12 @@ func (r *run) step(x []float32, y []int, n int) (loss, pen float64, correct int,
 	if err := p.prog.Run(); err != nil {
 		return 0, 0, 0, err
 	}
-	loss = scalar(p.loss)
-	pen = scalar(p.cost) - loss
+	loss = scalar(p.loss.Value())
+	pen = scalar(p.cost.Value()) - loss
 	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(pen) || math.IsInf(pen, 0) {
 		return loss, pen, 0, errors.Wrapf(ErrDiverged, "epoch %d, batch %d: loss %v, penalty %v", r.epoch, r.batch, loss, pen)
 	}
-	correct = countCorrect(p.logits.(*tensor.Dense), y[:n])
+	correct = countCorrect(p.logits.Value().(*tensor.Dense), y[:n])
 	vars := p.prog.Params()
 	params := make([]Param, len(vars))
 	for i, v := range vars {

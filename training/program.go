@@ -11,18 +11,14 @@ import (
 )
 
 // program is a model compiled into one graph at a fixed batch size, with
-// input tensors that each batch is copied into.
-//
-// Outputs are read through G.Read copies taken as soon as they are
-// computed: Gorgonia's backward pass may reuse an output's memory (the
-// gradient of a Sigmoid is computed in its output's), so a node's Value
-// after a training run is not necessarily its forward value.
+// input tensors that each batch is copied into. After a run, the nodes'
+// values are that run's (graph.Program never computes in place).
 type program struct {
 	prog   *graph.Program
 	x, y   *tensor.Dense
-	logits G.Value // (batch, classes) of the last run
-	loss   G.Value // mean cross-entropy over the batch (training only)
-	cost   G.Value // loss plus penalties (training only)
+	logits *G.Node // (batch, classes)
+	loss   *G.Node // mean cross-entropy over the batch (training only)
+	cost   *G.Node // loss plus penalties (training only)
 	batch  int
 	feat   int
 }
@@ -42,8 +38,7 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 	if s := logits.Shape(); s.Dims() != 2 || s[0] != batch {
 		return nil, errors.Errorf("training: model output %v, want logits (%d, classes)", s, batch)
 	}
-	p := &program{x: xt, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
-	G.Read(logits, &p.logits)
+	p := &program{x: xt, logits: logits, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
 	var cost *G.Node
 	if mode == graph.Train {
 		yn, yt := b.Input("labels", batch)
@@ -52,7 +47,7 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 		if err != nil {
 			return nil, err
 		}
-		G.Read(loss, &p.loss)
+		p.loss = loss
 		cost = loss
 		for _, pen := range penalties {
 			n, err := pen.Node(b)
@@ -66,7 +61,7 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 				return nil, errors.Wrap(err, "training: adding a penalty to the loss")
 			}
 		}
-		G.Read(cost, &p.cost)
+		p.cost = cost
 	}
 	if p.prog, err = graph.Compile(b, cost); err != nil {
 		return nil, err
