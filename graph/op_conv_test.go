@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"testing"
@@ -94,6 +95,7 @@ func TestConv2DGradFD(t *testing.T) {
 		{"no bias", []int{1, 1, 4, 4}, []int{2, 1, 2, 2}, [2]int{0, 0}, [2]int{1, 1}, false},
 		{"pad 2 stride 3", []int{1, 2, 7, 8}, []int{2, 2, 3, 3}, [2]int{2, 2}, [2]int{3, 3}, true},
 		{"1x1 kernel s2", []int{2, 3, 5, 5}, []int{4, 3, 1, 1}, [2]int{0, 0}, [2]int{2, 2}, true},
+		{"pad wider than input", []int{1, 2, 1, 2}, []int{2, 2, 5, 5}, [2]int{2, 2}, [2]int{1, 1}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,4 +253,201 @@ func BenchmarkGorgoniaConv2DBroadcastBias100x1x28x28To32K5F32(b *testing.B) {
 		}
 		return lpBroadcastBias(c, in[2])
 	}, [][]int{{100, 1, 28, 28}, {32, 1, 5, 5}, {32}}, nil)
+}
+
+// lpConvNaive computes conv2d, its input gradient and its filter gradient
+// from their definitions as direct sums (y = Σ w·x over each window), the
+// reference for the kernels.
+func lpConvNaive(k lpConvK, x, w, gy []float64) (y, gx, gw []float64) {
+	g := k.g
+	y, gx, gw = make([]float64, k.n*k.outLen), make([]float64, k.n*k.inLen), make([]float64, k.o*k.rows)
+	for n := 0; n < k.n; n++ {
+		for o := 0; o < k.o; o++ {
+			for r := 0; r < k.oh; r++ {
+				for s := 0; s < k.ow; s++ {
+					out := ((n*k.o+o)*k.oh+r)*k.ow + s
+					for c := 0; c < k.c; c++ {
+						for i := 0; i < g.kh; i++ {
+							for j := 0; j < g.kw; j++ {
+								a, b := r*g.sh-g.ph+i, s*g.sw-g.pw+j
+								if a < 0 || a >= k.h || b < 0 || b >= k.w {
+									continue
+								}
+								in := ((n*k.c+c)*k.h+a)*k.w + b
+								wi := ((o*k.c+c)*g.kh+i)*g.kw + j
+								y[out] += w[wi] * x[in]
+								gx[in] += w[wi] * gy[out]
+								gw[wi] += gy[out] * x[in]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return y, gx, gw
+}
+
+// TestConv2DKernelPaths checks every kernel path (im2col/col2im, wide rows,
+// the flipped input gradient) against the direct sums, in float64 and
+// float32, with output buffers full of NaN (a kernel must overwrite all of
+// its output) and one scratch shared by all cases (buffers of every size
+// are handed out again).
+func TestConv2DKernelPaths(t *testing.T) {
+	cases := []struct {
+		name        string
+		x, w        []int
+		pad, stride [2]int
+	}{
+		{"3x3 p1 batch 10", []int{10, 3, 6, 7}, []int{4, 3, 3, 3}, [2]int{1, 1}, [2]int{1, 1}},
+		{"5x5 p2 one channel", []int{9, 1, 8, 8}, []int{6, 1, 5, 5}, [2]int{2, 2}, [2]int{1, 1}},
+		{"5x5 valid", []int{3, 6, 9, 9}, []int{16, 6, 5, 5}, [2]int{0, 0}, [2]int{1, 1}},
+		{"rect 2x3 p(1,0)", []int{2, 2, 5, 6}, []int{3, 2, 2, 3}, [2]int{1, 0}, [2]int{1, 1}},
+		{"1x1", []int{2, 5, 4, 3}, []int{2, 5, 1, 1}, [2]int{0, 0}, [2]int{1, 1}},
+		{"1x1 p1", []int{2, 3, 3, 4}, []int{2, 3, 1, 1}, [2]int{1, 1}, [2]int{1, 1}},
+		{"pad over kernel-1", []int{2, 2, 3, 3}, []int{3, 2, 2, 2}, [2]int{2, 2}, [2]int{1, 1}},
+		{"pad wider than input", []int{1, 2, 1, 2}, []int{2, 2, 5, 5}, [2]int{2, 2}, [2]int{1, 1}},
+		{"stride 2 p1", []int{9, 2, 7, 8}, []int{3, 2, 3, 3}, [2]int{1, 1}, [2]int{2, 2}},
+		{"stride (2,1)", []int{2, 2, 8, 7}, []int{3, 2, 3, 2}, [2]int{1, 0}, [2]int{2, 1}},
+	}
+	sc := new(lpScratch)
+	for _, c := range cases {
+		g := lpPool{kh: c.w[2], kw: c.w[3], ph: c.pad[0], pw: c.pad[1], sh: c.stride[0], sw: c.stride[1]}
+		k := lpConvGeom(g, tensor.Shape(c.x), tensor.Shape(c.w))
+		x, w := randDense(61, c.x...).Float64s(), randDense(62, c.w...).Float64s()
+		gy := randDense(63, k.n, k.o, k.oh, k.ow).Float64s()
+		wantY, wantGx, wantGw := lpConvNaive(k, x, w, gy)
+		for _, path := range []struct {
+			name string
+			p    lpConvPath
+		}{{"auto", lpAuto}, {"im2col", lpIm2cols}, {"flipped", lpFlipped}} {
+			k.path = path.p
+			t.Run(c.name+"/"+path.name+"/float64", func(t *testing.T) {
+				y, gx, gw := lpNaNs[float64](len(wantY)), lpNaNs[float64](len(wantGx)), lpNaNs[float64](len(wantGw))
+				lpConvForward(sc, k, x, w, y)
+				lpConvGradX(sc, k, w, gy, gx)
+				lpConvGradW(sc, k, x, gy, gw)
+				lpCheckClose(t, "y", y, wantY, 1e-13)
+				lpCheckClose(t, "gx", gx, wantGx, 1e-13)
+				lpCheckClose(t, "gW", gw, wantGw, 1e-13)
+			})
+			t.Run(c.name+"/"+path.name+"/float32", func(t *testing.T) {
+				x32, w32, gy32 := lpTo32(x), lpTo32(w), lpTo32(gy)
+				y, gx, gw := lpNaNs[float32](len(wantY)), lpNaNs[float32](len(wantGx)), lpNaNs[float32](len(wantGw))
+				lpConvForward(sc, k, x32, w32, y)
+				lpConvGradX(sc, k, w32, gy32, gx)
+				lpConvGradW(sc, k, x32, gy32, gw)
+				lpCheckClose(t, "y", lpTo64(y), wantY, lpTol32)
+				lpCheckClose(t, "gx", lpTo64(gx), wantGx, lpTol32)
+				lpCheckClose(t, "gW", lpTo64(gw), wantGw, lpTol32)
+			})
+		}
+	}
+}
+
+func lpNaNs[T float32 | float64](n int) []T {
+	v := make([]T, n)
+	for i := range v {
+		v[i] = T(math.NaN())
+	}
+	return v
+}
+
+func lpTo32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, f := range v {
+		out[i] = float32(f)
+	}
+	return out
+}
+
+func lpTo64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, f := range v {
+		out[i] = float64(f)
+	}
+	return out
+}
+
+// lpNaNTensor returns a tensor of the given dtype and shape full of NaN.
+func lpNaNTensor(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	d := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	switch v := d.Data().(type) {
+	case []float32:
+		copy(v, lpNaNs[float32](len(v)))
+	case []float64:
+		copy(v, lpNaNs[float64](len(v)))
+	}
+	return d
+}
+
+// TestConvPoolUsePrealloc checks that every conv and pooling op's
+// UsePreallocDo writes its whole result into a prealloc full of NaN,
+// returns that prealloc, gives the bits Do gives, and allocates a new
+// tensor for a prealloc of the wrong shape.
+func TestConvPoolUsePrealloc(t *testing.T) {
+	conv := lpPool{kh: 3, kw: 3, ph: 1, pw: 1, sh: 1, sw: 1}
+	conv2 := lpPool{kh: 3, kw: 3, ph: 1, pw: 1, sh: 2, sw: 2}
+	pool := lpPool{kh: 2, kw: 2, sh: 2, sw: 2}
+	for _, d := range lpDtypes {
+		x := lpCast(randDense(71, 9, 2, 6, 6), d.dt)
+		w := lpCast(randDense(72, 3, 2, 3, 3), d.dt)
+		gy := lpCast(randDense(73, 9, 3, 6, 6), d.dt)
+		gy2 := lpCast(randDense(74, 9, 3, 3, 3), d.dt)
+		gp := lpCast(randDense(75, 9, 2, 3, 3), d.dt)
+		mp := maxPool2DOp{p: pool, ix: new(lpMaxIndex)}
+		py, err := mp.Do(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name string
+			op   interface {
+				G.Op
+				G.UsePreallocDoer
+			}
+			in []G.Value
+		}{
+			{"conv2d", conv2dOp{g: conv, sc: new(lpScratch)}, []G.Value{x, w}},
+			{"conv2d stride 2", conv2dOp{g: conv2, sc: new(lpScratch)}, []G.Value{x, w}},
+			{"conv2d gx", conv2dGradOp{g: conv, sc: new(lpScratch)}, []G.Value{x, w, gy}},
+			{"conv2d gx stride 2", conv2dGradOp{g: conv2, sc: new(lpScratch)}, []G.Value{x, w, gy2}},
+			{"conv2d gW", conv2dGradOp{g: conv, wrtW: true, sc: new(lpScratch)}, []G.Value{x, w, gy}},
+			{"conv2d gW stride 2", conv2dGradOp{g: conv2, wrtW: true}, []G.Value{x, w, gy2}},
+			{"avg pool", avgPool2DOp{p: pool}, []G.Value{x}},
+			{"avg pool gx", avgPool2DGradOp{p: pool}, []G.Value{x, gp}},
+			{"max pool", mp, []G.Value{x}},
+			{"max pool gx", maxPool2DGradOp(mp), []G.Value{x, py, gp}},
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%v", c.name, d.dt), func(t *testing.T) {
+				want, err := c.op.Do(c.in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pre := lpNaNTensor(d.dt, want.Shape()...)
+				got, err := c.op.UsePreallocDo(pre, c.in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != G.Value(pre) {
+					t.Error("UsePreallocDo did not return its prealloc")
+				}
+				if a, b := lpFloats(t, got), lpFloats(t, want); !slices.Equal(a, b) {
+					t.Errorf("UsePreallocDo gives %v, Do %v", a, b)
+				}
+				wrong := lpNaNTensor(d.dt, want.Shape().TotalSize())
+				got, err = c.op.UsePreallocDo(wrong, c.in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got == G.Value(wrong) || !got.Shape().Eq(want.Shape()) {
+					t.Errorf("prealloc of shape %v used for a result of shape %v", wrong.Shape(), want.Shape())
+				}
+				if a, b := lpFloats(t, got), lpFloats(t, want); !slices.Equal(a, b) {
+					t.Errorf("with a wrong prealloc: %v, Do %v", a, b)
+				}
+			})
+		}
+	}
 }

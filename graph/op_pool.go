@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -20,12 +21,14 @@ import (
 // last).
 //
 // Gorgonia's MaxPool2D agrees with these semantics on inputs without NaN
-// (see op_conv_test.go), but keeps the argmax mask on the op between the
-// forward and the backward pass, fixes the batch size into the op, and
-// indexes out of range on a window of NaNs. These ops hold only their
-// parameters; max pooling's backward pass finds each window's argmax again
-// as the first element of x equal to the pooled y, which costs about what
-// Gorgonia spends writing its mask.
+// (see op_conv_test.go), but fixes the batch size into the op and indexes
+// out of range on a window of NaNs. Like Gorgonia's (and PyTorch's), zoo's
+// max pooling records each window's argmax in the forward pass
+// (lpMaxIndex, shared by the forward op and its gradient op) and the
+// backward pass scatters gy through it. The backward pass checks that the
+// record belongs to its x and y, and finds the argmax again from x and y if
+// it does not (a gradient run without the forward pass before it), so the
+// record is a cache, never a source of wrong gradients.
 
 // avgPool2D is average pooling of x (N,C,H,W) over kernel (kh,kw) windows
 // moved by stride, with zero padding pad on each side counted in the divisor.
@@ -45,7 +48,7 @@ func maxPool2D(x *G.Node, kernel, pad, stride [2]int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.ApplyOp(maxPool2DOp{p}, x)
+	y, err := G.ApplyOp(maxPool2DOp{p: p, ix: new(lpMaxIndex)}, x)
 	return y, errors.Wrap(err, "graph: max pool")
 }
 
@@ -120,8 +123,23 @@ func (op avgPool2DOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return lpPoolInfer(op.p, in)
 }
 
-func (op avgPool2DOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolDo("avg pool", op.p, vals, lpAvgPool[float32], lpAvgPool[float64])
+func (op avgPool2DOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the pooled x into prealloc when it fits (see
+// outputFor).
+func (op avgPool2DOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	x, y, err := lpPoolArgs("avg pool", op.p, prealloc, vals)
+	if err != nil {
+		return nil, err
+	}
+	d := lpPoolDims(x, y)
+	switch xs := x.Data().(type) {
+	case []float32:
+		lpAvgPool(op.p, d, xs, y.Data().([]float32))
+	case []float64:
+		lpAvgPool(op.p, d, xs, y.Data().([]float64))
+	}
+	return y, nil
 }
 
 func (op avgPool2DOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -148,12 +166,32 @@ func (avgPool2DGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return lpSameShape(in)
 }
 
-func (op avgPool2DGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolGradDo("avg pool gradient", op.p, vals, 2, lpAvgPoolGrad[float32], lpAvgPoolGrad[float64])
+func (op avgPool2DGradOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the input gradient into prealloc when it fits (see
+// outputFor).
+func (op avgPool2DGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	ts, gx, err := lpPoolGradArgs("avg pool gradient", op.p, prealloc, vals, 2)
+	if err != nil {
+		return nil, err
+	}
+	d := lpPoolDims(ts[0], ts[1])
+	switch gxs := gx.Data().(type) {
+	case []float32:
+		lpAvgPoolGrad(op.p, d, ts[1].Data().([]float32), gxs)
+	case []float64:
+		lpAvgPoolGrad(op.p, d, ts[1].Data().([]float64), gxs)
+	}
+	return gx, nil
 }
 
-// maxPool2DOp is the forward max pooling.
-type maxPool2DOp struct{ p lpPool }
+// maxPool2DOp is the forward max pooling. Its parameters are its identity
+// (String, Hashcode); ix records the argmax of every window for the
+// gradient op.
+type maxPool2DOp struct {
+	p  lpPool
+	ix *lpMaxIndex
+}
 
 func (maxPool2DOp) Arity() int               { return 1 }
 func (maxPool2DOp) Type() hm.Type            { return lpPoolType(1) }
@@ -168,8 +206,29 @@ func (op maxPool2DOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return lpPoolInfer(op.p, in)
 }
 
-func (op maxPool2DOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolDo("max pool", op.p, vals, lpMaxPool[float32], lpMaxPool[float64])
+func (op maxPool2DOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the pooled x into prealloc when it fits (see
+// outputFor), and records the windows' argmax in op.ix.
+func (op maxPool2DOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	x, y, err := lpPoolArgs("max pool", op.p, prealloc, vals)
+	if err != nil {
+		return nil, err
+	}
+	d := lpPoolDims(x, y)
+	var idx []int32
+	if op.ix != nil {
+		op.ix.mu.Lock()
+		defer op.ix.mu.Unlock()
+		idx = op.ix.record(x, y)
+	}
+	switch xs := x.Data().(type) {
+	case []float32:
+		lpMaxPool(op.p, d, xs, y.Data().([]float32), idx)
+	case []float64:
+		lpMaxPool(op.p, d, xs, y.Data().([]float64), idx)
+	}
+	return y, nil
 }
 
 func (op maxPool2DOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
@@ -182,8 +241,11 @@ func (op maxPool2DOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 
 // maxPool2DGradOp maps (x, y, gy) to max pooling's input gradient: each gy
 // goes to the first element of its window in x that equals the window's
-// maximum y.
-type maxPool2DGradOp struct{ p lpPool }
+// maximum y (the forward op's recorded argmax).
+type maxPool2DGradOp struct {
+	p  lpPool
+	ix *lpMaxIndex
+}
 
 func (maxPool2DGradOp) Arity() int               { return 3 }
 func (maxPool2DGradOp) Type() hm.Type            { return lpPoolType(3) }
@@ -197,8 +259,73 @@ func (maxPool2DGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return lpSameShape(in)
 }
 
-func (op maxPool2DGradOp) Do(vals ...G.Value) (G.Value, error) {
-	return lpPoolGradDo("max pool gradient", op.p, vals, 3, lpMaxPoolGrad[float32], lpMaxPoolGrad[float64])
+func (op maxPool2DGradOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the input gradient into prealloc when it fits (see
+// outputFor).
+func (op maxPool2DGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	ts, gx, err := lpPoolGradArgs("max pool gradient", op.p, prealloc, vals, 3)
+	if err != nil {
+		return nil, err
+	}
+	x, y, gy := ts[0], ts[1], ts[2]
+	d := lpPoolDims(x, y)
+	var idx []int32
+	if op.ix != nil {
+		op.ix.mu.Lock()
+		defer op.ix.mu.Unlock()
+		idx = op.ix.lookup(x, y)
+	}
+	switch xs := x.Data().(type) {
+	case []float32:
+		lpMaxPoolGrad(op.p, d, xs, y.Data().([]float32), gy.Data().([]float32), gx.Data().([]float32), idx)
+	case []float64:
+		lpMaxPoolGrad(op.p, d, xs, y.Data().([]float64), gy.Data().([]float64), gx.Data().([]float64), idx)
+	}
+	return gx, nil
+}
+
+var (
+	_ G.UsePreallocDoer = avgPool2DOp{}
+	_ G.UsePreallocDoer = avgPool2DGradOp{}
+	_ G.UsePreallocDoer = maxPool2DOp{}
+	_ G.UsePreallocDoer = maxPool2DGradOp{}
+)
+
+// lpMaxIndex is the argmax record of a max pooling op's last forward call:
+// for every output element, the index in its input plane of the element
+// it took, and the data addresses and shapes of that call's x and y.
+type lpMaxIndex struct {
+	mu     sync.Mutex
+	idx    []int32
+	x, y   uintptr
+	xs, ys [4]int
+}
+
+// record makes room for the argmax of y = maxpool(x) and returns it. The
+// caller holds the lock and fills the returned slice.
+func (m *lpMaxIndex) record(x, y *tensor.Dense) []int32 {
+	m.x, m.y = x.Uintptr(), y.Uintptr()
+	copy(m.xs[:], x.Shape())
+	copy(m.ys[:], y.Shape())
+	n := y.Shape().TotalSize()
+	if cap(m.idx) < n {
+		m.idx = make([]int32, n)
+	}
+	m.idx = m.idx[:n]
+	return m.idx
+}
+
+// lookup returns the recorded argmax if the last forward call read x and
+// wrote y (same memory, same shapes), else nil. The caller holds the lock.
+func (m *lpMaxIndex) lookup(x, y *tensor.Dense) []int32 {
+	var xs, ys [4]int
+	copy(xs[:], x.Shape())
+	copy(ys[:], y.Shape())
+	if m.idx == nil || m.x != x.Uintptr() || m.y != y.Uintptr() || m.xs != xs || m.ys != ys {
+		return nil
+	}
+	return m.idx
 }
 
 func lpPoolInfer(p lpPool, in []G.DimSizer) (tensor.Shape, error) {
@@ -212,74 +339,56 @@ func lpPoolInfer(p lpPool, in []G.DimSizer) (tensor.Shape, error) {
 	return p.outShape(s), nil
 }
 
-// lpPoolDo runs a forward pooling kernel; the kernels get the input's plane
-// size (H, W) and the output's (OH, OW).
-func lpPoolDo(what string, p lpPool, vals []G.Value,
-	f32 func(p lpPool, x, y []float32, h, w, oh, ow int), f64 func(p lpPool, x, y []float64, h, w, oh, ow int)) (G.Value, error) {
+// lpPoolArgs checks a forward pooling op's input and returns it with the
+// output tensor: prealloc if it fits (see outputFor), else a new one.
+func lpPoolArgs(what string, p lpPool, prealloc G.Value, vals []G.Value) (x, y *tensor.Dense, err error) {
 	if len(vals) != 1 {
-		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 1", what, len(vals))
+		return nil, nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 1", what, len(vals))
 	}
-	x, err := lpDense(what, vals[0], 4)
-	if err != nil {
-		return nil, err
+	if x, err = lpDense(what, vals[0], 4); err != nil {
+		return nil, nil, err
 	}
-	s := x.Shape()
-	if err := p.check(what, s); err != nil {
-		return nil, err
+	if err := p.check(what, x.Shape()); err != nil {
+		return nil, nil, err
 	}
-	os := p.outShape(s)
-	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(os...))
-	switch xs := x.Data().(type) {
-	case []float32:
-		f32(p, xs, y.Data().([]float32), s[2], s[3], os[2], os[3])
-	case []float64:
-		f64(p, xs, y.Data().([]float64), s[2], s[3], os[2], os[3])
-	}
-	return y, nil
+	return x, outputFor(prealloc, x.Dtype(), p.outShape(x.Shape())), nil
 }
 
-// lpPoolGradDo runs a backward pooling kernel on (x, gy), or on (x, y, gy)
-// for max pooling (n = 3), where y is the forward output; for n = 2 the
-// kernel gets y = nil.
-func lpPoolGradDo(what string, p lpPool, vals []G.Value, n int,
-	f32 func(p lpPool, x, y, gy, gx []float32, h, w, oh, ow int), f64 func(p lpPool, x, y, gy, gx []float64, h, w, oh, ow int)) (G.Value, error) {
+// lpPoolGradArgs checks a backward pooling op's inputs, (x, gy), or (x, y,
+// gy) for max pooling (n = 3), where y is the forward output, and returns
+// them with the output tensor for gx: prealloc if it fits, else a new one.
+func lpPoolGradArgs(what string, p lpPool, prealloc G.Value, vals []G.Value, n int) (ts []*tensor.Dense, gx *tensor.Dense, err error) {
 	if len(vals) != n {
-		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want %d", what, len(vals), n)
+		return nil, nil, errors.Wrapf(ErrShape, "%s: %d inputs, want %d", what, len(vals), n)
 	}
-	ts := make([]*tensor.Dense, n)
+	ts = make([]*tensor.Dense, n)
 	for i, v := range vals {
-		var err error
 		if ts[i], err = lpDense(what, v, 4); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	x, gy := ts[0], ts[n-1]
+	x := ts[0]
 	s := x.Shape()
 	if err := p.check(what, s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	os := p.outShape(s)
 	for _, t := range ts[1:] {
 		if !t.Shape().Eq(os) || t.Dtype() != x.Dtype() {
-			return nil, errors.Wrapf(ErrShape, "%s: pooled input %v %v for x %v %v (want %v)", what, t.Shape(), t.Dtype(), s, x.Dtype(), os)
+			return nil, nil, errors.Wrapf(ErrShape, "%s: pooled input %v %v for x %v %v (want %v)", what, t.Shape(), t.Dtype(), s, x.Dtype(), os)
 		}
 	}
-	gx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s.Clone()...))
-	switch xs := x.Data().(type) {
-	case []float32:
-		var y []float32
-		if n == 3 {
-			y = ts[1].Data().([]float32)
-		}
-		f32(p, xs, y, gy.Data().([]float32), gx.Data().([]float32), s[2], s[3], os[2], os[3])
-	case []float64:
-		var y []float64
-		if n == 3 {
-			y = ts[1].Data().([]float64)
-		}
-		f64(p, xs, y, gy.Data().([]float64), gx.Data().([]float64), s[2], s[3], os[2], os[3])
-	}
-	return gx, nil
+	return ts, outputFor(prealloc, x.Dtype(), s), nil
+}
+
+// lpPoolDim is the plane sizes of a pooling: planes (N·C), input h×w,
+// output oh×ow.
+type lpPoolDim struct{ planes, h, w, oh, ow int }
+
+// lpPoolDims returns the plane sizes of x (N,C,H,W) pooled into y.
+func lpPoolDims(x, y *tensor.Dense) lpPoolDim {
+	s, os := x.Shape(), y.Shape()
+	return lpPoolDim{planes: s[0] * s[1], h: s[2], w: s[3], oh: os[2], ow: os[3]}
 }
 
 // lpPlanes calls f for every plane (one image's channel) in [0, n), in
@@ -304,9 +413,10 @@ func lpSpan(o, n, k, p, s int) (lo, hi int) {
 	return max(lo, 0), min(lo+k, n)
 }
 
-func lpAvgPool[T lpFloat](p lpPool, x, y []T, h, w, oh, ow int) {
+func lpAvgPool[T lpFloat](p lpPool, d lpPoolDim, x, y []T) {
+	h, w, oh, ow := d.h, d.w, d.oh, d.ow
 	inv := 1 / T(p.kh*p.kw)
-	lpPlanes(len(x)/(h*w), func(plane int) {
+	lpPlanes(d.planes, func(plane int) {
 		xp, yp := x[plane*h*w:(plane+1)*h*w], y[plane*oh*ow:(plane+1)*oh*ow]
 		for i := 0; i < oh; i++ {
 			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
@@ -325,10 +435,12 @@ func lpAvgPool[T lpFloat](p lpPool, x, y []T, h, w, oh, ow int) {
 	})
 }
 
-func lpAvgPoolGrad[T lpFloat](p lpPool, _, _, gy, gx []T, h, w, oh, ow int) {
+func lpAvgPoolGrad[T lpFloat](p lpPool, d lpPoolDim, gy, gx []T) {
+	h, w, oh, ow := d.h, d.w, d.oh, d.ow
 	inv := 1 / T(p.kh*p.kw)
-	lpPlanes(len(gx)/(h*w), func(plane int) {
+	lpPlanes(d.planes, func(plane int) {
 		gxp, gyp := gx[plane*h*w:(plane+1)*h*w], gy[plane*oh*ow:(plane+1)*oh*ow]
+		clear(gxp)
 		for i := 0; i < oh; i++ {
 			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
 			gr := gyp[i*ow : (i+1)*ow]
@@ -347,60 +459,108 @@ func lpAvgPoolGrad[T lpFloat](p lpPool, _, _, gy, gx []T, h, w, oh, ow int) {
 }
 
 // lpWindowMax returns the maximum of the window rows [r0, r1) × columns
-// [c0, c1) of the plane xp (rows of width w), NaN if the window holds one.
-func lpWindowMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) T {
-	m := xp[r0*w+c0]
-	for r := r0; r < r1; r++ {
-		for _, v := range xp[r*w+c0 : r*w+c1] {
-			m = max(m, v)
-		}
-	}
-	return m
-}
-
-// lpArgMax returns the index in the plane xp of the first element of the
-// window equal to its maximum m, or of the first NaN if m is NaN. It scans
-// backwards and keeps the last hit, which compiles to conditional moves
-// rather than a branch per element.
-func lpArgMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int, m T) int {
+// [c0, c1) of the plane xp (rows of width w) and the index in xp of its
+// first occurrence in row-major order; if the window holds a NaN, the NaN
+// and the index of the first NaN.
+func lpWindowMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) (T, int) {
 	best := r0*w + c0
-	nan := m != m
-	for r := r1 - 1; r >= r0; r-- {
+	m := xp[best]
+	for r := r0; r < r1; r++ {
 		row := xp[r*w+c0 : r*w+c1]
-		for c := len(row) - 1; c >= 0; c-- {
-			v := row[c]
-			if v == m || (nan && v != v) {
-				best = r*w + c0 + c
+		for c, v := range row {
+			if v > m || v != v && m == m {
+				m, best = v, r*w+c0+c
 			}
 		}
 	}
-	return best
+	return m, best
 }
 
-func lpMaxPool[T lpFloat](p lpPool, x, y []T, h, w, oh, ow int) {
-	lpPlanes(len(x)/(h*w), func(plane int) {
+// lpMax2 is lpWindowMax of the 2×2 window whose first element is xp[i]
+// (rows of width w).
+func lpMax2[T lpFloat](xp []T, w, i int) (T, int) {
+	m, best := xp[i], i
+	for _, j := range [3]int{i + 1, i + w, i + w + 1} {
+		if v := xp[j]; v > m || v != v && m == m {
+			m, best = v, j
+		}
+	}
+	return m, best
+}
+
+// lpMaxPool writes the window maxima of x into y and, if idx is not nil,
+// the index of each maximum in its input plane into idx.
+func lpMaxPool[T lpFloat](p lpPool, d lpPoolDim, x, y []T, idx []int32) {
+	h, w, oh, ow := d.h, d.w, d.oh, d.ow
+	k2 := p == lpPool{kh: 2, kw: 2, sh: 2, sw: 2}
+	lpPlanes(d.planes, func(plane int) {
 		xp, yp := x[plane*h*w:(plane+1)*h*w], y[plane*oh*ow:(plane+1)*oh*ow]
+		var ip []int32
+		if idx != nil {
+			ip = idx[plane*oh*ow : (plane+1)*oh*ow]
+		}
 		for i := 0; i < oh; i++ {
-			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
 			yr := yp[i*ow : (i+1)*ow]
+			if k2 {
+				for j := range yr {
+					m, at := lpMax2(xp, w, 2*i*w+2*j)
+					yr[j] = m
+					if ip != nil {
+						ip[i*ow+j] = int32(at)
+					}
+				}
+				continue
+			}
+			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
 			for j := range yr {
 				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
-				yr[j] = lpWindowMax(xp, w, r0, r1, c0, c1)
+				m, at := lpWindowMax(xp, w, r0, r1, c0, c1)
+				yr[j] = m
+				if ip != nil {
+					ip[i*ow+j] = int32(at)
+				}
 			}
 		}
 	})
 }
 
-func lpMaxPoolGrad[T lpFloat](p lpPool, x, y, gy, gx []T, h, w, oh, ow int) {
-	lpPlanes(len(x)/(h*w), func(plane int) {
+// lpMaxPoolGrad writes into gx the gradient of max pooling: each gy goes to
+// its window's first maximum. idx, if not nil, is the forward pass's
+// record of those; a plane whose record does not match x and y (x at the
+// recorded index is not y) is done again from x and y.
+func lpMaxPoolGrad[T lpFloat](p lpPool, d lpPoolDim, x, y, gy, gx []T, idx []int32) {
+	h, w, oh, ow := d.h, d.w, d.oh, d.ow
+	lpPlanes(d.planes, func(plane int) {
 		xp, gxp := x[plane*h*w:(plane+1)*h*w], gx[plane*h*w:(plane+1)*h*w]
 		yp, gyp := y[plane*oh*ow:(plane+1)*oh*ow], gy[plane*oh*ow:(plane+1)*oh*ow]
+		clear(gxp)
+		if idx != nil && lpScatterMax(xp, yp, gyp, gxp, idx[plane*oh*ow:(plane+1)*oh*ow]) {
+			return
+		}
+		clear(gxp)
 		for i := 0; i < oh; i++ {
 			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)
 			for j := 0; j < ow; j++ {
 				c0, c1 := lpSpan(j, w, p.kw, p.pw, p.sw)
-				gxp[lpArgMax(xp, w, r0, r1, c0, c1, yp[i*ow+j])] += gyp[i*ow+j]
+				_, at := lpWindowMax(xp, w, r0, r1, c0, c1)
+				gxp[at] += gyp[i*ow+j]
 			}
 		}
 	})
+}
+
+// lpScatterMax adds gy[k] to gx[ip[k]] for every output k of a plane and
+// reports whether x[ip[k]] is y[k] (or both are NaN) for every k.
+func lpScatterMax[T lpFloat](xp, yp, gyp, gxp []T, ip []int32) bool {
+	ok := true
+	yp, gyp = yp[:len(ip)], gyp[:len(ip)]
+	for k, at := range ip {
+		if int(at) >= len(xp) {
+			return false
+		}
+		v, m := xp[at], yp[k]
+		ok = ok && (v == m || v != v && m != m)
+		gxp[at] += gyp[k]
+	}
+	return ok
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -235,6 +236,56 @@ func TestPool2DDistinctNodes(t *testing.T) {
 	}
 	if !b.Shape().Eq(tensor.Shape{1, 1, 5, 5}) {
 		t.Errorf("stride-1 shape %v, want (1,1,5,5)", b.Shape())
+	}
+}
+
+// TestMaxPool2DIndexChecked checks that max pooling's backward pass does
+// not trust an argmax record that does not belong to its input: after the
+// forward pass, x changes in place (and y with it), so the record is stale
+// though the memory is the same; the gradient must be the one found from x
+// and y alone (an op without a record).
+func TestMaxPool2DIndexChecked(t *testing.T) {
+	p := lpPool{kh: 3, kw: 3, ph: 1, pw: 1, sh: 2, sw: 2}
+	for _, d := range lpDtypes {
+		t.Run(d.dt.String(), func(t *testing.T) {
+			x := lpCast(lpDistinct(21, 2, 3, 7, 6), d.dt)
+			gy := lpCast(randDense(22, 2, 3, 4, 3), d.dt)
+			op := maxPool2DOp{p: p, ix: new(lpMaxIndex)}
+			y, err := op.Do(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := maxPool2DGradOp(op).Do(x, y, gy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := maxPool2DGradOp{p: p}.Do(x, y, gy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lpCheckClose(t, "gx with the record", lpFloats(t, fresh), lpFloats(t, plain), 0)
+			// Reverse x in place and pool it into the same y without
+			// recording: the record now points at other elements.
+			xs := lpCast(lpDistinct(23, 2, 3, 7, 6), d.dt)
+			if err := tensor.Copy(x, xs); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := (maxPool2DOp{p: p}).UsePreallocDo(y, x); err != nil {
+				t.Fatal(err)
+			}
+			stale, err := maxPool2DGradOp(op).Do(x, y, gy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := maxPool2DGradOp{p: p}.Do(x, y, gy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lpCheckClose(t, "gx with a stale record", lpFloats(t, stale), lpFloats(t, want), 0)
+			if slices.Equal(lpFloats(t, stale), lpFloats(t, fresh)) {
+				t.Error("the new x routes the gradient as the old one did: the test proves nothing")
+			}
+		})
 	}
 }
 
