@@ -10,6 +10,7 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -114,8 +115,7 @@ func (op conv2dOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, er
 	return y, nil
 }
 
-// SymDiff: gx = col2im(Wᵀ·gy) per image (or, for stride 1, the
-// convolution of gy with the flipped filters), gW = Σ_n gy_n·col_nᵀ.
+// SymDiff: gx = col2im(Wᵀ·gy) per image, gW = Σ_n gy_n·col_nᵀ.
 func (op conv2dOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 2 {
 		return nil, errors.Wrapf(ErrShape, "conv2d gradient: %d inputs, want 2", len(in))
@@ -230,18 +230,10 @@ type lpConvK struct {
 	g                         lpPool
 	n, c, o, h, w, oh, ow     int
 	rows, cols, inLen, outLen int
-	// path chooses between the kernels (tests use it to run each).
-	path lpConvPath
+	// im2col makes stride-1 convolutions use lpIm2col and lpCol2im
+	// instead of wide rows (tests use it to run both).
+	im2col bool
 }
-
-// lpConvPath selects the convolution kernels.
-type lpConvPath int
-
-const (
-	lpAuto    lpConvPath = iota // wide rows for stride 1, gx by the cost model
-	lpIm2cols                   // im2col and col2im only
-	lpFlipped                   // wide rows and the flipped gx wherever possible
-)
 
 func lpConvGeom(g lpPool, xs, ws tensor.Shape) lpConvK {
 	os := g.outShape(xs)
@@ -249,29 +241,6 @@ func lpConvGeom(g lpPool, xs, ws tensor.Shape) lpConvK {
 	k.rows, k.cols = k.c*g.kh*g.kw, k.oh*k.ow
 	k.inLen, k.outLen = k.c*k.h*k.w, k.o*k.cols
 	return k
-}
-
-// transposed returns the input gradient as a convolution on wide rows:
-// for stride 1, gx_n is gy_n (o planes of oh×ow) padded by kernel − 1 −
-// padding and cross-correlated with the filters flipped in space and with
-// in and out swapped (lpFlipFilters), whose output is h×w. It reports
-// false if the stride is not 1, if the padding exceeds kernel − 1, or if
-// a cost model says that col2im(Wᵀ·gy) is cheaper: the flipped
-// convolution's product is roundUp(c, 6)·l by o·kh·kw (the micro-kernel
-// computes 6 rows at a time; l ≥ h·w) plus an im2col of one copy per row,
-// the other's roundUp(rows, 6)·oh·ow by o plus a col2im, whose scalar adds
-// cost about 16 multiply-adds of the kernel each. The flipped form wins
-// where c is not tiny and the padding keeps h·w close to oh·ow.
-func (k lpConvK) transposed() (lpWide, bool) {
-	g := k.g
-	if g.sh != 1 || g.sw != 1 || g.ph > g.kh-1 || g.pw > g.kw-1 || k.path == lpIm2cols {
-		return lpWide{}, false
-	}
-	t := lpWideGeom(k.o, k.oh, k.ow, g.kh, g.kw, g.kh-1-g.ph, g.kw-1-g.pw)
-	up6 := func(v int) int { return (v + 5) / 6 * 6 }
-	flipped := up6(k.c)*t.l*t.rows + 2*t.rows*t.l
-	col2im := up6(k.rows)*k.cols*k.o + 16*k.rows*k.cols
-	return t, flipped < col2im || k.path == lpFlipped
 }
 
 // lpConvChunk is the number of images one worker handles at a time. It is
@@ -338,26 +307,21 @@ func lpConvForward[T float32 | float64](sc *lpScratch, k lpConvK, x, w, y []T) {
 	})
 }
 
-// lpConvGradX computes gx_n for every image n: for stride 1 (where
-// k.transposed says so) as the convolution of gy_n, padded by kernel − 1 −
-// padding, with the flipped filters (lpFlipFilters), on wide rows; else as
-// col2im(Wᵀ · gy_n).
+// lpConvGradX computes gx_n = col2im(Wᵀ · gy_n) for every image n, on wide
+// rows for stride 1.
 func lpConvGradX[T float32 | float64](sc *lpScratch, k lpConvK, w, gy, gx []T) {
-	if g, ok := k.transposed(); ok {
-		wt := lpTake[T](sc, k.c*g.rows)
-		lpFlipFilters(k, w, wt)
+	if g, ok := k.wide(); ok {
 		lpParallelChunks(k.n, lpConvChunk, func(_, lo, hi int) {
-			b := lpWideTake[T](sc, g, k.c)
+			b := lpWideTake[T](sc, g, k.o)
 			for i := lo; i < hi; i++ {
-				col := b.cols(g, gy[i*k.outLen:(i+1)*k.outLen])
 				gxi := gx[i*k.inLen : (i+1)*k.inLen]
-				out := b.wideOut(g, gxi)
-				lpGemm(false, false, k.c, g.l, g.rows, wt, g.rows, col, g.l, 0, out, g.l)
-				lpWideCompact(g, out, gxi, k.c)
+				a := b.wideIn(g, gy[i*k.outLen:(i+1)*k.outLen], k.o)
+				col := b.colTarget(gxi)
+				lpGemm(true, false, k.rows, g.l, k.o, w, k.rows, a, g.l, 0, col, g.l)
+				b.col2im(g, col, gxi)
 			}
 			b.give(sc)
 		})
-		lpGive(sc, wt)
 		return
 	}
 	lpParallelChunks(k.n, lpConvChunk, func(_, lo, hi int) {
@@ -370,22 +334,6 @@ func lpConvGradX[T float32 | float64](sc *lpScratch, k lpConvK, w, gy, gx []T) {
 		}
 		lpGive(sc, col)
 	})
-}
-
-// lpFlipFilters writes the filters w (o, c, kh, kw) as wt (c, o, kh, kw)
-// with each kh×kw kernel rotated by 180°: wt[c][o][i][j] =
-// w[o][c][kh−1−i][kw−1−j].
-func lpFlipFilters[T float32 | float64](k lpConvK, w, wt []T) {
-	area := k.g.kh * k.g.kw
-	for o := 0; o < k.o; o++ {
-		for c := 0; c < k.c; c++ {
-			src := w[(o*k.c+c)*area : (o*k.c+c+1)*area]
-			dst := wt[(c*k.o+o)*area : (c*k.o+o+1)*area]
-			for q, v := range src {
-				dst[area-1-q] = v
-			}
-		}
-	}
 }
 
 // lpConvGradW computes gW = Σ_n gy_n · im2col(x_n)ᵀ: each chunk of images
@@ -455,11 +403,14 @@ func lpConvGradW[T float32 | float64](sc *lpScratch, k lpConvK, x, gy, gw []T) {
 	}
 }
 
-// lpAddTo adds src to dst element by element.
+// lpAddTo adds src to dst element by element (gonum's Saxpy or Daxpy with
+// alpha 1: vector additions, each element rounded once).
 func lpAddTo[T float32 | float64](dst, src []T) {
-	dst = dst[:len(src)]
-	for j, v := range src {
-		dst[j] += v
+	switch s := any(src).(type) {
+	case []float32:
+		gonum.Implementation{}.Saxpy(len(s), 1, s, 1, any(dst).([]float32), 1)
+	case []float64:
+		gonum.Implementation{}.Daxpy(len(s), 1, s, 1, any(dst).([]float64), 1)
 	}
 }
 
@@ -586,7 +537,10 @@ func lpCol2im[T float32 | float64](k lpConvK, col, gx []T) {
 // the output pixels and the others (kw − 1 per row) are discarded. Each row
 // of the matrix is one copy instead of oh, for (wp/ow − 1) more
 // multiply-adds in the product (7% on 28×28 with a 3×3 kernel, 14% on
-// 14×14).
+// 14×14). The products take the same terms in the same order as on the
+// compact matrix (where a discarded column enters a sum, in the filter
+// gradient and in col2im, it holds zeros), so the results are those of
+// lpIm2col and lpCol2im, bit for bit.
 type lpWide struct {
 	p, h, w, kh, kw, ph, pw int
 	hp, wp, oh, ow          int
@@ -595,7 +549,7 @@ type lpWide struct {
 
 // wide returns k's wide-row geometry, false if its stride is not 1.
 func (k lpConvK) wide() (lpWide, bool) {
-	if k.g.sh != 1 || k.g.sw != 1 || k.path == lpIm2cols {
+	if k.g.sh != 1 || k.g.sw != 1 || k.im2col {
 		return lpWide{}, false
 	}
 	return lpWideGeom(k.c, k.h, k.w, k.g.kh, k.g.kw, k.g.ph, k.g.pw), true
@@ -659,6 +613,54 @@ func (b lpWideBufs[T]) cols(g lpWide, x []T) []T {
 		}
 	}
 	return col
+}
+
+// colTarget returns where the product writes the wide im2col matrix that
+// col2im adds into the planes gx: b.col, or for a 1×1 kernel the padded
+// planes (b.pad, or gx itself without padding).
+func (b lpWideBufs[T]) colTarget(gx []T) []T {
+	switch {
+	case b.col != nil:
+		return b.col
+	case b.pad != nil:
+		return b.pad
+	}
+	return gx
+}
+
+// col2im writes into the planes gx (p × h × w) the adjoint of cols: each
+// element the sum of the entries of the wide im2col matrix col (from
+// colTarget) that copy it, one addition of a whole row of col at a time.
+// The discarded columns of col must be zero (they fall on the padding or
+// on other elements).
+func (b lpWideBufs[T]) col2im(g lpWide, col, gx []T) {
+	dst := gx
+	if b.pad != nil {
+		dst = b.pad
+	}
+	if b.col != nil {
+		plane := g.hp * g.wp
+		clear(dst[:g.p*plane])
+		row := 0
+		for c := 0; c < g.p; c++ {
+			dc := dst[c*plane : (c+1)*plane]
+			for i := 0; i < g.kh; i++ {
+				for j := 0; j < g.kw; j++ {
+					lpAddTo(dc[i*g.wp+j:][:g.l], col[row*g.l:(row+1)*g.l])
+					row++
+				}
+			}
+		}
+	}
+	if b.pad != nil {
+		plane := g.hp * g.wp
+		for c := 0; c < g.p; c++ {
+			pc := b.pad[c*plane : (c+1)*plane]
+			for r := 0; r < g.h; r++ {
+				copy(gx[(c*g.h+r)*g.w:][:g.w], pc[(g.ph+r)*g.wp+g.pw:])
+			}
+		}
+	}
 }
 
 // wideOut returns where the product writes its wide output for the

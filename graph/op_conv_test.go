@@ -288,11 +288,12 @@ func lpConvNaive(k lpConvK, x, w, gy []float64) (y, gx, gw []float64) {
 	return y, gx, gw
 }
 
-// TestConv2DKernelPaths checks every kernel path (im2col/col2im, wide rows,
-// the flipped input gradient) against the direct sums, in float64 and
-// float32, with output buffers full of NaN (a kernel must overwrite all of
-// its output) and one scratch shared by all cases (buffers of every size
-// are handed out again).
+// TestConv2DKernelPaths checks both kernel paths (wide rows and
+// im2col/col2im) against the direct sums, in float64 and float32, with
+// output buffers full of NaN (a kernel must overwrite all of its output) and
+// one scratch shared by all cases (buffers of every size are handed out
+// again). The two paths add the same products in the same order, so their
+// float32 results must be equal bit for bit.
 func TestConv2DKernelPaths(t *testing.T) {
 	cases := []struct {
 		name        string
@@ -305,7 +306,7 @@ func TestConv2DKernelPaths(t *testing.T) {
 		{"rect 2x3 p(1,0)", []int{2, 2, 5, 6}, []int{3, 2, 2, 3}, [2]int{1, 0}, [2]int{1, 1}},
 		{"1x1", []int{2, 5, 4, 3}, []int{2, 5, 1, 1}, [2]int{0, 0}, [2]int{1, 1}},
 		{"1x1 p1", []int{2, 3, 3, 4}, []int{2, 3, 1, 1}, [2]int{1, 1}, [2]int{1, 1}},
-		{"pad over kernel-1", []int{2, 2, 3, 3}, []int{3, 2, 2, 2}, [2]int{2, 2}, [2]int{1, 1}},
+		{"pad over kernel", []int{2, 2, 3, 3}, []int{3, 2, 2, 2}, [2]int{2, 2}, [2]int{1, 1}},
 		{"pad wider than input", []int{1, 2, 1, 2}, []int{2, 2, 5, 5}, [2]int{2, 2}, [2]int{1, 1}},
 		{"stride 2 p1", []int{9, 2, 7, 8}, []int{3, 2, 3, 3}, [2]int{1, 1}, [2]int{2, 2}},
 		{"stride (2,1)", []int{2, 2, 8, 7}, []int{3, 2, 3, 2}, [2]int{1, 0}, [2]int{2, 1}},
@@ -317,12 +318,10 @@ func TestConv2DKernelPaths(t *testing.T) {
 		x, w := randDense(61, c.x...).Float64s(), randDense(62, c.w...).Float64s()
 		gy := randDense(63, k.n, k.o, k.oh, k.ow).Float64s()
 		wantY, wantGx, wantGw := lpConvNaive(k, x, w, gy)
-		for _, path := range []struct {
-			name string
-			p    lpConvPath
-		}{{"auto", lpAuto}, {"im2col", lpIm2cols}, {"flipped", lpFlipped}} {
-			k.path = path.p
-			t.Run(c.name+"/"+path.name+"/float64", func(t *testing.T) {
+		var got32 [2][3][]float32
+		for p, path := range []string{"wide", "im2col"} {
+			k.im2col = p == 1
+			t.Run(c.name+"/"+path+"/float64", func(t *testing.T) {
 				y, gx, gw := lpNaNs[float64](len(wantY)), lpNaNs[float64](len(wantGx)), lpNaNs[float64](len(wantGw))
 				lpConvForward(sc, k, x, w, y)
 				lpConvGradX(sc, k, w, gy, gx)
@@ -331,7 +330,7 @@ func TestConv2DKernelPaths(t *testing.T) {
 				lpCheckClose(t, "gx", gx, wantGx, 1e-13)
 				lpCheckClose(t, "gW", gw, wantGw, 1e-13)
 			})
-			t.Run(c.name+"/"+path.name+"/float32", func(t *testing.T) {
+			t.Run(c.name+"/"+path+"/float32", func(t *testing.T) {
 				x32, w32, gy32 := lpTo32(x), lpTo32(w), lpTo32(gy)
 				y, gx, gw := lpNaNs[float32](len(wantY)), lpNaNs[float32](len(wantGx)), lpNaNs[float32](len(wantGw))
 				lpConvForward(sc, k, x32, w32, y)
@@ -340,7 +339,13 @@ func TestConv2DKernelPaths(t *testing.T) {
 				lpCheckClose(t, "y", lpTo64(y), wantY, lpTol32)
 				lpCheckClose(t, "gx", lpTo64(gx), wantGx, lpTol32)
 				lpCheckClose(t, "gW", lpTo64(gw), wantGw, lpTol32)
+				got32[p] = [3][]float32{y, gx, gw}
 			})
+		}
+		for i, what := range []string{"y", "gx", "gW"} {
+			if !slices.Equal(got32[0][i], got32[1][i]) {
+				t.Errorf("%s: float32 %s differs between the wide and the im2col path", c.name, what)
+			}
 		}
 	}
 }

@@ -476,16 +476,28 @@ func lpWindowMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) (T, int) {
 	return m, best
 }
 
-// lpMax2 is lpWindowMax of the 2×2 window whose first element is xp[i]
-// (rows of width w).
-func lpMax2[T lpFloat](xp []T, w, i int) (T, int) {
-	m, best := xp[i], i
-	for _, j := range [3]int{i + 1, i + w, i + w + 1} {
-		if v := xp[j]; v > m || v != v && m == m {
-			m, best = v, j
+// lpMax2Row pools the row pair r0, r1 (each 2·len(yr) long) with 2×2
+// windows at stride 2 into yr, as lpWindowMax does, and if ip is not nil
+// records each maximum's index in the plane, r0 starting at index base and
+// r1 at base + w.
+func lpMax2Row[T lpFloat](r0, r1, yr []T, ip []int32, base, w int) {
+	r0, r1 = r0[:2*len(yr)], r1[:2*len(yr)]
+	for j := range yr {
+		m, at := r0[2*j], 0
+		if v := r0[2*j+1]; v > m || v != v && m == m {
+			m, at = v, 1
+		}
+		if v := r1[2*j]; v > m || v != v && m == m {
+			m, at = v, w
+		}
+		if v := r1[2*j+1]; v > m || v != v && m == m {
+			m, at = v, w+1
+		}
+		yr[j] = m
+		if ip != nil {
+			ip[j] = int32(base + 2*j + at)
 		}
 	}
-	return m, best
 }
 
 // lpMaxPool writes the window maxima of x into y and, if idx is not nil,
@@ -502,13 +514,11 @@ func lpMaxPool[T lpFloat](p lpPool, d lpPoolDim, x, y []T, idx []int32) {
 		for i := 0; i < oh; i++ {
 			yr := yp[i*ow : (i+1)*ow]
 			if k2 {
-				for j := range yr {
-					m, at := lpMax2(xp, w, 2*i*w+2*j)
-					yr[j] = m
-					if ip != nil {
-						ip[i*ow+j] = int32(at)
-					}
+				var ir []int32
+				if ip != nil {
+					ir = ip[i*ow : (i+1)*ow]
 				}
+				lpMax2Row(xp[2*i*w:(2*i+1)*w], xp[(2*i+1)*w:(2*i+2)*w], yr, ir, 2*i*w, w)
 				continue
 			}
 			r0, r1 := lpSpan(i, h, p.kh, p.ph, p.sh)

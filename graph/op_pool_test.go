@@ -184,6 +184,19 @@ func TestMaxPool2DPadding(t *testing.T) {
 		return maxPool2D(in[0], [2]int{2, 2}, [2]int{0, 0}, [2]int{2, 2})
 	}, []*tensor.Dense{x}, []bool{true}, gy)
 	lpCheckClose(t, "tie gx", g[0], []float64{0, 3, 0, 0}, 0)
+
+	// NaN inside one window, on the 2×2 stride-2 path and on the general
+	// path (stride 1): the first NaN in row-major order takes the gradient.
+	x = tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float64{1, nan, nan, 4}))
+	for _, stride := range [][2]int{{2, 2}, {1, 1}} {
+		y, g := lpRun(t, tensor.Float64, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+			return maxPool2D(in[0], [2]int{2, 2}, [2]int{0, 0}, stride)
+		}, []*tensor.Dense{x}, []bool{true}, gy)
+		if !math.IsNaN(y[0]) {
+			t.Errorf("stride %v: y = %v, want NaN", stride, y)
+		}
+		lpCheckClose(t, fmt.Sprintf("stride %v: NaN gx", stride), g[0], []float64{0, 3, 0, 0}, 0)
+	}
 }
 
 func TestPool2DBadConfig(t *testing.T) {
