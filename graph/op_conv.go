@@ -285,13 +285,20 @@ func lpParallelChunks(n, size int, f func(chunk, lo, hi int)) {
 func lpConvForward[T float32 | float64](sc *lpScratch, k lpConvK, x, w, y []T) {
 	if g, ok := k.wide(); ok {
 		lpParallelChunks(k.n, lpConvChunk, func(_, lo, hi int) {
-			b := lpWideTake[T](sc, g, k.o)
-			for i := lo; i < hi; i++ {
-				col := b.cols(g, x[i*k.inLen:(i+1)*k.inLen])
-				yi := y[i*k.outLen : (i+1)*k.outLen]
-				out := b.wideOut(g, yi)
-				lpGemm(false, false, k.o, g.l, g.rows, w, g.rows, col, g.l, 0, out, g.l)
-				lpWideCompact(g, out, yi, k.o)
+			b := lpWideTake[T](sc, g, k.o, lpWideBatch(g))
+			for i0 := lo; i0 < hi; i0 += b.nb {
+				nb := min(b.nb, hi-i0)
+				var col []T
+				for bi := range nb {
+					i := i0 + bi
+					col = b.cols(g, x[i*k.inLen:(i+1)*k.inLen], bi)
+				}
+				out := b.wideOut(y[i0*k.outLen : (i0+1)*k.outLen])
+				lpGemm(false, false, k.o, nb*g.l, g.rows, w, g.rows, col, b.ld, 0, out, b.ld)
+				for bi := range nb {
+					i := i0 + bi
+					lpWideCompact(g, out[bi*g.l:], b.ld, y[i*k.outLen:(i+1)*k.outLen], k.o)
+				}
 			}
 			b.give(sc)
 		})
@@ -312,13 +319,20 @@ func lpConvForward[T float32 | float64](sc *lpScratch, k lpConvK, x, w, y []T) {
 func lpConvGradX[T float32 | float64](sc *lpScratch, k lpConvK, w, gy, gx []T) {
 	if g, ok := k.wide(); ok {
 		lpParallelChunks(k.n, lpConvChunk, func(_, lo, hi int) {
-			b := lpWideTake[T](sc, g, k.o)
-			for i := lo; i < hi; i++ {
-				gxi := gx[i*k.inLen : (i+1)*k.inLen]
-				a := b.wideIn(g, gy[i*k.outLen:(i+1)*k.outLen], k.o)
-				col := b.colTarget(gxi)
-				lpGemm(true, false, k.rows, g.l, k.o, w, k.rows, a, g.l, 0, col, g.l)
-				b.col2im(g, col, gxi)
+			b := lpWideTake[T](sc, g, k.o, lpWideBatch(g))
+			for i0 := lo; i0 < hi; i0 += b.nb {
+				nb := min(b.nb, hi-i0)
+				var a []T
+				for bi := range nb {
+					i := i0 + bi
+					a = b.wideIn(g, gy[i*k.outLen:(i+1)*k.outLen], k.o, bi)
+				}
+				col := b.colTarget(gx[i0*k.inLen : (i0+1)*k.inLen])
+				lpGemm(true, false, k.rows, nb*g.l, k.o, w, k.rows, a, b.ld, 0, col, b.ld)
+				for bi := range nb {
+					i := i0 + bi
+					b.col2im(g, col, bi, gx[i*k.inLen:(i+1)*k.inLen])
+				}
 			}
 			b.give(sc)
 		})
@@ -349,7 +363,7 @@ func lpConvGradW[T float32 | float64](sc *lpScratch, k lpConvK, x, gy, gw []T) {
 		var b lpWideBufs[T]
 		var col []T
 		if wide {
-			b = lpWideTake[T](sc, g, k.o)
+			b = lpWideTake[T](sc, g, k.o, 1)
 		} else {
 			col = lpTake[T](sc, k.rows*k.cols)
 		}
@@ -360,8 +374,8 @@ func lpConvGradW[T float32 | float64](sc *lpScratch, k lpConvK, x, gy, gw []T) {
 			}
 			gyi := gy[i*k.outLen : (i+1)*k.outLen]
 			if wide {
-				c := b.cols(g, x[i*k.inLen:(i+1)*k.inLen])
-				a := b.wideIn(g, gyi, k.o)
+				c := b.cols(g, x[i*k.inLen:(i+1)*k.inLen], 0)
+				a := b.wideIn(g, gyi, k.o, 0)
 				lpGemm(false, true, k.o, k.rows, g.l, a, g.l, c, g.l, beta, dst, k.rows)
 				continue
 			}
@@ -562,23 +576,41 @@ func lpWideGeom(p, h, w, kh, kw, ph, pw int) lpWide {
 	return g
 }
 
-// lpWideBufs is one worker's buffers for wide rows: the padded planes
-// (none without padding), the im2col matrix (none for a 1×1 kernel) and
-// the wide output or input (none if wp = ow, when wide rows are the
-// output's rows).
-type lpWideBufs[T float32 | float64] struct{ pad, col, out []T }
+// lpWideBufs is one worker's buffers for wide rows, for batches of nb
+// images side by side in one product (the columns of image bi of a batch
+// start at bi·l, rows are ld = nb·l apart): the padded planes of one image
+// (none without padding), the im2col matrix (rows × ld; none for a 1×1
+// kernel) and the wide output or input (m × ld; none if wp = ow, when wide
+// rows are the output's rows). Without one of the last two, nb is 1.
+type lpWideBufs[T float32 | float64] struct {
+	pad, col, out []T
+	nb, ld        int
+}
 
-// lpWideTake takes the buffers for g, with a wide output of m rows, from sc.
-func lpWideTake[T float32 | float64](sc *lpScratch, g lpWide, m int) lpWideBufs[T] {
-	var b lpWideBufs[T]
+// lpWideBatch is the number of images whose wide im2col matrices go into
+// one product: as many as fit 2^19 elements (2 MB of float32), at most a
+// chunk. A wider product packs the filters once for more columns (packing
+// them is as costly as packing the matrix when l is small). Each element
+// of the product is the same sum whatever the batch.
+func lpWideBatch(g lpWide) int {
+	return max(1, min(lpConvChunk, (1<<19)/(g.rows*g.l)))
+}
+
+// lpWideTake takes the buffers for g, batches of up to nb images and a
+// wide output (or input) of m rows, from sc.
+func lpWideTake[T float32 | float64](sc *lpScratch, g lpWide, m, nb int) lpWideBufs[T] {
+	if g.kh*g.kw == 1 || g.wp == g.ow {
+		nb = 1
+	}
+	b := lpWideBufs[T]{nb: nb, ld: nb * g.l}
 	if g.ph != 0 || g.pw != 0 {
 		b.pad = lpTake[T](sc, g.p*g.hp*g.wp)
 	}
 	if g.kh*g.kw != 1 {
-		b.col = lpTake[T](sc, g.rows*g.l)
+		b.col = lpTake[T](sc, g.rows*b.ld)
 	}
 	if g.wp != g.ow {
-		b.out = lpTake[T](sc, m*g.l)
+		b.out = lpTake[T](sc, m*b.ld)
 	}
 	return b
 }
@@ -590,9 +622,10 @@ func (b lpWideBufs[T]) give(sc *lpScratch) {
 	lpGive(sc, b.out)
 }
 
-// cols returns the wide im2col matrix (rows × l) of the planes x
-// (p × h × w): in b.col, or the padded planes themselves for a 1×1 kernel.
-func (b lpWideBufs[T]) cols(g lpWide, x []T) []T {
+// cols writes the wide im2col matrix (rows × l) of the planes x
+// (p × h × w) as image bi of the batch in b.col and returns b.col, or for a
+// 1×1 kernel returns the padded planes themselves.
+func (b lpWideBufs[T]) cols(g lpWide, x []T, bi int) []T {
 	if b.pad != nil {
 		lpPadPlanes(g, x, b.pad)
 		x = b.pad
@@ -601,23 +634,23 @@ func (b lpWideBufs[T]) cols(g lpWide, x []T) []T {
 		return x
 	}
 	plane := g.hp * g.wp
-	col := b.col
+	col := b.col[bi*g.l:]
 	row := 0
 	for c := 0; c < g.p; c++ {
 		xc := x[c*plane : (c+1)*plane]
 		for i := 0; i < g.kh; i++ {
 			for j := 0; j < g.kw; j++ {
-				copy(col[row*g.l:(row+1)*g.l], xc[i*g.wp+j:])
+				copy(col[row*b.ld:][:g.l], xc[i*g.wp+j:])
 				row++
 			}
 		}
 	}
-	return col
+	return b.col
 }
 
-// colTarget returns where the product writes the wide im2col matrix that
-// col2im adds into the planes gx: b.col, or for a 1×1 kernel the padded
-// planes (b.pad, or gx itself without padding).
+// colTarget returns where the product writes the wide im2col matrices that
+// col2im adds into the planes: b.col, or for a 1×1 kernel the padded
+// planes (b.pad, or gx, the first image's planes, without padding).
 func (b lpWideBufs[T]) colTarget(gx []T) []T {
 	switch {
 	case b.col != nil:
@@ -628,12 +661,12 @@ func (b lpWideBufs[T]) colTarget(gx []T) []T {
 	return gx
 }
 
-// col2im writes into the planes gx (p × h × w) the adjoint of cols: each
-// element the sum of the entries of the wide im2col matrix col (from
-// colTarget) that copy it, one addition of a whole row of col at a time.
-// The discarded columns of col must be zero (they fall on the padding or
-// on other elements).
-func (b lpWideBufs[T]) col2im(g lpWide, col, gx []T) {
+// col2im writes into the planes gx (p × h × w) the adjoint of cols for
+// image bi of the batch: each element the sum of the entries of the wide
+// im2col matrix in col (from colTarget) that copy it, one vector addition
+// per row of col. The discarded columns of col must be zero (they fall on
+// the padding or on other elements).
+func (b lpWideBufs[T]) col2im(g lpWide, col []T, bi int, gx []T) {
 	dst := gx
 	if b.pad != nil {
 		dst = b.pad
@@ -641,12 +674,13 @@ func (b lpWideBufs[T]) col2im(g lpWide, col, gx []T) {
 	if b.col != nil {
 		plane := g.hp * g.wp
 		clear(dst[:g.p*plane])
+		col = col[bi*g.l:]
 		row := 0
 		for c := 0; c < g.p; c++ {
 			dc := dst[c*plane : (c+1)*plane]
 			for i := 0; i < g.kh; i++ {
 				for j := 0; j < g.kw; j++ {
-					lpAddTo(dc[i*g.wp+j:][:g.l], col[row*g.l:(row+1)*g.l])
+					lpAddTo(dc[i*g.wp+j:][:g.l], col[row*b.ld:][:g.l])
 					row++
 				}
 			}
@@ -663,23 +697,23 @@ func (b lpWideBufs[T]) col2im(g lpWide, col, gx []T) {
 	}
 }
 
-// wideOut returns where the product writes its wide output for the
-// compact output y: b.out, or y itself if wp = ow.
-func (b lpWideBufs[T]) wideOut(g lpWide, y []T) []T {
+// wideOut returns where the product writes its wide output: b.out, or y,
+// the first image's compact output, if wp = ow.
+func (b lpWideBufs[T]) wideOut(y []T) []T {
 	if b.out == nil {
 		return y
 	}
 	return b.out
 }
 
-// wideIn returns the compact matrix a (m × oh·ow) as a wide one (m × l):
-// a itself if wp = ow, else a copy in b.out with zeros in the discarded
-// columns (lpWideEmbed).
-func (b lpWideBufs[T]) wideIn(g lpWide, a []T, m int) []T {
+// wideIn writes the compact matrix a (m × oh·ow) as image bi of the batch
+// of wide matrices in b.out (lpWideEmbed) and returns b.out, or returns a
+// itself if wp = ow.
+func (b lpWideBufs[T]) wideIn(g lpWide, a []T, m, bi int) []T {
 	if b.out == nil {
 		return a
 	}
-	lpWideEmbed(g, a, b.out, m)
+	lpWideEmbed(g, a, b.out[bi*g.l:], b.ld, m)
 	return b.out
 }
 
@@ -705,14 +739,15 @@ func lpPadPlanes[T float32 | float64](g lpWide, x, pad []T) {
 	}
 }
 
-// lpWideCompact copies the output pixels of the wide matrix wide (m × l)
-// into y (m × oh × ow); nothing if they are the same memory (wp = ow).
-func lpWideCompact[T float32 | float64](g lpWide, wide, y []T, m int) {
+// lpWideCompact copies the output pixels of the wide matrix wide (m × l,
+// rows ld apart) into y (m × oh × ow); nothing if they are the same
+// memory (wp = ow).
+func lpWideCompact[T float32 | float64](g lpWide, wide []T, ld int, y []T, m int) {
 	if g.wp == g.ow {
 		return
 	}
 	for q := 0; q < m; q++ {
-		wq := wide[q*g.l : (q+1)*g.l]
+		wq := wide[q*ld:][:g.l]
 		yq := y[q*g.oh*g.ow : (q+1)*g.oh*g.ow]
 		for r := 0; r < g.oh; r++ {
 			copy(yq[r*g.ow:(r+1)*g.ow], wq[r*g.wp:])
@@ -720,11 +755,12 @@ func lpWideCompact[T float32 | float64](g lpWide, wide, y []T, m int) {
 	}
 }
 
-// lpWideEmbed writes the compact matrix a (m × oh × ow) into wide (m × l),
-// zero in the discarded columns: the adjoint of lpWideCompact.
-func lpWideEmbed[T float32 | float64](g lpWide, a, wide []T, m int) {
+// lpWideEmbed writes the compact matrix a (m × oh × ow) into wide (m × l,
+// rows ld apart), zero in the discarded columns: the adjoint of
+// lpWideCompact.
+func lpWideEmbed[T float32 | float64](g lpWide, a, wide []T, ld, m int) {
 	for q := 0; q < m; q++ {
-		wq := wide[q*g.l : (q+1)*g.l]
+		wq := wide[q*ld:][:g.l]
 		aq := a[q*g.oh*g.ow : (q+1)*g.oh*g.ow]
 		for r := 0; r < g.oh; r++ {
 			copy(wq[r*g.wp:r*g.wp+g.ow], aq[r*g.ow:(r+1)*g.ow])
