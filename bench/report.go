@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -297,18 +298,27 @@ func (rep *report) write(dir string) (err error) {
 	return errors.Wrap(cw.Error(), "bench")
 }
 
-// zooRuntime describes the BLAS the zoo children used.
+// zooRuntime describes the BLAS the zoo children used: each distinct
+// graph.BLASName of the successful runs (OpenBLAS's names its thread
+// count), or, in results from before BLASName, the BLAS type and GEMM kernels.
 func zooRuntime(runs []result) string {
+	var names []string
 	for _, r := range runs {
-		if r.Variant == variantZoo && r.Error == "" && r.Runtime != nil {
-			s := "Gorgonia BLAS " + r.Runtime["blas"]
-			if k := r.Runtime["gemm"]; k != "" {
-				s += " (GEMM kernels " + k + ")"
-			}
-			return s
+		if r.Variant != variantZoo || r.Error != "" || r.Runtime == nil {
+			continue
+		}
+		s := "Gorgonia BLAS " + r.Runtime["blas"]
+		if k := r.Runtime["gemm"]; k != "" {
+			s += " (GEMM kernels " + k + ")"
+		}
+		if !slices.Contains(names, s) {
+			names = append(names, s)
 		}
 	}
-	return "no successful run"
+	if len(names) == 0 {
+		return "no successful run"
+	}
+	return strings.Join(names, "; ")
 }
 
 // render re-renders dir/results.md from dir/results.json and prints it.

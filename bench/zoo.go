@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -14,10 +13,9 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/internal/gemm"
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -46,8 +44,7 @@ func runZooChild(ctx context.Context, sp spec, w io.Writer) error {
 	res.Runtime = map[string]string{
 		"go":         runtime.Version(),
 		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
-		"blas":       fmt.Sprintf("%T", G.WhichBLAS()),
-		"gemm":       gemmKernels(),
+		"blas":       graph.BLASName(),
 		"gogc":       os.Getenv("GOGC"),
 	}
 	mn, err := datasets.LoadMNIST(ctx, datasets.MNISTOptions{Dir: sp.MNISTDir})
@@ -232,10 +229,4 @@ func perSecond(n int, seconds float64) float64 {
 		return 0
 	}
 	return float64(n) / seconds
-}
-
-// gemmKernels names zoo's GEMM micro-kernels (float32, float64).
-func gemmKernels() string {
-	k32, k64 := gemm.Kernel()
-	return k32 + ", " + k64
 }
