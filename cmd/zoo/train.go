@@ -10,11 +10,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/regularizers"
 	"github.com/gozoo/zoo/training"
@@ -318,6 +320,9 @@ type trainResult struct {
 	// mean epoch time (training and validation).
 	Seconds         number `json:"seconds"`
 	SecondsPerEpoch number `json:"seconds_per_epoch"`
+	// BLAS names the matrix-product backend (graph.BLASName): zoo's GEMM,
+	// or OpenBLAS in a -tags openblas build.
+	BLAS string `json:"blas"`
 }
 
 // trainData describes the data the run used.
@@ -429,6 +434,7 @@ func (t *trainer) run(ctx context.Context, df dataFlags) int {
 	}
 	fmt.Fprintf(t.stderr, "zoo train: %s, %d parameters, on %d training and %d validation images; %s lr %g, batch %d, up to %d epochs; writing to %s\n",
 		t.name, t.m.NumParams(), train.Len(), s.val.Len(), t.plan.Optimizer, t.plan.LR, t.plan.BatchSize, t.plan.Epochs, t.out)
+	fmt.Fprintf(t.stderr, "zoo train: matrix products on %s, GOMAXPROCS %d\n", graph.BLASName(), runtime.GOMAXPROCS(0))
 	var val *datasets.Dataset
 	if s.val.Len() > 0 {
 		val = s.val
@@ -474,6 +480,7 @@ func (t *trainer) run(ctx context.Context, df dataFlags) int {
 // result fills in everything but the test metrics and the timing.
 func (t *trainer) result(hist *training.History, s *splits, nTrain int, start time.Time) *trainResult {
 	r := &trainResult{
+		BLAS:  graph.BLASName(),
 		Model: t.name, Seed: t.plan.Seed, Params: t.m.NumParams(), Config: t.mcfg, Plan: t.plan,
 		Data:      trainData{Dir: s.mnist.Dir, Source: string(s.mnist.Source), Train: nTrain, Val: s.val.Len(), Test: s.test.Len()},
 		EpochsRun: len(hist.Epochs), Stopped: hist.Stopped, Restored: hist.Restored, Out: t.out,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -67,6 +68,7 @@ type trainOutput struct {
 	Out             string        `json:"out"`
 	Seconds         float64       `json:"seconds"`
 	SecondsPerEpoch float64       `json:"seconds_per_epoch"`
+	BLAS            string        `json:"blas"`
 }
 
 // trainFixture returns the result of `zoo train mlp` + quickTrain, run once.
@@ -142,6 +144,9 @@ func TestTrainFixture(t *testing.T) {
 		t.Errorf("test_error %v, test_acc %v", *r.TestError, *r.TestAcc)
 	}
 	out := filepath.Join(fixtureDir, "mlp")
+	if r.BLAS != graph.BLASName() || r.BLAS == "" {
+		t.Errorf("blas %q, want %q", r.BLAS, graph.BLASName())
+	}
 	if r.Out != out || r.Checkpoint != filepath.Join(out, "model.safetensors") ||
 		r.LastCheckpoint != filepath.Join(out, "last.safetensors") || r.BestCheckpoint != filepath.Join(out, "best.safetensors") {
 		t.Fatalf("paths %q %q %q %q", r.Out, r.Checkpoint, r.LastCheckpoint, r.BestCheckpoint)
