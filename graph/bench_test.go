@@ -171,6 +171,14 @@ func BenchmarkConv2DFwdBwd128x32x14x14o64k3p1(b *testing.B) {
 	benchConv2D(b, 128, 32, 14, 14, 64, 3, 1, true, true)
 }
 
+// convnet-bn's conv2 (32→32, 3×3, pad 1 on 28×28), its largest layer.
+func BenchmarkConv2DFwd128x32x28x28o32k3p1(b *testing.B) {
+	benchConv2D(b, 128, 32, 28, 28, 32, 3, 1, false, true)
+}
+func BenchmarkConv2DFwdBwd128x32x28x28o32k3p1(b *testing.B) {
+	benchConv2D(b, 128, 32, 28, 28, 32, 3, 1, true, true)
+}
+
 func benchMaxPool(b *testing.B, n, c, h, w int, backward bool) {
 	runBenchLayer(b, benchLayer{in: []int{n, c, h, w}, backward: backward, inputGrad: backward,
 		build: func(*Store, *rand.Rand) (Layer, error) {
