@@ -459,39 +459,61 @@ func lpAvgPoolGrad[T lpFloat](p lpPool, d lpPoolDim, gy, gx []T) {
 }
 
 // lpWindowMax returns the maximum of the window rows [r0, r1) × columns
-// [c0, c1) of the plane xp (rows of width w) and the index in xp of its
-// first occurrence in row-major order; if the window holds a NaN, the NaN
-// and the index of the first NaN.
+// [c0, c1) of the plane xp (rows of width w), NaN if the window holds one,
+// and the index in xp of the window's first element equal to it (of its
+// first NaN if it is NaN).
 func lpWindowMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int) (T, int) {
-	best := r0*w + c0
-	m := xp[best]
+	m := xp[r0*w+c0]
 	for r := r0; r < r1; r++ {
+		for _, v := range xp[r*w+c0 : r*w+c1] {
+			m = max(m, v)
+		}
+	}
+	return m, lpArgMax(xp, w, r0, r1, c0, c1, m)
+}
+
+// lpArgMax returns the index in the plane xp of the first element of the
+// window equal to its maximum m, or of the first NaN if m is NaN. It scans
+// backwards and keeps the last hit, which compiles to conditional moves
+// rather than a branch per element.
+func lpArgMax[T lpFloat](xp []T, w, r0, r1, c0, c1 int, m T) int {
+	best := r0*w + c0
+	nan := m != m
+	for r := r1 - 1; r >= r0; r-- {
 		row := xp[r*w+c0 : r*w+c1]
-		for c, v := range row {
-			if v > m || v != v && m == m {
-				m, best = v, r*w+c0+c
+		for c := len(row) - 1; c >= 0; c-- {
+			v := row[c]
+			if v == m || (nan && v != v) {
+				best = r*w + c0 + c
 			}
 		}
 	}
-	return m, best
+	return best
 }
 
 // lpMax2Row pools the row pair r0, r1 (each 2·len(yr) long) with 2×2
 // windows at stride 2 into yr, as lpWindowMax does, and if ip is not nil
 // records each maximum's index in the plane, r0 starting at index base and
-// r1 at base + w.
+// r1 at base + w. The first match is found by testing the window backwards
+// (conditional moves, not branches on the data).
 func lpMax2Row[T lpFloat](r0, r1, yr []T, ip []int32, base, w int) {
 	r0, r1 = r0[:2*len(yr)], r1[:2*len(yr)]
 	for j := range yr {
-		m, at := r0[2*j], 0
-		if v := r0[2*j+1]; v > m || v != v && m == m {
-			m, at = v, 1
+		a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+		m := max(a, b, c, d)
+		at := w + 1
+		if c == m {
+			at = w
 		}
-		if v := r1[2*j]; v > m || v != v && m == m {
-			m, at = v, w
+		if b == m {
+			at = 1
 		}
-		if v := r1[2*j+1]; v > m || v != v && m == m {
-			m, at = v, w+1
+		if a == m {
+			at = 0
+		}
+		if m != m {
+			at = lpArgMax([]T{a, b, c, d}, 2, 0, 2, 0, 2, m)
+			at = at/2*w + at%2
 		}
 		yr[j] = m
 		if ip != nil {
