@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -341,6 +342,12 @@ func TestConv2DKernelPaths(t *testing.T) {
 				lpCheckClose(t, "gW", lpTo64(gw), wantGw, lpTol32)
 				got32[p] = [3][]float32{y, gx, gw}
 			})
+		}
+		// zoo's GEMM computes each output element as one fixed chain of
+		// FMAs whatever the product's shape; OpenBLAS (-tags openblas)
+		// blocks differently shaped products differently.
+		if !strings.HasPrefix(BLASName(), "FastBLAS: zoo GEMM") {
+			continue
 		}
 		for i, what := range []string{"y", "gx", "gW"} {
 			if !slices.Equal(got32[0][i], got32[1][i]) {
