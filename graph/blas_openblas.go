@@ -126,45 +126,11 @@ func cblasTrans(t bool) C.int {
 	return C.zooNoTrans
 }
 
-// checkGemm validates the arguments as gonum's Sgemm does and in its
-// order (dimensions, leading dimensions, then for a non-empty C the slice
-// lengths), with internal/gemm's errors, and then that every size fits
-// OpenBLAS's int.
+// checkGemm validates the arguments with internal/gemm's checks (gonum's
+// order and errors), and then that every size fits OpenBLAS's int.
 func checkGemm(transA, transB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) error {
-	switch {
-	case m < 0:
-		return errors.Wrapf(gemm.ErrDim, "m = %d", m)
-	case n < 0:
-		return errors.Wrapf(gemm.ErrDim, "n = %d", n)
-	case k < 0:
-		return errors.Wrapf(gemm.ErrDim, "k = %d", k)
-	}
-	rowsA, colsA := m, k
-	if transA {
-		rowsA, colsA = k, m
-	}
-	rowsB, colsB := k, n
-	if transB {
-		rowsB, colsB = n, k
-	}
-	switch {
-	case lda < max(1, colsA):
-		return errors.Wrapf(gemm.ErrLd, "lda = %d for %d columns", lda, colsA)
-	case ldb < max(1, colsB):
-		return errors.Wrapf(gemm.ErrLd, "ldb = %d for %d columns", ldb, colsB)
-	case ldc < max(1, n):
-		return errors.Wrapf(gemm.ErrLd, "ldc = %d for %d columns", ldc, n)
-	}
-	if m == 0 || n == 0 {
-		return nil
-	}
-	switch {
-	case lenA < (rowsA-1)*lda+colsA:
-		return errors.Wrapf(gemm.ErrShort, "len(a) = %d for %d×%d with lda %d", lenA, rowsA, colsA, lda)
-	case lenB < (rowsB-1)*ldb+colsB:
-		return errors.Wrapf(gemm.ErrShort, "len(b) = %d for %d×%d with ldb %d", lenB, rowsB, colsB, ldb)
-	case lenC < (m-1)*ldc+n:
-		return errors.Wrapf(gemm.ErrShort, "len(c) = %d for %d×%d with ldc %d", lenC, m, n, ldc)
+	if err := gemm.Check(transA, transB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc); err != nil {
+		return err
 	}
 	for _, v := range [...]int{m, n, k, lda, ldb, ldc} {
 		if v > math.MaxInt32 {

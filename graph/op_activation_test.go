@@ -9,15 +9,22 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestActivationFixtures checks the fused ReLU and sigmoid against the
-// PyTorch fixtures testdata/golden/layers/{relu,sigmoid} (y and gx for
-// L = Σ y⊙gy, made by tools/golden/make_golden.py) and against finite
-// differences on the fixture inputs (|x| ≥ 0.05, away from ReLU's kink).
+// TestActivationFixtures checks every activation the layers use (zoo's
+// fused ReLU and sigmoid, Gorgonia's LeakyRelu and Tanh) against the
+// PyTorch fixtures testdata/golden/layers/NAME (y and gx for L = Σ y⊙gy,
+// made by tools/golden/make_golden.py) and against finite differences on
+// the fixture inputs (|x| ≥ 0.05, away from ReLU's kink).
 func TestActivationFixtures(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		fn   func(*G.Node) (*G.Node, error)
-	}{{"relu", relu}, {"sigmoid", sigmoid}} {
+	}{
+		{"relu", relu},
+		{"sigmoid", sigmoid},
+		{"leaky_relu_0p01", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.01) }},
+		{"leaky_relu_0p2", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.2) }},
+		{"tanh", G.Tanh},
+	} {
 		x := loadGolden(t, "layers", c.name, "x")
 		gy := loadGolden(t, "layers", c.name, "gy")
 		wantY := loadGolden(t, "layers", c.name, "y").Float64s()

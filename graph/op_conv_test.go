@@ -203,39 +203,6 @@ func TestGorgoniaMaxPool2DFixture(t *testing.T) {
 	}
 }
 
-// TestGorgoniaActivations checks Rectify, LeakyRelu, Sigmoid and Tanh
-// against the activation fixtures (y and gx for L = Σ y⊙gy) and against
-// finite differences on the fixture inputs, which keep |x| ≥ 0.05 away from
-// ReLU's kink.
-func TestGorgoniaActivations(t *testing.T) {
-	cases := []struct {
-		name string
-		fn   func(*G.Node) (*G.Node, error)
-	}{
-		{"relu", G.Rectify},
-		{"leaky_relu_0p01", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.01) }},
-		{"leaky_relu_0p2", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.2) }},
-		{"sigmoid", G.Sigmoid},
-		{"tanh", G.Tanh},
-	}
-	for _, c := range cases {
-		x := loadGolden(t, "layers", c.name, "x")
-		gy := loadGolden(t, "layers", c.name, "gy")
-		wantY := loadGolden(t, "layers", c.name, "y").Float64s()
-		wantGx := loadGolden(t, "layers", c.name, "gx").Float64s()
-		build := func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) { return c.fn(in[0]) }
-		for _, d := range lpDtypes {
-			t.Run(fmt.Sprintf("%s/%v", c.name, d.dt), func(t *testing.T) {
-				y, g := lpRun(t, d.dt, build, []*tensor.Dense{x}, []bool{true}, gy)
-				t.Logf("max rel err y %.3g, gx %.3g", lpCheckClose(t, "y", y, wantY, d.tol), lpCheckClose(t, "gx", g[0], wantGx, d.tol))
-			})
-		}
-		t.Run(c.name+"/finite differences", func(t *testing.T) {
-			checkGrad(t, build, []*tensor.Dense{lpCast(x, tensor.Float64)}, nil)
-		})
-	}
-}
-
 func lpBenchConv(b *testing.B, dt tensor.Dtype, x, w []int, pad, stride [2]int) {
 	lpBenchForwardBackward(b, dt, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
 		return conv2dWithBias(in[0], in[1], in[2], pad, stride)

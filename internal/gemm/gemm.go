@@ -15,7 +15,7 @@ import (
 // Sgemm returns ErrDim, ErrLd or ErrShort for arguments that gonum's
 // Sgemm rejects (it panics on them), and then leaves C unchanged.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
-	if err := check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
+	if err := Check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
 		return errors.WithMessage(err, "sgemm")
 	}
 	run(archs32[0], runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -24,16 +24,18 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 
 // Dgemm is Sgemm for float64 matrices.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) error {
-	if err := check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
+	if err := Check(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
 		return errors.WithMessage(err, "dgemm")
 	}
 	run(archs64[0], runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	return nil
 }
 
-// check validates the arguments as gonum's Sgemm does, in its order:
+// Check validates GEMM arguments as gonum's Sgemm does, in its order:
 // dimensions, leading dimensions, then (for a non-empty C) slice lengths.
-func check(transA, transB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) error {
+// Sgemm and Dgemm call it; other backends (graph's OpenBLAS build) use it
+// to reject the same inputs with the same errors.
+func Check(transA, transB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) error {
 	switch {
 	case m < 0:
 		return errors.Wrapf(ErrDim, "m = %d", m)
