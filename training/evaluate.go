@@ -145,19 +145,7 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		return err
 	}
 	passes := max(e.opts.MCSamples, 1)
-	src := newBatchSource(it, ds.Features(), e.opts.NoPrefetch)
-	defer src.stop()
-	for {
-		x, y, n, err := src.next()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return errors.WithStack(err)
-		}
+	return eachBatch(ctx, it, ds.Features(), e.opts.NoPrefetch, func(x []float32, y []int, n int) error {
 		e.p.load(x, y, n)
 		var avg []float64
 		k := 0
@@ -187,5 +175,6 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 			}
 		}
 		f(avg, y, n, k)
-	}
+		return nil
+	})
 }

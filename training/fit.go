@@ -80,7 +80,7 @@ type Progress struct {
 	Epoch, Epochs   int
 	Batch, Batches  int
 	Loss            float64
-	SamplesThisEpoc int
+	SamplesThisEpoch int
 }
 
 func (c Config) withDefaults() Config {
@@ -325,19 +325,7 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	for skip := 0; skip < r.batch; skip++ {
 		r.it.Next()
 	}
-	src := newBatchSource(r.it, r.train.Features(), r.cfg.NoPrefetch)
-	defer src.stop()
-	for {
-		x, y, n, err := src.next()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return errors.WithStack(err)
-		}
+	return eachBatch(ctx, r.it, r.train.Features(), r.cfg.NoPrefetch, func(x []float32, y []int, n int) error {
 		t0 := time.Now()
 		loss, pen, correct, err := r.step(x, y, n)
 		r.trainNanos += time.Since(t0).Nanoseconds()
@@ -350,9 +338,10 @@ func (r *run) trainEpoch(ctx context.Context) error {
 		r.correct += correct
 		r.seen += n
 		if r.cfg.OnBatch != nil {
-			r.cfg.OnBatch(Progress{Epoch: r.epoch, Epochs: r.cfg.Epochs, Batch: r.batch, Batches: batches, Loss: loss, SamplesThisEpoc: r.seen})
+			r.cfg.OnBatch(Progress{Epoch: r.epoch, Epochs: r.cfg.Epochs, Batch: r.batch, Batches: batches, Loss: loss, SamplesThisEpoch: r.seen})
 		}
-	}
+		return nil
+	})
 }
 
 // step takes one optimizer step on a batch of n samples and returns the

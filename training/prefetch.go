@@ -1,6 +1,10 @@
 package training
 
 import (
+	"context"
+
+	"github.com/pkg/errors"
+
 	"github.com/gozoo/zoo/datasets"
 )
 
@@ -22,6 +26,30 @@ func newBatchSource(it *datasets.Batches, features int, noPrefetch bool) batchSo
 		return inline{it}
 	}
 	return newPrefetcher(it, features)
+}
+
+// eachBatch calls f for every batch of the rest of it's current epoch,
+// through a source from newBatchSource, until the epoch ends, f fails or
+// ctx is cancelled (checked before each batch). It stops the source on
+// every way out.
+func eachBatch(ctx context.Context, it *datasets.Batches, features int, noPrefetch bool, f func(x []float32, y []int, n int) error) error {
+	src := newBatchSource(it, features, noPrefetch)
+	defer src.stop()
+	for {
+		x, y, n, err := src.next()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return errors.WithStack(err)
+		}
+		if err := f(x, y, n); err != nil {
+			return err
+		}
+	}
 }
 
 // inline gathers each batch when it is asked for, on the caller's goroutine.
