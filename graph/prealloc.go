@@ -15,8 +15,8 @@ import (
 // prealloc, so a step allocates nothing. A prealloc of another dtype or shape
 // (or a view) is not an error: the op then allocates as Do does.
 //
-// Gorgonia's TapeMachine gives zoo's ops a fresh register at every run (they
-// never overwrite an input), so it always calls Do.
+// zoo's executor (exec.go) is such an executor; it never passes a tensor that
+// overlaps one of the op's inputs.
 
 // outputFor returns prealloc when it can hold a result of dtype dt and the
 // given shape (a contiguous *tensor.Dense of exactly that dtype and shape),

@@ -74,11 +74,10 @@ func NewEvaluator(m Model, opts EvalOptions) (*Evaluator, error) {
 // Close; closing it again does nothing.
 //
 // Close also drops the evaluator's reference to the compiled program, so
-// that the graph can be freed even where it references the program back:
-// an output read into the program struct (G.Read) and Gorgonia's
-// TapeMachine, which has a finalizer, form such a cycle, and the garbage
-// collector never frees a cycle that holds a finalizer (every closed
-// evaluator kept its graph and tensors alive).
+// that nothing reachable from the evaluator keeps the graph alive. (When
+// programs ran on Gorgonia's TapeMachine, which has a finalizer, a G.Read
+// into the program struct made a cycle the garbage collector never freed:
+// every closed evaluator kept its graph; TestClosedGraphsAreFreed guards it.)
 func (e *Evaluator) Close() error {
 	if e.p.prog == nil {
 		return nil
