@@ -77,9 +77,9 @@ type Config struct {
 
 // Progress describes the step just taken.
 type Progress struct {
-	Epoch, Epochs   int
-	Batch, Batches  int
-	Loss            float64
+	Epoch, Epochs    int
+	Batch, Batches   int
+	Loss             float64
 	SamplesThisEpoch int
 }
 
