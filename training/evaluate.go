@@ -25,11 +25,6 @@ type EvalOptions struct {
 	MCSamples int
 	// Seed seeds the Monte-Carlo dropout masks.
 	Seed uint64
-	// NoPrefetch gathers each batch on the caller's goroutine just before
-	// it is evaluated. Default false: the next batch is gathered on a
-	// goroutine of its own while the current one is evaluated (same
-	// batches, same results).
-	NoPrefetch bool
 }
 
 // Metrics are a model's scores on a dataset.
@@ -139,12 +134,17 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 	if ds.Features() != e.p.feat {
 		return errors.Errorf("training: data has %d features per sample, the model takes %d", ds.Features(), e.p.feat)
 	}
-	it, err := datasets.NewBatches(ds, datasets.BatchOptions{BatchSize: e.p.batch})
-	if err != nil {
-		return err
-	}
+	// Evaluation reads the samples in order: a batch is a contiguous run of
+	// ds's rows, copied once into the graph's input (nothing to gather, so
+	// nothing to prefetch, and nothing allocated per call).
 	passes := max(e.opts.MCSamples, 1)
-	return eachBatch(ctx, it, ds.Features(), e.opts.NoPrefetch, func(x []float32, y []int, n int) error {
+	feat := ds.Features()
+	for lo := 0; lo < ds.Len(); lo += e.p.batch {
+		if err := ctx.Err(); err != nil {
+			return errors.WithStack(err)
+		}
+		n := min(e.p.batch, ds.Len()-lo)
+		x, y := ds.X[lo*feat:(lo+n)*feat], ds.Y[lo:lo+n]
 		e.p.load(x, y, n)
 		var avg []float64
 		k := 0
@@ -174,6 +174,6 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 			}
 		}
 		f(avg, y, n, k)
-		return nil
-	})
+	}
+	return nil
 }

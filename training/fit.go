@@ -68,7 +68,7 @@ type Config struct {
 	Log io.Writer
 	// OnBatch, if set, is called after every training step (for progress bars).
 	OnBatch func(p Progress)
-	// NoPrefetch gathers each batch (and each validation batch) on Fit's
+	// NoPrefetch gathers each training batch on Fit's
 	// goroutine just before its step. Default false: the next batch is
 	// gathered on a goroutine of its own while the current step runs; the
 	// batches, their order and so the results are the same either way.
@@ -213,7 +213,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	r.pcg = rand.NewPCG(cfg.Seed, streamDropout)
 	r.rng = rand.New(r.pcg)
 	if val != nil && val.Len() > 0 {
-		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len()), NoPrefetch: cfg.NoPrefetch}); err != nil {
+		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len())}); err != nil {
 			return nil, err
 		}
 	}
