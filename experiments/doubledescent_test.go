@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -76,7 +77,7 @@ func TestDDScore(t *testing.T) {
 func TestDDFeatureCounts(t *testing.T) {
 	got := ddFeatureCounts(ddConfig{rffN: 100, rffLo: 0.1, rffHi: 10, rffLog: 3, rffNear: []float64{1, 1.1, 0.1}})
 	want := []int{10, 100, 110, 1000}
-	if !equalInts(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("ddFeatureCounts = %v, want %v", got, want)
 	}
 }

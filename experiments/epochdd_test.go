@@ -1,6 +1,9 @@
 package experiments
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestEDDScan(t *testing.T) {
 	tests := []struct {
@@ -26,7 +29,7 @@ func TestEDDSmooth(t *testing.T) {
 	got := eddSmooth([]float64{3, 0, 3, 6, 0}, 3)
 	// Ends average the available neighbours: (3+0)/2, (3+0+3)/3, …
 	want := []float64{1.5, 2, 3, 3, 3}
-	if !equalFloats(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("eddSmooth = %v, want %v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,43 +40,19 @@ func TestTable(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	edges := LinearEdges(-1, 1, 4) // -1 -0.5 0 0.5 1
-	if want := []float64{-1, -0.5, 0, 0.5, 1}; !equalFloats(edges, want) {
+	if want := []float64{-1, -0.5, 0, 0.5, 1}; !slices.Equal(edges, want) {
 		t.Fatalf("edges %v, want %v", edges, want)
 	}
 	// Half-open bins [a, b) except the last, which includes 1; values
 	// outside and NaN are not counted (numpy.histogram's convention).
 	vals := []float64{-1, -0.75, -0.5, -1e-9, 0, 0.25, 0.5, 0.99, 1, 1.5, -2, math.NaN()}
 	got := Counts(vals, edges)
-	if want := []int{2, 2, 2, 3}; !equalInts(got, want) {
+	if want := []int{2, 2, 2, 3}; !slices.Equal(got, want) {
 		t.Errorf("Counts = %v, want %v", got, want)
 	}
 	if m := MaxAbs([]float64{0.5, -3}, []float64{2}); m != 3 {
 		t.Errorf("MaxAbs = %v, want 3", m)
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPlots(t *testing.T) {

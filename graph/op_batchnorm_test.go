@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pkg/errors"
@@ -273,7 +274,7 @@ func TestBatchNormGolden(t *testing.T) {
 					normCheck(t, "ggamma_eval", gg, load("ggamma_eval"), dd.tol, &worst)
 					normCheck(t, "gbeta_eval", gb, load("gbeta_eval"), dd.tol, &worst)
 				}
-				if after := append(normBits(rm), normBits(rv)...); !equalBits(before, after) {
+				if after := append(normBits(rm), normBits(rv)...); !slices.Equal(before, after) {
 					t.Errorf("evaluation changed the running buffers")
 				}
 				normCheck(t, "running_mean_eval", normFloats(t, rm), load("running_mean_eval"), dd.tol, nil)
@@ -297,18 +298,6 @@ func normBits(d *tensor.Dense) []uint64 {
 		}
 	}
 	return out
-}
-
-func equalBits(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestBatchNormEvalLeavesBuffers builds an evaluation graph (with gradients)
@@ -340,7 +329,7 @@ func TestBatchNormEvalLeavesBuffers(t *testing.T) {
 					t.Errorf("run %d: evaluation output changed", i)
 				}
 			}
-			if after := append(normBits(rm), normBits(rv)...); !equalBits(before, after) {
+			if after := append(normBits(rm), normBits(rv)...); !slices.Equal(before, after) {
 				t.Errorf("buffers changed: %v %v", rm, rv)
 			}
 		})
