@@ -515,7 +515,7 @@ func (t *dropEnsTinyNet) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 
 // weights returns layer i's W (in×out, row-major) and b as float64.
 func (t *dropEnsTinyNet) weights(i int) (w, b []float64) {
-	return Values(t.fc[i].W), Values(t.fc[i].B)
+	return t.fc[i].W.Float64s(), t.fc[i].B.Float64s()
 }
 
 // dropEnsTiny is the exact ensemble of one tiny network on the test images.

@@ -137,7 +137,7 @@ func runL1VsL2(ctx context.Context, env *Env) (*Result, error) {
 		}
 		r.fc1 = rep1.Layers[0].Stats
 		w, _ := m.Store().Lookup("fc1/W")
-		r.weights = Values(w)
+		r.weights = w.Float64s()
 		env.Logf("l1-vs-l2: %s: val acc %.4f, test acc %.4f, fc1 zeros %.4f, |w|<%g %.4f, mean |w| %.3g",
 			r.name(), r.val.Accuracy, r.test.Accuracy, r.fc1.ZeroFraction, cfg.tol, r.fc1.BelowTolFraction, r.fc1.MeanAbs)
 		return r, nil

@@ -7,7 +7,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/regularizers"
 	"github.com/gozoo/zoo/training"
@@ -57,21 +56,6 @@ func Evaluate(ctx context.Context, m training.Model, ds *datasets.Dataset) (trai
 // FirstLayer selects the weight matrix of an MLP's first layer ("fc1/W").
 func FirstLayer() regularizers.Selector {
 	return regularizers.And(regularizers.Layers("fc1"), regularizers.WeightsOnly())
-}
-
-// Values returns a float64 copy of a variable's values in row-major order.
-func Values(v *graph.Var) []float64 {
-	switch d := v.Value().Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), d...)
-	}
-	return nil
 }
 
 // LinearEdges returns bins+1 equally spaced edges from lo to hi, the last

@@ -86,6 +86,22 @@ func (v *Var) Value() *tensor.Dense { return v.value }
 // Shape returns a copy of the variable's shape.
 func (v *Var) Shape() tensor.Shape { return v.value.Shape().Clone() }
 
+// Float64s returns a float64 copy of the variable's values in row-major
+// order (a store holds float32 or float64 tensors only).
+func (v *Var) Float64s() []float64 {
+	switch d := v.value.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	return nil
+}
+
 // Store holds a model's parameters and buffers in declaration order. The order
 // is part of the model's definition: it is the order in which optimizers,
 // regularizers and checkpoints enumerate the variables.

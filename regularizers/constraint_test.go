@@ -147,7 +147,7 @@ func TestMaxNorm(t *testing.T) {
 func TestMaxNormDefault(t *testing.T) {
 	s := model(t, graph.Float64)
 	w := mustVar(t, s, "fc1/W")
-	vals := get(t, w)
+	vals := w.Float64s()
 	for i := range vals {
 		vals[i] *= 10 // every column norm is now ≈ 22 > 3
 	}
@@ -198,7 +198,7 @@ func TestFrobeniusNorm(t *testing.T) {
 			s := model(t, dt)
 			before := map[string][]float64{}
 			for _, name := range weights {
-				before[name] = get(t, mustVar(t, s, name))
+				before[name] = mustVar(t, s, name).Float64s()
 			}
 			// conv1/W and fc1/W share the default bound, halfway between
 			// their norms, so one is rescaled and one is not; fc10/W has an
@@ -215,7 +215,7 @@ func TestFrobeniusNorm(t *testing.T) {
 				if o, ok := f.Overrides[name]; ok {
 					c = o
 				}
-				if checkProjection(t, name, before[name], get(t, mustVar(t, s, name)), c, 10*tolFor(dt)) {
+				if checkProjection(t, name, before[name], mustVar(t, s, name).Float64s(), c, 10*tolFor(dt)) {
 					scaled = append(scaled, name)
 				}
 			}
@@ -232,7 +232,7 @@ func TestFrobeniusNorm(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range weights {
-				if want := norm(get(t, mustVar(t, s, name))); !near(norms[name], want, 1e-12) {
+				if want := norm(mustVar(t, s, name).Float64s()); !near(norms[name], want, 1e-12) {
 					t.Errorf("FrobeniusNorms[%s] = %g, want %g", name, norms[name], want)
 				}
 			}

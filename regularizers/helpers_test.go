@@ -49,23 +49,6 @@ func mustVar(t *testing.T, s *graph.Store, name string) *graph.Var {
 	return v
 }
 
-// get returns v's values as float64s (a copy).
-func get(t *testing.T, v *graph.Var) []float64 {
-	t.Helper()
-	switch d := v.Value().Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), d...)
-	}
-	t.Fatalf("%s: data %T", v.Name(), v.Value().Data())
-	return nil
-}
-
 // set overwrites v's values, rounding to the store's dtype.
 func set(t *testing.T, v *graph.Var, vals []float64) {
 	t.Helper()

@@ -72,7 +72,7 @@ func TestPenaltyGradients(t *testing.T) {
 			t.Run(c.name+"/"+dt.String(), func(t *testing.T) {
 				s := model(t, dt)
 				w := mustVar(t, s, "fc1/W")
-				vals := get(t, w)
+				vals := w.Float64s()
 				vals[0], vals[7] = 0, 0
 				set(t, w, vals)
 				b := graph.NewBuilder(s, graph.Train, nil)
@@ -113,7 +113,7 @@ func TestPenaltyGradients(t *testing.T) {
 						t.Fatalf("grad of %s: %+v", v.Name(), err)
 					}
 					grads[i] = toFloat64s(t, gv.Data())
-					for j, x := range get(t, v) {
+					for j, x := range v.Float64s() {
 						want += c.value(x)
 						if g, wg := grads[i][j], c.grad(x); !near(g, wg, tol) {
 							t.Errorf("d/d%s[%d] at w=%g: got %g, want %g", v.Name(), j, x, g, wg)
@@ -197,7 +197,7 @@ func TestSum(t *testing.T) {
 			s := model(t, dt)
 			var sq, ab float64
 			for _, name := range weights {
-				for _, x := range get(t, mustVar(t, s, name)) {
+				for _, x := range mustVar(t, s, name).Float64s() {
 					sq += x * x
 					ab += math.Abs(x)
 				}

@@ -20,7 +20,7 @@ func TestProxL1(t *testing.T) {
 			s := model(t, dt)
 			before := map[string][]float64{}
 			for _, name := range weights {
-				before[name] = get(t, mustVar(t, s, name))
+				before[name] = mustVar(t, s, name).Float64s()
 			}
 			snap := snapshot(s)
 			p := ProxL1{Lambda: lam}
@@ -33,7 +33,7 @@ func TestProxL1(t *testing.T) {
 			}
 			zeros, small := 0, 0
 			for _, name := range weights {
-				after := get(t, mustVar(t, s, name))
+				after := mustVar(t, s, name).Float64s()
 				for i, w := range before[name] {
 					want := math.Copysign(math.Max(math.Abs(w)-thr, 0), w)
 					if math.Abs(w) <= thr {

@@ -28,7 +28,7 @@ func referenceMask(t *testing.T, s *graph.Store, groups [][]string, fraction flo
 	for _, names := range groups {
 		var es []entry
 		for vi, name := range names {
-			vals := get(t, mustVar(t, s, name))
+			vals := mustVar(t, s, name).Float64s()
 			out[name] = make([]bool, len(vals))
 			for i, x := range vals {
 				es = append(es, entry{math.Abs(x), vi, i})
@@ -52,7 +52,7 @@ func withTies(t *testing.T, s *graph.Store) {
 	t.Helper()
 	for _, name := range weights {
 		v := mustVar(t, s, name)
-		vals := get(t, v)
+		vals := v.Float64s()
 		for i := range vals {
 			vals[i] = math.Round(vals[i]*4) / 4
 		}
@@ -78,7 +78,7 @@ func TestPrune(t *testing.T) {
 						want := referenceMask(t, s, groups, frac)
 						before := map[string][]float64{}
 						for _, n := range weights {
-							before[n] = get(t, mustVar(t, s, n))
+							before[n] = mustVar(t, s, n).Float64s()
 						}
 						snap := snapshot(s)
 						m, err := Prune(s, frac, scope, nil)
@@ -94,7 +94,7 @@ func TestPrune(t *testing.T) {
 							if !ok || !slices.Equal(keep, want[n]) {
 								t.Errorf("%s: keep %v, want %v", n, keep, want[n])
 							}
-							after := get(t, mustVar(t, s, n))
+							after := mustVar(t, s, n).Float64s()
 							for i, k := range keep {
 								switch {
 								case !k:
@@ -199,19 +199,19 @@ func TestMaskKeepsZeros(t *testing.T) {
 			for step := 0; step < 3; step++ {
 				updated := map[string][]float64{}
 				for _, v := range s.Vars() {
-					vals := get(t, v)
+					vals := v.Float64s()
 					for i := range vals {
 						vals[i] -= 0.1 * rng.NormFloat64()
 					}
 					set(t, v, vals)
-					updated[v.Name()] = get(t, v)
+					updated[v.Name()] = v.Float64s()
 				}
 				if err := AfterStep(s, 0.1, nil, m); err != nil {
 					t.Fatal(err)
 				}
 				for _, v := range s.Vars() {
 					keep, masked := m.Kept(v.Name())
-					for i, x := range get(t, v) {
+					for i, x := range v.Float64s() {
 						want := updated[v.Name()][i]
 						if masked && !keep[i] {
 							want = 0
