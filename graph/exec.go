@@ -135,8 +135,12 @@ func (e *executor) run() error {
 				return errors.Errorf("graph: %s: op %v returned no value", s.node.Name(), s.op)
 			}
 		}
-		if err := G.UnsafeLet(s.node, v); err != nil {
-			return errors.Wrapf(err, "graph: %s", s.node.Name())
+		// A reused tensor is still bound to the node: binding it again
+		// would only repeat UnsafeLet's shape check (and its allocation).
+		if s.node.Value() != v {
+			if err := G.UnsafeLet(s.node, v); err != nil {
+				return errors.Wrapf(err, "graph: %s", s.node.Name())
+			}
 		}
 		s.out = nil
 		if !overlapsAny(v, s.in) {
