@@ -30,8 +30,6 @@ type normFloat interface{ ~float32 | ~float64 }
 // is row-major, so x[n,c,·] is the contiguous block x[(n·c+c)·s : …+s].
 type normDims struct{ n, c, s int }
 
-func (d normDims) size() int { return d.n * d.c * d.s }
-
 // normDimsOf checks that shape is (N, C), (N, C, L) or (N, C, H, W) with
 // positive sizes.
 func normDimsOf(what string, shape tensor.Shape) (normDims, error) {
