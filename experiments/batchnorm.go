@@ -13,6 +13,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -250,7 +251,7 @@ func (p *bnProbe) evaluate(ds *datasets.Dataset, unit int) (bnPoint, error) {
 		if !ok {
 			return pt, errors.Errorf("experiments: batchnorm: logits of type %T", p.logits.Value())
 		}
-		lp, err := graph.LogProbs(ld, p.batch)
+		lp, err := nn.LogProbs(ld, p.batch)
 		if err != nil {
 			return pt, err
 		}

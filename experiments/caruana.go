@@ -16,6 +16,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/training"
 )
 
@@ -289,24 +290,24 @@ func caruanaMLPFit(train, grid datasets.Curve, act string, h, steps int, lr floa
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0))
-	fc1, err := graph.NewLinear(store, "fc1", 1, h, graph.LinearConfig{}, rng)
+	fc1, err := nn.NewLinear(store, "fc1", 1, h, nn.LinearConfig{}, rng)
 	if err != nil {
 		return nil, err
 	}
-	fc2, err := graph.NewLinear(store, "fc2", h, 1, graph.LinearConfig{}, rng)
+	fc2, err := nn.NewLinear(store, "fc2", h, 1, nn.LinearConfig{}, rng)
 	if err != nil {
 		return nil, err
 	}
-	var hidden *graph.Activation
+	var hidden *nn.Activation
 	switch act {
 	case "tanh":
-		hidden = graph.Tanh("act1")
+		hidden = nn.Tanh("act1")
 	case "sigmoid":
-		hidden = graph.Sigmoid("act1")
+		hidden = nn.Sigmoid("act1")
 	default:
 		return nil, errors.Wrapf(ErrConfig, "experiments: caruana activation %q", act)
 	}
-	net := graph.NewSequential("mlp", fc1, hidden, fc2)
+	net := nn.NewSequential("mlp", fc1, hidden, fc2)
 	n := train.Len()
 	xs := make([]float64, n)
 	for i, x := range train.X {
@@ -359,7 +360,7 @@ type caruanaRegression struct {
 
 // newCaruanaRegression compiles the training graph of net on the n×in
 // inputs x and the n×(len(y)/n) targets y (row-major, float64 store).
-func newCaruanaRegression(net *graph.Sequential, store *graph.Store, x, y []float64, n, in int) (*caruanaRegression, error) {
+func newCaruanaRegression(net *nn.Sequential, store *graph.Store, x, y []float64, n, in int) (*caruanaRegression, error) {
 	b := graph.NewBuilder(store, graph.Train, nil)
 	xn, xt := b.Input("x", n, in)
 	yn, yt := b.Input("y", n, len(y)/n)
@@ -369,7 +370,7 @@ func newCaruanaRegression(net *graph.Sequential, store *graph.Store, x, y []floa
 	if err != nil {
 		return nil, err
 	}
-	loss, err := graph.MeanSquaredError(out, yn)
+	loss, err := nn.MeanSquaredError(out, yn)
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +411,7 @@ func (r *caruanaRegression) Close() error { return r.prog.Close() }
 
 // caruanaPredict runs net in evaluation mode on the n×in inputs x and
 // returns its outputs, row-major.
-func caruanaPredict(net *graph.Sequential, store *graph.Store, x []float64, n, in int) ([]float64, error) {
+func caruanaPredict(net *nn.Sequential, store *graph.Store, x []float64, n, in int) ([]float64, error) {
 	b := graph.NewBuilder(store, graph.Eval, nil)
 	xn, xt := b.Input("x", n, in)
 	copy(xt.Data().([]float64), x)
@@ -642,7 +643,7 @@ func writeCaruanaSummary(env *Env, cfg caruanaConfig, held bool, verdict string,
 			"Training set: datasets.CaruanaSine, x = 0, 1, …, 20 and y = sin(x/3) + u, u ~ U(−0.25, 0.25), drawn once from the run's seed (data.csv). Test set: the noise-free curve sin(x/3) on datasets.CaruanaGrid, " + fmt.Sprint(cfg.grid) + " evenly spaced points from 0 to 20 (ends included). Error: root-mean-square error (RMSE).",
 			"Both model families see x scaled to t = (x − 10)/10 ∈ [−1, 1].",
 			fmt.Sprintf("Polynomials of order %d to %d: least squares in the Legendre basis P_0(t)…P_d(t), solved through gonum's thin SVD (minimum-norm solution, singular values below max(n, d+1)·ε·σ_max dropped). Order 20 has 21 coefficients and interpolates the 21 points.", cfg.orders[0], cfg.orders[len(cfg.orders)-1]),
-			fmt.Sprintf("MLPs 1-h-1 with h ∈ %v hidden units (%s) and a linear output, float64, PyTorch's default initialisation U(±1/√fan_in), %d initialisations per width from the run's seed; trained on the mean squared error over all 21 points (full batch) with Adam, learning rate %g, for %d steps; no early stopping, no weight penalty. The training loop is written in this experiment (graph.MeanSquaredError, graph.Compile, training.Adam), since training.Fit is classification-only.", cfg.widths, strings.Join(cfg.acts, " and "), cfg.seeds, cfg.lr, cfg.steps),
+			fmt.Sprintf("MLPs 1-h-1 with h ∈ %v hidden units (%s) and a linear output, float64, PyTorch's default initialisation U(±1/√fan_in), %d initialisations per width from the run's seed; trained on the mean squared error over all 21 points (full batch) with Adam, learning rate %g, for %d steps; no early stopping, no weight penalty. The training loop is written in this experiment (nn.MeanSquaredError, graph.Compile, training.Adam), since training.Fit is classification-only.", cfg.widths, strings.Join(cfg.acts, " and "), cfg.seeds, cfg.lr, cfg.steps),
 			fmt.Sprintf("Criterion. For test errors e_1 … e_m ordered by model size (order or width; for MLPs the mean over the initialisations), let b be the size with the smallest error; the overfitting ratio is max_{k ≥ b} e_k / e_b (1 when no larger model is worse). The claim holds when the polynomials' ratio is at least %g times the MLPs' ratio, for every activation.", cfg.factor),
 		},
 		Tables: []MarkdownTable{pt, mt},

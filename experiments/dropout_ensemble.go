@@ -14,6 +14,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -464,8 +465,8 @@ type dropEnsTinyNet struct {
 	deep  bool
 	rate  float64
 	store *graph.Store
-	net   *graph.Sequential
-	fc    []*graph.Linear
+	net   *nn.Sequential
+	fc    []*nn.Linear
 }
 
 var _ training.Model = (*dropEnsTinyNet)(nil)
@@ -483,9 +484,9 @@ func newDropEnsTinyNet(width int, deep bool, rate float64, seed uint64) (*dropEn
 		sizes = []int{784, width, width, 10}
 		t.name = fmt.Sprintf("784-%d-%d-10, dropout on the first %d hidden units", width, width, width)
 	}
-	var layers []graph.Layer
+	var layers []nn.Layer
 	for i := 0; i+1 < len(sizes); i++ {
-		l, err := graph.NewLinear(s, fmt.Sprintf("fc%d", i+1), sizes[i], sizes[i+1], graph.LinearConfig{}, rng)
+		l, err := nn.NewLinear(s, fmt.Sprintf("fc%d", i+1), sizes[i], sizes[i+1], nn.LinearConfig{}, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -494,16 +495,16 @@ func newDropEnsTinyNet(width int, deep bool, rate float64, seed uint64) (*dropEn
 		if i+2 == len(sizes) {
 			break
 		}
-		layers = append(layers, graph.ReLU(fmt.Sprintf("act%d", i+1)))
+		layers = append(layers, nn.ReLU(fmt.Sprintf("act%d", i+1)))
 		if i == 0 {
-			d, err := graph.NewDropout("drop1", rate, graph.Inverted)
+			d, err := nn.NewDropout("drop1", rate, nn.Inverted)
 			if err != nil {
 				return nil, err
 			}
 			layers = append(layers, d)
 		}
 	}
-	t.net = graph.NewSequential("tiny", layers...)
+	t.net = nn.NewSequential("tiny", layers...)
 	return t, nil
 }
 

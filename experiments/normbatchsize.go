@@ -11,6 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/training"
 )
 
@@ -71,7 +72,7 @@ const (
 // padded to keep the size). It implements training.Model.
 type nbsNet struct {
 	store *graph.Store
-	net   *graph.Sequential
+	net   *nn.Sequential
 }
 
 var _ training.Model = (*nbsNet)(nil)
@@ -102,46 +103,46 @@ func newNBSNet(v nbsVariant, groups int, seed uint64) (*nbsNet, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0))
-	var layers []graph.Layer
-	add := func(l graph.Layer, err error) error {
+	var layers []nn.Layer
+	add := func(l nn.Layer, err error) error {
 		if err != nil {
 			return err
 		}
 		layers = append(layers, l)
 		return nil
 	}
-	normLayer := func(name string, ch int) (graph.Layer, error) {
+	normLayer := func(name string, ch int) (nn.Layer, error) {
 		switch v.norm {
 		case "batch":
-			return graph.NewBatchNorm(s, name, ch, graph.BatchNormConfig{})
+			return nn.NewBatchNorm(s, name, ch, nn.BatchNormConfig{})
 		case "group":
-			return graph.NewGroupNorm(s, name, ch, groups, graph.NormConfig{})
+			return nn.NewGroupNorm(s, name, ch, groups, nn.NormConfig{})
 		case "layer":
-			return graph.NewLayerNorm(s, name, ch, graph.NormConfig{})
+			return nn.NewLayerNorm(s, name, ch, nn.NormConfig{})
 		}
 		return nil, errors.Wrapf(ErrConfig, "experiments: norm-batch-size: unknown normalisation %q", v.norm)
 	}
 	in := 1
 	for i, out := range []int{8, 16} {
-		conv := graph.Conv2DConfig{Padding: [2]int{1, 1}, NoBias: true}
-		if err := add(graph.NewConv2D(s, fmt.Sprintf("conv%d", i+1), in, out, [2]int{3, 3}, conv, rng)); err != nil {
+		conv := nn.Conv2DConfig{Padding: [2]int{1, 1}, NoBias: true}
+		if err := add(nn.NewConv2D(s, fmt.Sprintf("conv%d", i+1), in, out, [2]int{3, 3}, conv, rng)); err != nil {
 			return nil, err
 		}
 		if err := add(normLayer(fmt.Sprintf("norm%d", i+1), out)); err != nil {
 			return nil, err
 		}
-		if err := add(graph.ReLU(fmt.Sprintf("relu%d", i+1)), nil); err != nil {
+		if err := add(nn.ReLU(fmt.Sprintf("relu%d", i+1)), nil); err != nil {
 			return nil, err
 		}
-		if err := add(graph.NewMaxPool2D(fmt.Sprintf("pool%d", i+1), [2]int{2, 2}, [2]int{2, 2}, [2]int{})); err != nil {
+		if err := add(nn.NewMaxPool2D(fmt.Sprintf("pool%d", i+1), [2]int{2, 2}, [2]int{2, 2}, [2]int{})); err != nil {
 			return nil, err
 		}
 		in = out
 	}
-	if err := add(graph.NewFlatten("flatten"), nil); err != nil {
+	if err := add(nn.NewFlatten("flatten"), nil); err != nil {
 		return nil, err
 	}
-	if err := add(graph.NewLinear(s, "fc1", 16*7*7, nbsHidden, graph.LinearConfig{NoBias: v.fc}, rng)); err != nil {
+	if err := add(nn.NewLinear(s, "fc1", 16*7*7, nbsHidden, nn.LinearConfig{NoBias: v.fc}, rng)); err != nil {
 		return nil, err
 	}
 	if v.fc {
@@ -149,13 +150,13 @@ func newNBSNet(v nbsVariant, groups int, seed uint64) (*nbsNet, error) {
 			return nil, err
 		}
 	}
-	if err := add(graph.ReLU("relu3"), nil); err != nil {
+	if err := add(nn.ReLU("relu3"), nil); err != nil {
 		return nil, err
 	}
-	if err := add(graph.NewLinear(s, "fc2", nbsHidden, 10, graph.LinearConfig{}, rng)); err != nil {
+	if err := add(nn.NewLinear(s, "fc2", nbsHidden, 10, nn.LinearConfig{}, rng)); err != nil {
 		return nil, err
 	}
-	return &nbsNet{store: s, net: graph.NewSequential("nbs-convnet-"+v.key, layers...)}, nil
+	return &nbsNet{store: s, net: nn.NewSequential("nbs-convnet-"+v.key, layers...)}, nil
 }
 
 // nbsRun is one (variant, batch size) training run.

@@ -1,6 +1,6 @@
 //go:build openblas
 
-package graph
+package graph_test
 
 import (
 	"fmt"
@@ -15,32 +15,33 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/internal/gemm"
 )
 
 // TestOpenBLASInstalled: with the openblas tag, the BLAS installed at init
 // is FastBLAS on OpenBLAS, with GOMAXPROCS threads.
 func TestOpenBLASInstalled(t *testing.T) {
-	if _, ok := G.WhichBLAS().(FastBLAS); !ok {
+	if _, ok := G.WhichBLAS().(graph.FastBLAS); !ok {
 		t.Errorf("gorgonia uses %T, want graph.FastBLAS", G.WhichBLAS())
 	}
-	if _, ok := tensor.WhichBLAS().(FastBLAS); !ok {
+	if _, ok := tensor.WhichBLAS().(graph.FastBLAS); !ok {
 		t.Errorf("tensor uses %T, want graph.FastBLAS", tensor.WhichBLAS())
 	}
-	if name := BLASName(); !strings.HasPrefix(name, "FastBLAS: OpenBLAS ") {
-		t.Errorf("BLASName() = %q, want FastBLAS: OpenBLAS ...", name)
+	if name := graph.BLASName(); !strings.HasPrefix(name, "FastBLAS: OpenBLAS ") {
+		t.Errorf("graph.BLASName() = %q, want FastBLAS: OpenBLAS ...", name)
 	}
-	if got, want := OpenBLASThreads(), runtime.GOMAXPROCS(0); got != want {
+	if got, want := graph.OpenBLASThreads(), runtime.GOMAXPROCS(0); got != want {
 		t.Errorf("OpenBLAS has %d threads after init, want GOMAXPROCS = %d", got, want)
 	}
-	defer UseFastBLAS()
+	defer graph.UseFastBLAS()
 	for _, tc := range []struct {
 		use  G.BLAS
 		want string
 	}{{gonum.Implementation{}, "gonum"}, {countingBLAS{}, "graph.countingBLAS"}} {
 		G.Use(tc.use)
-		if got := BLASName(); got != tc.want {
-			t.Errorf("BLASName() = %q with %T installed, want %q", got, tc.use, tc.want)
+		if got := graph.BLASName(); got != tc.want {
+			t.Errorf("graph.BLASName() = %q with %T installed, want %q", got, tc.use, tc.want)
 		}
 	}
 }
@@ -51,18 +52,18 @@ func TestOpenBLASInstalled(t *testing.T) {
 // layer's outputs and gradients, give the same bits. (Between 1 and 2
 // threads the bits differ here: OpenBLAS blocks a product differently.)
 func TestOpenBLASThreads(t *testing.T) {
-	defer SetOpenBLASThreads(OpenBLASThreads())
+	defer graph.SetOpenBLASThreads(graph.OpenBLASThreads())
 	for _, tc := range []struct{ set, want int }{{1, 1}, {2, 2}, {0, runtime.GOMAXPROCS(0)}} {
-		SetOpenBLASThreads(tc.set)
-		if got := OpenBLASThreads(); got != tc.want {
-			t.Errorf("SetOpenBLASThreads(%d): %d threads, want %d", tc.set, got, tc.want)
+		graph.SetOpenBLASThreads(tc.set)
+		if got := graph.OpenBLASThreads(); got != tc.want {
+			t.Errorf("graph.SetOpenBLASThreads(%d): %d threads, want %d", tc.set, got, tc.want)
 		}
 		unit := "threads)"
 		if tc.want == 1 {
 			unit = "thread)"
 		}
-		if name := BLASName(); !strings.HasSuffix(name, fmt.Sprintf("(%d %s", tc.want, unit)) {
-			t.Errorf("SetOpenBLASThreads(%d): BLASName() = %q", tc.set, name)
+		if name := graph.BLASName(); !strings.HasSuffix(name, fmt.Sprintf("(%d %s", tc.want, unit)) {
+			t.Errorf("graph.SetOpenBLASThreads(%d): graph.BLASName() = %q", tc.set, name)
 		}
 	}
 	const m, n, k = 256, 384, 512
@@ -70,11 +71,11 @@ func TestOpenBLASThreads(t *testing.T) {
 	a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
 	for _, threads := range []int{1, 2} {
 		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
-			SetOpenBLASThreads(threads)
+			graph.SetOpenBLASThreads(threads)
 			var first []float32
 			for run := 0; run < 3; run++ {
 				c := make([]float32, m*n)
-				if err := openblasSgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n); err != nil {
+				if err := graph.OpenBLASSgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n); err != nil {
 					t.Fatal(err)
 				}
 				if first == nil {
@@ -87,8 +88,8 @@ func TestOpenBLASThreads(t *testing.T) {
 					}
 				}
 			}
-			l1 := runLinearConv(t, Float32, 128, 300, 200)
-			l2 := runLinearConv(t, Float32, 128, 300, 200)
+			l1 := runLinearConv(t, graph.Float32, 128, 300, 200)
+			l2 := runLinearConv(t, graph.Float32, 128, 300, 200)
 			for i := range l1 {
 				for j := range l1[i] {
 					if math.Float64bits(l1[i][j]) != math.Float64bits(l2[i][j]) {
@@ -108,8 +109,8 @@ func TestOpenBLASThreads(t *testing.T) {
 // products in T: (k+2)·ε_T·(|alpha|·Σ|a||b| + |beta|·|c|). Padding between
 // rows of C must stay untouched.
 func TestOpenBLASGemm(t *testing.T) {
-	t.Run("float32", func(t *testing.T) { testOpenBLASGemm(t, openblasSgemm, 0x1p-24) })
-	t.Run("float64", func(t *testing.T) { testOpenBLASGemm(t, openblasDgemm, 0x1p-53) })
+	t.Run("float32", func(t *testing.T) { testOpenBLASGemm(t, graph.OpenBLASSgemm, 0x1p-24) })
+	t.Run("float64", func(t *testing.T) { testOpenBLASGemm(t, graph.OpenBLASDgemm, 0x1p-53) })
 }
 
 type gemmFunc[T float32 | float64] func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) error
@@ -218,7 +219,7 @@ func TestOpenBLASGemmRejects(t *testing.T) {
 			for i := range c {
 				c[i] = 7
 			}
-			err := openblasSgemm(tc.transA, false, tc.m, tc.n, tc.k, 1, a, tc.lda, b, tc.ldb, 0, c, tc.ldc)
+			err := graph.OpenBLASSgemm(tc.transA, false, tc.m, tc.n, tc.k, 1, a, tc.lda, b, tc.ldb, 0, c, tc.ldc)
 			if !errors.Is(err, tc.want) {
 				t.Errorf("error %v, want %v", err, tc.want)
 			}
@@ -243,10 +244,10 @@ func randSlice[T float32 | float64](rng *rand.Rand, n int) []T {
 // In a build with the openblas tag, FastBLAS's matrix products are
 // OpenBLAS's, on as many threads as GOMAXPROCS until told otherwise.
 func ExampleSetOpenBLASThreads() {
-	defer SetOpenBLASThreads(OpenBLASThreads())
-	SetOpenBLASThreads(1)
-	fmt.Println(OpenBLASThreads())
-	fmt.Println(strings.HasPrefix(BLASName(), "FastBLAS: OpenBLAS"))
+	defer graph.SetOpenBLASThreads(graph.OpenBLASThreads())
+	graph.SetOpenBLASThreads(1)
+	fmt.Println(graph.OpenBLASThreads())
+	fmt.Println(strings.HasPrefix(graph.BLASName(), "FastBLAS: OpenBLAS"))
 	// Output:
 	// 1
 	// true

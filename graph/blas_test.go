@@ -1,4 +1,4 @@
-package graph
+package graph_test
 
 import (
 	"fmt"
@@ -12,20 +12,23 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 )
 
 func TestFastBLASInstalled(t *testing.T) {
-	if _, ok := G.WhichBLAS().(FastBLAS); !ok {
+	if _, ok := G.WhichBLAS().(graph.FastBLAS); !ok {
 		t.Errorf("gorgonia uses %T, want graph.FastBLAS", G.WhichBLAS())
 	}
-	if _, ok := tensor.WhichBLAS().(FastBLAS); !ok {
+	if _, ok := tensor.WhichBLAS().(graph.FastBLAS); !ok {
 		t.Errorf("tensor uses %T, want graph.FastBLAS", tensor.WhichBLAS())
 	}
 }
 
 // countingBLAS is FastBLAS counting its matrix products by transposes.
 type countingBLAS struct {
-	FastBLAS
+	graph.FastBLAS
 	mu    *sync.Mutex
 	calls map[string]int
 }
@@ -54,7 +57,7 @@ func (c countingBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a
 func runLinearConv(t *testing.T, dt tensor.Dtype, batch, in, out int) [][]float64 {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, 12))
-	s, err := NewStore(dt)
+	s, err := graph.NewStore(dt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,15 +67,15 @@ func runLinearConv(t *testing.T, dt tensor.Dtype, batch, in, out int) [][]float6
 			t.Fatal(err)
 		}
 	}
-	xv, err := s.NewParam(ParamSpec{Name: "x", Shape: tensor.Shape{batch, in}, Init: Uniform(1)}, rng)
+	xv, err := s.NewParam(graph.ParamSpec{Name: "x", Shape: tensor.Shape{batch, in}, Init: graph.Uniform(1)}, rng)
 	must(err)
-	iv, err := s.NewParam(ParamSpec{Name: "img", Shape: tensor.Shape{3, 2, 6, 5}, Init: Uniform(1)}, rng)
+	iv, err := s.NewParam(graph.ParamSpec{Name: "img", Shape: tensor.Shape{3, 2, 6, 5}, Init: graph.Uniform(1)}, rng)
 	must(err)
-	l, err := NewLinear(s, "fc", in, out, LinearConfig{}, rng)
+	l, err := nn.NewLinear(s, "fc", in, out, nn.LinearConfig{}, rng)
 	must(err)
-	c, err := NewConv2D(s, "conv", 2, 4, [2]int{3, 3}, Conv2DConfig{Padding: [2]int{1, 1}}, rng)
+	c, err := nn.NewConv2D(s, "conv", 2, 4, [2]int{3, 3}, nn.Conv2DConfig{Padding: [2]int{1, 1}}, rng)
 	must(err)
-	b := NewBuilder(s, Train, rng)
+	b := graph.NewBuilder(s, graph.Train, rng)
 	x, err := b.Var(xv)
 	must(err)
 	img, err := b.Var(iv)
@@ -82,7 +85,7 @@ func runLinearConv(t *testing.T, dt tensor.Dtype, batch, in, out int) [][]float6
 	z, err := c.Forward(b, img)
 	must(err)
 	cost := G.Must(G.Add(G.Must(G.Sum(G.Must(G.Square(y)))), G.Must(G.Sum(G.Must(G.Square(z))))))
-	p, err := Compile(b, cost)
+	p, err := graph.Compile(b, cost)
 	must(err)
 	defer p.Close()
 	must(p.Run())
@@ -111,14 +114,14 @@ func runLinearConv(t *testing.T, dt tensor.Dtype, batch, in, out int) [][]float6
 // TestFastBLASRoutesProducts checks that Linear's product and both of its
 // gradients, and the convolution, reach the installed BLAS's Sgemm/Dgemm.
 func TestFastBLASRoutesProducts(t *testing.T) {
-	defer UseFastBLAS()
-	for _, dt := range []tensor.Dtype{Float32, Float64} {
+	defer graph.UseFastBLAS()
+	for _, dt := range []tensor.Dtype{graph.Float32, graph.Float64} {
 		t.Run(dt.String(), func(t *testing.T) {
 			cb := countingBLAS{mu: new(sync.Mutex), calls: map[string]int{}}
 			G.Use(cb)
 			runLinearConv(t, dt, 5, 7, 3)
 			prefix := "S"
-			if dt == Float64 {
+			if dt == graph.Float64 {
 				prefix = "D"
 			}
 			// Linear: y = x·W (NN), dx = dy·Wᵀ (NT), dW = xᵀ·dy (TN);
@@ -136,15 +139,15 @@ func TestFastBLASRoutesProducts(t *testing.T) {
 // backward pass on FastBLAS with the same on gonum's BLAS; the two round
 // differently, so they agree to a few units of the last place of T.
 func TestFastBLASMatchesGonum(t *testing.T) {
-	defer UseFastBLAS()
+	defer graph.UseFastBLAS()
 	for _, tc := range []struct {
 		dt  tensor.Dtype
 		tol float64
-	}{{Float32, 2e-6}, {Float64, 1e-14}} {
+	}{{graph.Float32, 2e-6}, {graph.Float64, 1e-14}} {
 		t.Run(tc.dt.String(), func(t *testing.T) {
 			G.Use(gonum.Implementation{})
 			want := runLinearConv(t, tc.dt, 33, 70, 21)
-			UseFastBLAS()
+			graph.UseFastBLAS()
 			got := runLinearConv(t, tc.dt, 33, 70, 21)
 			for i := range want {
 				scale := 0.0
@@ -153,7 +156,7 @@ func TestFastBLASMatchesGonum(t *testing.T) {
 				}
 				for j := range want[i] {
 					if d := math.Abs(got[i][j] - want[i][j]); d > tc.tol*scale || math.IsNaN(got[i][j]) {
-						t.Fatalf("result %d[%d]: %v with FastBLAS, %v with gonum (|Δ| %.3g > %.3g)", i, j, got[i][j], want[i][j], d, tc.tol*scale)
+						t.Fatalf("result %d[%d]: %v with graph.FastBLAS, %v with gonum (|Δ| %.3g > %.3g)", i, j, got[i][j], want[i][j], d, tc.tol*scale)
 					}
 				}
 			}
@@ -169,7 +172,7 @@ func TestFastBLASDeterministic(t *testing.T) {
 	var first [][]float64
 	for _, procs := range []int{1, 2, 8} {
 		runtime.GOMAXPROCS(procs)
-		got := runLinearConv(t, Float32, 128, 300, 200)
+		got := runLinearConv(t, graph.Float32, 128, 300, 200)
 		if first == nil {
 			first = got
 			continue
@@ -206,9 +209,9 @@ func TestFastBLASRejectsLikeGonum(t *testing.T) {
 				tc.call(bl)
 				return nil
 			}
-			want, got := catch(gonum.Implementation{}), catch(FastBLAS{})
+			want, got := catch(gonum.Implementation{}), catch(graph.FastBLAS{})
 			if want == nil || got != want {
-				t.Errorf("FastBLAS panics with %v, gonum with %v", got, want)
+				t.Errorf("graph.FastBLAS panics with %v, gonum with %v", got, want)
 			}
 		})
 	}
@@ -220,7 +223,7 @@ func ExampleUseFastBLAS() {
 	fmt.Printf("%T\n", G.WhichBLAS())
 	G.Use(gonum.Implementation{}) // back to gonum's pure-Go BLAS
 	fmt.Printf("%T\n", G.WhichBLAS())
-	UseFastBLAS()
+	graph.UseFastBLAS()
 	fmt.Printf("%T\n", G.WhichBLAS())
 	// Output:
 	// graph.FastBLAS

@@ -1,5 +1,9 @@
-// Package graph provides zoo's layers as static Gorgonia computation graphs,
-// built in a training or an evaluation mode over one set of parameter tensors.
+// Package graph provides zoo's runtime for static Gorgonia computation
+// graphs: the [Store] of a model's variables, the [Builder] that builds a
+// graph in a training, evaluation or Monte-Carlo mode, and the [Program]
+// that runs it on zoo's executor. The layers and losses that users compose
+// live in package [github.com/gozoo/zoo/graph/nn]; the Gorgonia ops and
+// kernels behind them in an internal package.
 //
 // A model is declared once into a [Store]: its trainable parameters (weights,
 // biases, BatchNorm γ/β) and its buffers (state that is not trained, such as
@@ -11,13 +15,27 @@
 //
 // The mode is decided when a graph is built, never by flipping a flag on an op
 // afterwards: Gorgonia's own Dropout and BatchNorm keep their mode on the op and
-// break when two machines share a graph (see the project's NOTES). Where
-// Gorgonia's built-in ops are wrong (Dropout's gradient, BatchNorm's state,
-// SoftMax's per-array maximum) this package brings its own ops, each verified
-// against central finite differences and against PyTorch fixtures in
-// testdata/golden.
+// break when two machines share a graph.
 //
 // Randomness (initialisation, dropout masks) comes only from a *rand.Rand that
 // the caller owns and passes in, so a run is reproducible bit for bit from its
 // seed.
+//
+// # What is Gorgonia's and what is zoo's
+//
+//	Gorgonia                                  zoo
+//	ExprGraph, nodes and the type system      Store, Var, Builder and the modes
+//	G.Grad's symbolic reverse walk            Program and its executor (exec.go)
+//	matrix product, reshape, element-wise     ops with PyTorch's semantics: bias add,
+//	  nodes (Mul, Add, Square, Tanh, …)         ReLU/LeakyReLU/sigmoid, softmax and
+//	                                            cross-entropy, BatchNorm, GroupNorm,
+//	                                            conv2d, pooling, dropout masks
+//	BLAS interface (gorgonia.Use)             FastBLAS: zoo's deterministic GEMM
+//	                                          initialisers (init.go), optimizers
+//	                                            (package training)
+//
+// Gorgonia's TapeMachine is not used to run programs: zoo's executor runs
+// the forward pass and only the gradient nodes the parameters need, keeps
+// every node's output tensor between runs and hands it back to the op, so a
+// training step allocates almost nothing.
 package graph

@@ -9,7 +9,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// execNet is a two-layer ReLU net with a squared-sum cost, compiled for
+// execNet is a two-layer ReLU net without biases, built from Gorgonia's own
+// ops, with a squared-sum cost, compiled for
 // training, over a batch of 5 inputs of 4 features.
 type execNet struct {
 	prog *Program
@@ -22,17 +23,12 @@ func newExecNet(t *testing.T, seed uint64) *execNet {
 	t.Helper()
 	s, _ := NewStore(Float64)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	seq := NewSequential("net",
-		must1(NewLinear(s, "fc1", 4, 6, LinearConfig{}, rng)),
-		ReLU("relu"),
-		must1(NewLinear(s, "fc2", 6, 3, LinearConfig{}, rng)),
-	)
+	w1 := must1(s.NewParam(ParamSpec{Name: "fc1/W", Role: Weight, Shape: tensor.Shape{4, 6}, Fan: Fan{In: 4, Out: 6}, Init: TorchDefault}, rng))
+	w2 := must1(s.NewParam(ParamSpec{Name: "fc2/W", Role: Weight, Shape: tensor.Shape{6, 3}, Fan: Fan{In: 6, Out: 3}, Init: TorchDefault}, rng))
 	b := NewBuilder(s, Train, nil)
 	x, xt := b.Input("x", 5, 4)
-	y, err := seq.Forward(b, x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w1n, w2n := must1(b.Var(w1)), must1(b.Var(w2))
+	y := G.Must(G.Mul(G.Must(G.Rectify(G.Must(G.Mul(x, w1n)))), w2n))
 	p, err := Compile(b, G.Must(G.Sum(G.Must(G.Square(y)))))
 	if err != nil {
 		t.Fatal(err)
@@ -139,4 +135,14 @@ func TestProgramRunAfterClose(t *testing.T) {
 	if err := n.prog.Run(); err == nil {
 		t.Error("Run after Close: no error")
 	}
+}
+
+// randDense returns a float64 tensor of N(0,1) values from a seeded source.
+func randDense(seed uint64, shape ...int) *tensor.Dense {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	v := make([]float64, tensor.Shape(shape).TotalSize())
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 }

@@ -14,7 +14,7 @@ type Fan struct{ In, Out int }
 
 // Init fills dst with initial values drawn from rng. Every initialiser in zoo
 // draws only from the rng it is given, never from the clock (Gorgonia's own
-// initialisers do, see NOTES), so a model's initial weights are a function of
+// initialisers seed from the clock), so a model's initial weights are a function of
 // its seed.
 type Init func(rng *rand.Rand, fan Fan, dst []float64) error
 

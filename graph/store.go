@@ -102,6 +102,23 @@ func (v *Var) Float64s() []float64 {
 	return nil
 }
 
+// SetFloat64s overwrites the variable's values with vals in row-major order,
+// rounded to the store's dtype; len(vals) must equal the variable's size.
+func (v *Var) SetFloat64s(vals []float64) error {
+	if n := v.value.Shape().TotalSize(); len(vals) != n {
+		return errors.Wrapf(ErrShape, "%s: %d values for %d elements", v.name, len(vals), n)
+	}
+	switch d := v.value.Data().(type) {
+	case []float32:
+		for i, x := range vals {
+			d[i] = float32(x)
+		}
+	case []float64:
+		copy(d, vals)
+	}
+	return nil
+}
+
 // Store holds a model's parameters and buffers in declaration order. The order
 // is part of the model's definition: it is the order in which optimizers,
 // regularizers and checkpoints enumerate the variables.

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/regularizers"
 )
 
@@ -26,7 +27,7 @@ type Model struct {
 	name      string
 	cfg       Config
 	store     *graph.Store
-	net       *graph.Sequential
+	net       *nn.Sequential
 	input     []int
 	penalties []regularizers.Penalty
 	post      []regularizers.PostStep
@@ -42,7 +43,7 @@ func (m *Model) Config() Config { return m.cfg }
 func (m *Model) Store() *graph.Store { return m.store }
 
 // Net returns the model's layers.
-func (m *Model) Net() *graph.Sequential { return m.net }
+func (m *Model) Net() *nn.Sequential { return m.net }
 
 // InputShape is one sample's shape: [784] for MLPs, [1 28 28] for convnets.
 func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
@@ -64,7 +65,7 @@ func (m *Model) PostSteps() []regularizers.PostStep { return m.post }
 func (m *Model) NumParams() int { return m.store.NumParams() }
 
 // arch builds a model's layers into s.
-type arch func(s *graph.Store, cfg Config, rng *rand.Rand) (layers []graph.Layer, input []int, err error)
+type arch func(s *graph.Store, cfg Config, rng *rand.Rand) (layers []nn.Layer, input []int, err error)
 
 func build(name string, a arch, cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
@@ -80,7 +81,7 @@ func build(name string, a arch, cfg Config, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, errors.WithMessagef(err, "models: building %s", name)
 	}
-	m := &Model{name: name, cfg: cfg, store: s, net: graph.NewSequential(name, layers...), input: input}
+	m := &Model{name: name, cfg: cfg, store: s, net: nn.NewSequential(name, layers...), input: input}
 	if cfg.L1 > 0 {
 		m.penalties = append(m.penalties, regularizers.L1{Lambda: cfg.L1})
 	}
@@ -105,11 +106,11 @@ type stack struct {
 	s      *graph.Store
 	cfg    Config
 	rng    *rand.Rand
-	layers []graph.Layer
+	layers []nn.Layer
 	err    error
 }
 
-func (k *stack) add(l graph.Layer, err error) {
+func (k *stack) add(l nn.Layer, err error) {
 	if k.err != nil {
 		return
 	}
@@ -124,21 +125,21 @@ func (k *stack) dropout(name string, rate float64) {
 	if rate == 0 || k.err != nil {
 		return
 	}
-	scaling := graph.Inverted
+	scaling := nn.Inverted
 	if k.cfg.WeightScalingDropout {
-		scaling = graph.WeightScaling
+		scaling = nn.WeightScaling
 	}
-	k.add(graph.NewDropout(name, rate, scaling))
+	k.add(nn.NewDropout(name, rate, scaling))
 }
 
 func (k *stack) activation(name string) {
 	switch k.cfg.Activation {
 	case "sigmoid":
-		k.add(graph.Sigmoid(name), nil)
+		k.add(nn.Sigmoid(name), nil)
 	case "tanh":
-		k.add(graph.Tanh(name), nil)
+		k.add(nn.Tanh(name), nil)
 	default:
-		k.add(graph.ReLU(name), nil)
+		k.add(nn.ReLU(name), nil)
 	}
 }
 
@@ -146,23 +147,23 @@ func (k *stack) activation(name string) {
 func (k *stack) norm(name string, channels int) {
 	switch k.cfg.Norm {
 	case "batch":
-		k.add(graph.NewBatchNorm(k.s, name, channels, graph.BatchNormConfig{}))
+		k.add(nn.NewBatchNorm(k.s, name, channels, nn.BatchNormConfig{}))
 	case "group":
 		g := k.cfg.Groups
 		if g == 0 {
 			g = gcd(8, channels) // the largest of 1, 2, 4, 8 that divides the channels
 		}
-		k.add(graph.NewGroupNorm(k.s, name, channels, g, graph.NormConfig{}))
+		k.add(nn.NewGroupNorm(k.s, name, channels, g, nn.NormConfig{}))
 	case "layer":
-		k.add(graph.NewLayerNorm(k.s, name, channels, graph.NormConfig{}))
+		k.add(nn.NewLayerNorm(k.s, name, channels, nn.NormConfig{}))
 	case "instance":
-		k.add(graph.NewInstanceNorm(k.s, name, channels, graph.NormConfig{}))
+		k.add(nn.NewInstanceNorm(k.s, name, channels, nn.NormConfig{}))
 	}
 }
 
 // hidden adds Linear → [norm] → activation → [dropout].
 func (k *stack) hidden(i, in, out int) {
-	k.add(graph.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, out, graph.LinearConfig{NoBias: k.cfg.Norm != ""}, k.rng))
+	k.add(nn.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, out, nn.LinearConfig{NoBias: k.cfg.Norm != ""}, k.rng))
 	k.norm(fmt.Sprintf("norm%d", i), out)
 	k.activation(fmt.Sprintf("act%d", i))
 	k.dropout(fmt.Sprintf("drop%d", i), k.cfg.HiddenDropout)
@@ -170,21 +171,21 @@ func (k *stack) hidden(i, in, out int) {
 
 // conv adds Conv2D (k×k, padding pad) → [norm] → activation.
 func (k *stack) conv(i, in, out, size, pad int) {
-	k.add(graph.NewConv2D(k.s, fmt.Sprintf("conv%d", i), in, out, [2]int{size, size}, graph.Conv2DConfig{Padding: [2]int{pad, pad}, NoBias: k.cfg.Norm != ""}, k.rng))
+	k.add(nn.NewConv2D(k.s, fmt.Sprintf("conv%d", i), in, out, [2]int{size, size}, nn.Conv2DConfig{Padding: [2]int{pad, pad}, NoBias: k.cfg.Norm != ""}, k.rng))
 	k.norm(fmt.Sprintf("cnorm%d", i), out)
 	k.activation(fmt.Sprintf("cact%d", i))
 }
 
 func (k *stack) maxPool(name string) {
-	k.add(graph.NewMaxPool2D(name, [2]int{2, 2}, [2]int{2, 2}, [2]int{}))
+	k.add(nn.NewMaxPool2D(name, [2]int{2, 2}, [2]int{2, 2}, [2]int{}))
 }
 
 func (k *stack) output(i, in int) {
-	k.add(graph.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, classes, graph.LinearConfig{}, k.rng))
+	k.add(nn.NewLinear(k.s, fmt.Sprintf("fc%d", i), in, classes, nn.LinearConfig{}, k.rng))
 }
 
 // mlp is 784 → [input dropout] → hidden layers → 10.
-func mlp(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+func mlp(s *graph.Store, cfg Config, rng *rand.Rand) ([]nn.Layer, []int, error) {
 	if len(cfg.Hidden) == 0 {
 		return nil, nil, errors.New("models: an MLP needs at least one hidden layer")
 	}
@@ -202,13 +203,13 @@ func mlp(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, erro
 // lenet5 is LeCun et al. (1998)'s LeNet-5 on 28×28 inputs padded by 2 (the
 // paper's 32×32): conv 6@5×5, pool, conv 16@5×5, pool, FC 120-84-10, with
 // ReLU and max pooling in place of the paper's scaled tanh and subsampling.
-func lenet5(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+func lenet5(s *graph.Store, cfg Config, rng *rand.Rand) ([]nn.Layer, []int, error) {
 	k := &stack{s: s, cfg: cfg, rng: rng}
 	k.conv(1, 1, 6, 5, 2)  // 28×28
 	k.maxPool("pool1")     // 14×14
 	k.conv(2, 6, 16, 5, 0) // 10×10
 	k.maxPool("pool2")     // 5×5
-	k.add(graph.NewFlatten("flatten"), nil)
+	k.add(nn.NewFlatten("flatten"), nil)
 	k.hidden(1, 16*5*5, 120)
 	k.hidden(2, 120, 84)
 	k.output(3, 84)
@@ -218,7 +219,7 @@ func lenet5(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, e
 // convnet is a small modern MNIST convnet: two blocks of two 3×3 conv–norm–ReLU
 // layers (32 then 64 channels) each followed by 2×2 max pooling, then FC 128
 // (with the hidden dropout after it) and the output layer.
-func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, error) {
+func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]nn.Layer, []int, error) {
 	k := &stack{s: s, cfg: cfg, rng: rng}
 	k.conv(1, 1, 32, 3, 1)
 	k.conv(2, 32, 32, 3, 1)
@@ -226,7 +227,7 @@ func convnet(s *graph.Store, cfg Config, rng *rand.Rand) ([]graph.Layer, []int, 
 	k.conv(3, 32, 64, 3, 1)
 	k.conv(4, 64, 64, 3, 1)
 	k.maxPool("pool2") // 7×7
-	k.add(graph.NewFlatten("flatten"), nil)
+	k.add(nn.NewFlatten("flatten"), nil)
 	k.hidden(1, 64*7*7, 128)
 	k.output(2, 128)
 	return k.layers, []int{1, imageSide, imageSide}, k.err

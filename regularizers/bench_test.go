@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// mlpStore declares the weights of a 784-800-800-10 MLP (the NOTES' speed
+// mlpStore declares the weights of a 784-800-800-10 MLP (the speed
 // reference) with He-normal values from a fixed seed.
 func mlpStore(b *testing.B, dt tensor.Dtype) *graph.Store {
 	b.Helper()

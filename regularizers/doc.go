@@ -26,7 +26,8 @@
 //   - Adam's weight_decay is this coupled L2; AdamW's decoupled decay is not a
 //     penalty and belongs to the optimizer (package training).
 //   - Gorgonia's solvers' own L1/L2 options regularise every parameter and are
-//     wrong for several solvers (see the project's NOTES); use these instead.
+//     wrong for several solvers (Momentum decays the velocity, not the
+//     weights; AdamW never changes the weights); use these instead.
 //   - Penalties are not divided by the batch size.
 //   - Linear weights are (in, out), so one unit's incoming weights form a
 //     column; convolution filters are (out, in, kh, kw), one filter per unit.

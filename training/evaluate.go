@@ -10,6 +10,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 )
 
 // EvalOptions configures an [Evaluator]. The zero value evaluates in [graph.Eval]
@@ -152,7 +153,7 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 			if err := e.p.prog.Run(); err != nil {
 				return err
 			}
-			logp, err := graph.LogProbs(e.p.logits.Value().(*tensor.Dense), n)
+			logp, err := nn.LogProbs(e.p.logits.Value().(*tensor.Dense), n)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 )
 
 // program is a model compiled into one graph at a fixed batch size, with
@@ -43,7 +44,7 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 	if mode == graph.Train {
 		yn, yt := b.Input("labels", batch)
 		p.y = yt
-		loss, err := graph.CrossEntropy(logits, yn)
+		loss, err := nn.CrossEntropy(logits, yn)
 		if err != nil {
 			return nil, err
 		}

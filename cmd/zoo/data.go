@@ -8,8 +8,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/gozoo/zoo/datasets"
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/datasets"
 )
 
 const dataSynopsis = "load MNIST, split off a validation set and report counts, class histograms and checksums"

@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/models"
 )
 
@@ -96,7 +97,7 @@ func modelDot(m *models.Model, mode graph.Mode, batch int, grad bool) (string, e
 	}
 	if mode == graph.Train {
 		labels, _ := b.Input("labels", batch)
-		cost, err := graph.CrossEntropy(logits, labels)
+		cost, err := nn.CrossEntropy(logits, labels)
 		if err != nil {
 			return "", err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/graph/nn"
 	"github.com/gozoo/zoo/models"
 )
 
@@ -133,8 +134,8 @@ func summarize(m *models.Model) (*summaryReport, error) {
 }
 
 // layerKind is a layer's type name, or its function for activations.
-func layerKind(l graph.Layer) string {
-	if a, ok := l.(*graph.Activation); ok {
+func layerKind(l nn.Layer) string {
+	if a, ok := l.(*nn.Activation); ok {
 		switch a.Kind() {
 		case "relu":
 			return "ReLU"
@@ -152,8 +153,8 @@ func layerKind(l graph.Layer) string {
 	return t.Name()
 }
 
-func layerNote(l graph.Layer) string {
-	if d, ok := l.(*graph.Dropout); ok {
+func layerNote(l nn.Layer) string {
+	if d, ok := l.(*nn.Dropout); ok {
 		return fmt.Sprintf("p=%g", d.Rate())
 	}
 	return ""

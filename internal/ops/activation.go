@@ -1,0 +1,249 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Fused element-wise activations: one op and one pass forward, one op and one
+// pass backward, the gradient computed from the output y.
+//
+// ReLU: y = max(x, 0) (NaN stays NaN, −0 and negative inputs give +0, as
+// PyTorch's relu does). Its gradient is gx = gy·[y > 0], PyTorch's
+// threshold_backward: 0 where x ≤ 0, also at x = 0 exactly. Gorgonia's
+// Rectify, which this replaces, is x ⊙ (x ≥ 0): two ops and two fresh
+// tensors forward, two products backward (one of them, the gradient with
+// respect to the mask, unused), negative inputs give −0, and the gradient at
+// x = 0 is gy.
+//
+// Sigmoid: y = 1/(1 + e^−x), computed in float64 for float32 inputs too and
+// rounded once (the value Gorgonia's Sigmoid computes, bit for bit, where it
+// does not clip). Its gradient is PyTorch's sigmoid_backward,
+// gx = (gy·(1 − y))·y, in the tensor's dtype: no exponential. Gorgonia's
+// Sigmoid, which this replaces, differs in two ways: it clips, returning
+// exactly 1 for x > 15 (float32) or x > 19 (float64) and 0 for x < −88
+// (float32) or x < −709 (float64), where this op (and PyTorch) keep the
+// unclipped value and a small nonzero gradient; and its graph stabiliser
+// rewrites the 1 − y of its gradient into σ(−x), a second exponential (and a
+// second op and tensor), which is more accurate where y rounds near 1
+// (x ≳ 5 in float32) but not what PyTorch computes.
+
+// actKind selects the activation of an actOp or actGradOp.
+type actKind uint8
+
+const (
+	actReLU actKind = iota
+	actSigmoid
+)
+
+func (k actKind) String() string {
+	if k == actSigmoid {
+		return "Sigmoid"
+	}
+	return "ReLU"
+}
+
+// relu returns max(x, 0) element-wise.
+func ReLU(x *G.Node) (*G.Node, error) { return applyAct(actReLU, x) }
+
+// sigmoid returns 1/(1 + e^−x) element-wise.
+func Sigmoid(x *G.Node) (*G.Node, error) { return applyAct(actSigmoid, x) }
+
+func applyAct(k actKind, x *G.Node) (*G.Node, error) {
+	if err := checkDtype(x.Dtype()); err != nil {
+		return nil, errors.WithMessagef(err, "graph: %v", k)
+	}
+	if x.IsScalar() {
+		return nil, errors.Wrapf(ErrShape, "%v: scalar input (want a tensor)", k)
+	}
+	y, err := G.ApplyOp(actOp{k}, x)
+	return y, errors.Wrapf(err, "graph: %v", k)
+}
+
+// actOp is y = f(x) element-wise for the activation f of its kind.
+type actOp struct{ kind actKind }
+
+func (actOp) Arity() int                                        { return 1 }
+func (actOp) Type() hm.Type                                     { return matToMat(1) }
+func (actOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return sameShape(in) }
+func (actOp) ReturnsPtr() bool                                  { return false }
+func (actOp) CallsExtern() bool                                 { return false }
+func (actOp) OverwritesInput() int                              { return -1 }
+func (op actOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op actOp) Hashcode() uint32                               { return opHash(op) }
+func (op actOp) String() string                                 { return "zoo." + op.kind.String() }
+func (actOp) DiffWRT(int) []bool                                { return []bool{true} }
+
+func (op actOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes f(x) into prealloc when it fits (see outputFor).
+func (op actOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	what := op.kind.String()
+	if len(vals) != 1 {
+		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 1", what, len(vals))
+	}
+	x, err := dense(what, vals[0], -1)
+	if err != nil {
+		return nil, err
+	}
+	out := outputFor(prealloc, x.Dtype(), x.Shape())
+	switch xs := x.Data().(type) {
+	case []float32:
+		if op.kind == actSigmoid {
+			sigmoidForward(xs, out.Float32s())
+		} else {
+			reluForward32(xs, out.Float32s())
+		}
+	case []float64:
+		if op.kind == actSigmoid {
+			sigmoidForward(xs, out.Float64s())
+		} else {
+			reluForward64(xs, out.Float64s())
+		}
+	}
+	return out, nil
+}
+
+// SymDiff: gx = actGrad(y, gy).
+func (op actOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(actGradOp(op), out, grad)
+	return G.Nodes{gx}, errors.Wrapf(err, "graph: %v gradient", op.kind)
+}
+
+// actGradOp maps (y, gy) to the input gradient of the activation of its
+// kind.
+type actGradOp struct{ kind actKind }
+
+func (actGradOp) Arity() int                                        { return 2 }
+func (actGradOp) Type() hm.Type                                     { return matToMat(2) }
+func (actGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return sameShape(in) }
+func (actGradOp) ReturnsPtr() bool                                  { return false }
+func (actGradOp) CallsExtern() bool                                 { return false }
+func (actGradOp) OverwritesInput() int                              { return -1 }
+func (op actGradOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op actGradOp) Hashcode() uint32                               { return opHash(op) }
+func (op actGradOp) String() string                                 { return "zoo." + op.kind.String() + "Grad" }
+func (actGradOp) DiffWRT(int) []bool                                { return []bool{false, false} }
+func (op actGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errors.Wrapf(ErrConfig, "graph: %v: second derivatives are not implemented", op)
+}
+
+func (op actGradOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the input gradient into prealloc when it fits (see
+// outputFor).
+func (op actGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	what := op.String()
+	if len(vals) != 2 {
+		return nil, errors.Wrapf(ErrShape, "%s: %d inputs, want 2", what, len(vals))
+	}
+	y, err := dense(what, vals[0], -1)
+	if err != nil {
+		return nil, err
+	}
+	gy, err := dense(what, vals[1], -1)
+	if err != nil {
+		return nil, err
+	}
+	if !y.Shape().Eq(gy.Shape()) || y.Dtype() != gy.Dtype() {
+		return nil, errors.Wrapf(ErrShape, "%s: y %v %v, gy %v %v", what, y.Shape(), y.Dtype(), gy.Shape(), gy.Dtype())
+	}
+	out := outputFor(prealloc, y.Dtype(), y.Shape())
+	switch ys := y.Data().(type) {
+	case []float32:
+		if op.kind == actSigmoid {
+			sigmoidBackward(ys, gy.Float32s(), out.Float32s())
+		} else {
+			reluBackward32(ys, gy.Float32s(), out.Float32s())
+		}
+	case []float64:
+		if op.kind == actSigmoid {
+			sigmoidBackward(ys, gy.Float64s(), out.Float64s())
+		} else {
+			reluBackward64(ys, gy.Float64s(), out.Float64s())
+		}
+	}
+	return out, nil
+}
+
+// reluForward32 writes y = max(x, 0): x for x > 0 and NaN, +0 for x ≤ 0
+// (−0 included). Like reluBackward32 it selects bits, without a branch.
+func reluForward32(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		if v <= 0 {
+			b = 0
+		}
+		y[i] = math.Float32frombits(b)
+	}
+}
+
+// reluForward64 is reluForward32 for float64.
+func reluForward64(x, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		b := math.Float64bits(v)
+		if v <= 0 {
+			b = 0
+		}
+		y[i] = math.Float64frombits(b)
+	}
+}
+
+// reluBackward32 writes gx = gy where y > 0 and 0 elsewhere (NaN included).
+// The selection is done on the bits of gy so that the compiler emits a
+// conditional move: the sign of y is random, and a branch on it mispredicts
+// half the time.
+func reluBackward32(y, gy, gx []float32) {
+	gy, gx = gy[:len(y)], gx[:len(y)]
+	for i, v := range y {
+		b := math.Float32bits(gy[i])
+		if !(v > 0) {
+			b = 0
+		}
+		gx[i] = math.Float32frombits(b)
+	}
+}
+
+// reluBackward64 is reluBackward32 for float64.
+func reluBackward64(y, gy, gx []float64) {
+	gy, gx = gy[:len(y)], gx[:len(y)]
+	for i, v := range y {
+		b := math.Float64bits(gy[i])
+		if !(v > 0) {
+			b = 0
+		}
+		gx[i] = math.Float64frombits(b)
+	}
+}
+
+// sigmoidForward writes y = 1/(1 + e^−x), evaluated in float64 and rounded
+// once to T.
+func sigmoidForward[T float](x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = T(1 / (1 + math.Exp(-float64(v))))
+	}
+}
+
+// sigmoidBackward writes gx = (gy·(1 − y))·y in T's precision (PyTorch's
+// order of operations).
+func sigmoidBackward[T float](y, gy, gx []T) {
+	gy, gx = gy[:len(y)], gx[:len(y)]
+	for i, v := range y {
+		gx[i] = gy[i] * (1 - v) * v
+	}
+}
+
+var (
+	_ G.SDOp            = actOp{}
+	_ G.UsePreallocDoer = actOp{}
+	_ G.UsePreallocDoer = actGradOp{}
+)

@@ -1,0 +1,219 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// biasAdd adds a per-channel bias b of shape (C) to x of shape (N,C) or
+// (N,C,H,W): y[n,c,…] = x[n,c,…] + b[c]. It is one pass over x, where
+// Gorgonia's BroadcastAdd reshapes and repeats b to x's full shape first.
+func AddBias(x, b *G.Node) (*G.Node, error) {
+	xs, bs := x.Shape(), b.Shape()
+	if xs.Dims() < 2 || bs.Dims() != 1 || bs[0] != xs[1] {
+		return nil, errors.Wrapf(ErrShape, "bias add: x %v, bias %v (want bias (C) for x (N,C,…))", xs, bs)
+	}
+	return G.ApplyOp(biasAddOp{dims: xs.Dims()}, x, b)
+}
+
+// biasAddOp's dims is the rank of x.
+type biasAddOp struct{ dims int }
+
+func (biasAddOp) Arity() int { return 2 }
+func (op biasAddOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	x := G.TensorType{Dims: op.dims, Of: a}
+	return hm.NewFnType(x, G.TensorType{Dims: 1, Of: a}, x)
+}
+func (biasAddOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (biasAddOp) ReturnsPtr() bool         { return false }
+func (biasAddOp) CallsExtern() bool        { return false }
+func (biasAddOp) OverwritesInput() int     { return -1 }
+func (op biasAddOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op biasAddOp) Hashcode() uint32      { return hashOf(op) }
+func (op biasAddOp) String() string        { return fmt.Sprintf("BiasAdd(%dd)", op.dims) }
+func (biasAddOp) DiffWRT(int) []bool       { return []bool{true, true} }
+
+func (op biasAddOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes x + b into prealloc when it fits (see outputFor).
+func (biasAddOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	x, b, err := denseArgs2(vals)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Shape()
+	if s.Dims() < 2 || b.Shape().TotalSize() != s[1] {
+		return nil, errors.Wrapf(ErrShape, "bias add: x %v, bias %v (want bias (C) for x (N,C,…))", s, b.Shape())
+	}
+	out := outputFor(prealloc, x.Dtype(), s)
+	inner := innerSize(s)
+	switch xs := x.Data().(type) {
+	case []float32:
+		addBias(out.Data().([]float32), xs, b.Data().([]float32), inner)
+	case []float64:
+		addBias(out.Data().([]float64), xs, b.Data().([]float64), inner)
+	default:
+		return nil, errors.Wrapf(ErrDtype, "bias add: %v", x.Dtype())
+	}
+	return out, nil
+}
+
+// addBias writes y = x + b[c] where c is the channel of each element: x is
+// (N, C) (inner = 1) or (N, C, …) with inner elements per (n, c) pair. It
+// walks x row by row and plane by plane, with no division per element.
+func addBias[T float32 | float64](y, x, b []T, inner int) {
+	c := len(b)
+	row := c * inner
+	y = y[:len(x)]
+	for r := 0; r+row <= len(x); r += row {
+		xr, yr := x[r:r+row], y[r:r+row]
+		if inner == 1 {
+			yr = yr[:len(b)]
+			for j, v := range xr[:len(b)] {
+				yr[j] = v + b[j]
+			}
+			continue
+		}
+		for ch, bv := range b {
+			xp, yp := xr[ch*inner:(ch+1)*inner], yr[ch*inner:(ch+1)*inner]
+			for j, v := range xp {
+				yp[j] = v + bv
+			}
+		}
+	}
+}
+
+// SymDiff: ∂L/∂x = g, ∂L/∂b[c] = Σ_{n,…} g[n,c,…].
+func (op biasAddOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	gb, err := G.ApplyOp(channelSumOp{dims: op.dims}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{grad, gb}, nil
+}
+
+var (
+	_ G.UsePreallocDoer = biasAddOp{}
+	_ G.UsePreallocDoer = channelSumOp{}
+)
+
+// channelSumOp sums (N,C,…) over every axis but 1, giving (C); dims is the
+// input's rank.
+type channelSumOp struct{ dims int }
+
+func (channelSumOp) Arity() int { return 1 }
+func (op channelSumOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: a}, G.TensorType{Dims: 1, Of: a})
+}
+func (channelSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s := in[0].(tensor.Shape)
+	if s.Dims() < 2 {
+		return nil, errors.Wrapf(ErrShape, "channel sum of %v", s)
+	}
+	return tensor.Shape{s[1]}, nil
+}
+func (channelSumOp) ReturnsPtr() bool         { return false }
+func (channelSumOp) CallsExtern() bool        { return false }
+func (channelSumOp) OverwritesInput() int     { return -1 }
+func (op channelSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op channelSumOp) Hashcode() uint32      { return hashOf(op) }
+func (op channelSumOp) String() string        { return fmt.Sprintf("ChannelSum(%dd)", op.dims) }
+
+func (op channelSumOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes the channel sums into prealloc when it fits (see
+// outputFor).
+func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	if len(vals) != 1 {
+		return nil, errors.Errorf("graph: channel sum: want 1 input, got %d", len(vals))
+	}
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("graph: channel sum: want *tensor.Dense, got %T", vals[0])
+	}
+	s := x.Shape()
+	if s.Dims() < 2 {
+		return nil, errors.Wrapf(ErrShape, "channel sum of %v", s)
+	}
+	if err := checkDtype(x.Dtype()); err != nil {
+		return nil, errors.WithMessage(err, "graph: channel sum")
+	}
+	out := outputFor(prealloc, x.Dtype(), tensor.Shape{s[1]})
+	inner := innerSize(s)
+	switch d := x.Data().(type) {
+	case []float32:
+		sumChannels(d, out.Data().([]float32), inner)
+	case []float64:
+		sumChannels(d, out.Data().([]float64), inner)
+	}
+	return out, nil
+}
+
+// sumChannels writes out[c] = Σ_{n,…} x[n,c,…]. Each (n, c) block is summed
+// in order first, then added to out[c] for n = 0, 1, …: the order of the
+// additions is fixed by the shape.
+func sumChannels[T float32 | float64](x, out []T, inner int) {
+	clear(out)
+	c := len(out)
+	row := c * inner
+	for r := 0; r+row <= len(x); r += row {
+		xr := x[r : r+row]
+		if inner == 1 {
+			for j, v := range xr[:len(out)] {
+				out[j] += v
+			}
+			continue
+		}
+		for ch := range out {
+			var s T
+			for _, v := range xr[ch*inner : (ch+1)*inner] {
+				s += v
+			}
+			out[ch] += s
+		}
+	}
+}
+
+// innerSize is the number of elements per (n, c) pair: H·W for images, 1 for
+// matrices.
+func innerSize(s tensor.Shape) int {
+	n := 1
+	for _, d := range s[2:] {
+		n *= d
+	}
+	return n
+}
+
+func denseArgs2(vals []G.Value) (*tensor.Dense, *tensor.Dense, error) {
+	if len(vals) != 2 {
+		return nil, nil, errors.Errorf("graph: want 2 inputs, got %d", len(vals))
+	}
+	a, ok1 := vals[0].(*tensor.Dense)
+	b, ok2 := vals[1].(*tensor.Dense)
+	if !ok1 || !ok2 {
+		return nil, nil, errors.Errorf("graph: want *tensor.Dense inputs, got %T and %T", vals[0], vals[1])
+	}
+	if a.Dtype() != b.Dtype() {
+		return nil, nil, errors.Wrapf(ErrDtype, "inputs of dtypes %v and %v", a.Dtype(), b.Dtype())
+	}
+	return a, b, nil
+}
+
+// hashOf hashes an op by its String, which must name every parameter.
+func hashOf(op fmt.Stringer) uint32 {
+	var h uint32 = 2166136261
+	for _, c := range []byte(op.String()) {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
