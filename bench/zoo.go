@@ -74,14 +74,6 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 	if err != nil {
 		return err
 	}
-	var penalties []training.Penalty
-	for _, p := range m.Penalties() {
-		penalties = append(penalties, p)
-	}
-	var post []training.PostStep
-	for _, p := range m.PostSteps() {
-		post = append(post, p)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -93,7 +85,6 @@ func zooTrain(ctx context.Context, sp spec, m *models.Model, train *datasets.Dat
 	)
 	cfg := training.Config{
 		Epochs: 1, BatchSize: sp.Batch, DropLast: true, Seed: sp.Seed, Optimizer: opt,
-		Penalties: penalties, PostSteps: post,
 		OnBatch: func(p training.Progress) {
 			if done {
 				return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/regularizers"
 	"github.com/gozoo/zoo/training"
@@ -97,7 +98,7 @@ func runL1VsL2(ctx context.Context, env *Env) (*Result, error) {
 	train := func(kind string, lambda float64) (*l1l2Run, error) {
 		r := &l1l2Run{kind: kind, lambda: lambda}
 		mcfg := models.Config{}
-		var post []training.PostStep
+		var post []graph.PostStep
 		switch kind {
 		case "L2":
 			mcfg.L2 = lambda
@@ -115,7 +116,7 @@ func runL1VsL2(ctx context.Context, env *Env) (*Result, error) {
 		env.Logf("l1-vs-l2: training with %s", r.name())
 		r.hist, err = training.Fit(ctx, m, data.Train, data.Val, training.Config{
 			Epochs: cfg.epochs, BatchSize: cfg.batch, Seed: fitSeed, Optimizer: opt,
-			Penalties: Penalties(m), PostSteps: post,
+			PostSteps: post,
 		})
 		if err != nil {
 			return nil, errors.WithMessagef(err, "training with %s", r.name())

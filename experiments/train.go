@@ -25,24 +25,6 @@ func BuildMLP(hidden []int, cfg models.Config, seed uint64) (*models.Model, erro
 	return m, errors.WithMessage(err, "experiments: building the MLP")
 }
 
-// Penalties converts a model's penalties for training.Config.
-func Penalties(m *models.Model) []training.Penalty {
-	var out []training.Penalty
-	for _, p := range m.Penalties() {
-		out = append(out, p)
-	}
-	return out
-}
-
-// PostSteps converts a model's post-step constraints for training.Config.
-func PostSteps(m *models.Model) []training.PostStep {
-	var out []training.PostStep
-	for _, p := range m.PostSteps() {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Evaluate scores m on ds in its evaluation graph.
 func Evaluate(ctx context.Context, m training.Model, ds *datasets.Dataset) (training.Metrics, error) {
 	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(1000, ds.Len())})

@@ -29,8 +29,8 @@ type Model struct {
 	store     *graph.Store
 	net       *nn.Sequential
 	input     []int
-	penalties []regularizers.Penalty
-	post      []regularizers.PostStep
+	penalties []graph.Penalty
+	post      []graph.PostStep
 }
 
 // Name returns the registry name the model was built from.
@@ -55,11 +55,11 @@ func (m *Model) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 
 // Penalties returns the penalty terms the config asks for (L1, L2, weight
 // elimination), to be added to the training loss.
-func (m *Model) Penalties() []regularizers.Penalty { return m.penalties }
+func (m *Model) Penalties() []graph.Penalty { return m.penalties }
 
 // PostSteps returns the constraints the config asks for (max-norm), to be
 // applied after every optimizer step.
-func (m *Model) PostSteps() []regularizers.PostStep { return m.post }
+func (m *Model) PostSteps() []graph.PostStep { return m.post }
 
 // NumParams returns the number of trainable scalars.
 func (m *Model) NumParams() int { return m.store.NumParams() }

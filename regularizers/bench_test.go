@@ -28,7 +28,7 @@ func mlpStore(b *testing.B, dt tensor.Dtype) *graph.Store {
 
 var benchErr error
 
-func benchPostStep(b *testing.B, dt tensor.Dtype, st PostStep) {
+func benchPostStep(b *testing.B, dt tensor.Dtype, st graph.PostStep) {
 	s := mlpStore(b, dt)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -24,7 +24,7 @@ func ExampleSum() {
 	loss := G.Must(G.Sum(G.Must(G.Mul(x, wn)))) // Σ_j (x·W)_j = 3
 
 	// 0.1·Σw² + 0.01·Σ|w| = 0.1·4·0.25 + 0.01·4·0.5 = 0.12
-	penalty, err := regularizers.Sum(b, regularizers.L2{Lambda: 0.1}, regularizers.L1{Lambda: 0.01})
+	penalty, err := graph.AddPenalties(b, nil, regularizers.L2{Lambda: 0.1}, regularizers.L1{Lambda: 0.01})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -112,7 +112,7 @@ func ExamplePrune() {
 	for i := range w.Value().Float32s() {
 		w.Value().Float32s()[i] += 0.5
 	}
-	if err := regularizers.AfterStep(s, 0.1, mask); err != nil {
+	if err := graph.AfterSteps(s, 0.1, mask); err != nil {
 		fmt.Println(err)
 		return
 	}

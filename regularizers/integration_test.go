@@ -138,7 +138,7 @@ func accuracy(t testing.TB, m training.Model, ds *datasets.Dataset) float64 {
 	return met.Accuracy
 }
 
-// postStepFunc adapts a function to training.PostStep.
+// postStepFunc adapts a function to graph.PostStep.
 type postStepFunc func(s *graph.Store, lr float64) error
 
 func (f postStepFunc) AfterStep(s *graph.Store, lr float64) error { return f(s, lr) }
@@ -188,11 +188,11 @@ func TestMaxNormHoldsAfterEveryStep(t *testing.T) {
 				before = maxUnitNorm(t, s)
 				return nil
 			})
-			post := []training.PostStep{probe}
-			for _, p := range m.PostSteps() {
-				post = append(post, p)
-			}
-			_, err := training.Fit(context.Background(), m, mn.Train, nil, training.Config{
+			// Fit applies a model's own post-steps before the caller's; to
+			// run the probe first, the model is handed to Fit without its
+			// graph.Regularized methods and its constraint after the probe.
+			post := append([]graph.PostStep{probe}, m.PostSteps()...)
+			_, err := training.Fit(context.Background(), struct{ training.Model }{m}, mn.Train, nil, training.Config{
 				Epochs: 3, BatchSize: 25, Seed: 1, Optimizer: sgd(t, 0.1, 0.9), PostSteps: post,
 				OnBatch: func(p training.Progress) {
 					steps++
@@ -285,7 +285,7 @@ func TestPruneFirstLayer(t *testing.T) {
 		}
 		return nil
 	})
-	retrain := func(m *models.Model, post ...training.PostStep) {
+	retrain := func(m *models.Model, post ...graph.PostStep) {
 		t.Helper()
 		_, err := training.Fit(ctx, m, train, nil, training.Config{
 			Epochs: setup.retrain, BatchSize: 50, Seed: 2, Optimizer: sgd(t, 0.01, 0.9), PostSteps: post,
@@ -372,20 +372,16 @@ func Example_training() {
 		fmt.Println(err)
 		return
 	}
-	var penalties []training.Penalty
-	for _, p := range m.Penalties() {
-		penalties = append(penalties, p)
-	}
-	post := []training.PostStep{regularizers.ProxL1{Lambda: 3e-2}}
-	for _, p := range m.PostSteps() {
-		post = append(post, p)
-	}
-	fmt.Println("penalties:", m.Penalties())
-	fmt.Println("post-steps:", post)
+	// Fit applies the model's own penalties and post-steps (L2, max-norm);
+	// the caller adds proximal L1 after them.
+	post := []graph.PostStep{regularizers.ProxL1{Lambda: 3e-2}}
+	fmt.Println("model's penalties:", m.Penalties())
+	fmt.Println("model's post-steps:", m.PostSteps())
+	fmt.Println("caller's post-steps:", post)
 
 	opt, _ := training.NewSGD(training.SGDConfig{LR: 0.1, Momentum: 0.9})
 	hist, err := training.Fit(ctx, m, mn.Train, nil, training.Config{
-		Epochs: 2, BatchSize: 50, Seed: 1, Optimizer: opt, Penalties: penalties, PostSteps: post,
+		Epochs: 2, BatchSize: 50, Seed: 1, Optimizer: opt, PostSteps: post,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -402,8 +398,9 @@ func Example_training() {
 	r, _ := regularizers.Report(m.Store(), 0, 1, regularizers.And(regularizers.Layers("fc1"), regularizers.WeightsOnly()))
 	fmt.Printf("%s: more than half of the weights exactly zero: %v\n", r.Layers[0].Name, r.Layers[0].ZeroFraction > 0.5)
 	// Output:
-	// penalties: [L2(λ=0.0001, weights)]
-	// post-steps: [ProxL1(λ=0.03, weights) MaxNorm(c=1.5, weights)]
+	// model's penalties: [L2(λ=0.0001, weights)]
+	// model's post-steps: [MaxNorm(c=1.5, weights)]
+	// caller's post-steps: [ProxL1(λ=0.03, weights)]
 	// penalty term in the last epoch > 0: true
 	// largest unit norm ≤ 1.5: true
 	// fc1/W: more than half of the weights exactly zero: true

@@ -10,61 +10,24 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Penalty is a term added to the training loss. Node builds it as a scalar
-// node of the builder's graph over the selected parameters' nodes, so its
-// gradient comes from Gorgonia's symbolic differentiation together with the
-// data loss's. The penalty is added to the loss as it is: it is not divided
-// by the batch size (if the data loss is a batch mean, λ is per step, which
-// is what PyTorch's weight_decay is too).
+// The penalties of this package implement [graph.Penalty]. Node builds the
+// penalty as a scalar node of the builder's graph over the selected
+// parameters' nodes, so its gradient comes from Gorgonia's symbolic
+// differentiation together with the data loss's. The penalty is added to
+// the loss as it is: it is not divided by the batch size (if the data loss
+// is a batch mean, λ is per step, which is what PyTorch's weight_decay is
+// too).
 //
 // Node returns a nil node and a nil error when the penalty's coefficients are
-// all zero (the zero value of every penalty is "no penalty"); [Sum] skips
-// such terms. A non-zero penalty whose selector selects no parameter fails
-// with [ErrNoneSelected].
-type Penalty interface {
-	// Node returns the penalty's scalar node in b's graph, or nil if it is zero.
-	Node(b *graph.Builder) (*G.Node, error)
-	// String describes the penalty, such as "L2(λ=0.0001, weights)".
-	String() string
-}
-
+// all zero (the zero value of every penalty is "no penalty");
+// [graph.AddPenalties] skips such terms. A non-zero penalty whose selector
+// selects no parameter fails with [ErrNoneSelected].
 var (
-	_ Penalty = L2{}
-	_ Penalty = L1{}
-	_ Penalty = ElasticNet{}
-	_ Penalty = WeightElimination{}
+	_ graph.Penalty = L2{}
+	_ graph.Penalty = L1{}
+	_ graph.Penalty = ElasticNet{}
+	_ graph.Penalty = WeightElimination{}
 )
-
-// Sum returns the sum of the penalties' nodes in b's graph, to be added to
-// the loss before differentiation:
-//
-//	loss, err = G.Add(loss, penalty) // when penalty != nil
-//
-// It returns nil when there is nothing to add (no penalties, or only zero
-// ones). Nil penalties are skipped.
-func Sum(b *graph.Builder, penalties ...Penalty) (*G.Node, error) {
-	var total *G.Node
-	for _, p := range penalties {
-		if p == nil {
-			continue
-		}
-		n, err := p.Node(b)
-		if err != nil {
-			return nil, errors.WithMessagef(err, "regularizers: %s", p)
-		}
-		if n == nil {
-			continue
-		}
-		if total == nil {
-			total = n
-			continue
-		}
-		if total, err = G.Add(total, n); err != nil {
-			return nil, errors.Wrap(err, "regularizers: sum of penalties")
-		}
-	}
-	return total, nil
-}
 
 // L2 is the Tikhonov (ridge) penalty
 //
@@ -177,7 +140,7 @@ func (p ElasticNet) Node(b *graph.Builder) (*G.Node, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return Sum(b, L1{Lambda: p.L1, Select: p.Select}, L2{Lambda: p.L2, Select: p.Select})
+	return graph.AddPenalties(b, nil, L1{Lambda: p.L1, Select: p.Select}, L2{Lambda: p.L2, Select: p.Select})
 }
 
 func (p ElasticNet) String() string {

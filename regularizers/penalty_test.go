@@ -26,7 +26,7 @@ func sign(w float64) float64 {
 // with respect to w is grad(w).
 type penaltyCase struct {
 	name  string
-	p     Penalty
+	p     graph.Penalty
 	vars  []string // the parameters the penalty must select, in store order
 	value func(w float64) float64
 	grad  func(w float64) float64
@@ -203,17 +203,17 @@ func TestSum(t *testing.T) {
 				}
 			}
 			b := graph.NewBuilder(s, graph.Train, nil)
-			n, err := Sum(b, L2{Lambda: 0.5}, nil, L1{}, L1{Lambda: 0.25}, WeightElimination{})
+			n, err := graph.AddPenalties(b, nil, L2{Lambda: 0.5}, nil, L1{}, L1{Lambda: 0.25}, WeightElimination{})
 			if err != nil {
 				t.Fatalf("%+v", err)
 			}
 			if got, want := evalNode(t, b, n), 0.5*sq+0.25*ab; !near(got, want, tolFor(dt)) {
 				t.Errorf("sum %g, want 0.5·Σw² + 0.25·Σ|w| = %g", got, want)
 			}
-			for _, ps := range [][]Penalty{nil, {nil}, {L2{}, L1{}, ElasticNet{}, WeightElimination{}}} {
-				n, err := Sum(b, ps...)
+			for _, ps := range [][]graph.Penalty{nil, {nil}, {L2{}, L1{}, ElasticNet{}, WeightElimination{}}} {
+				n, err := graph.AddPenalties(b, nil, ps...)
 				if n != nil || err != nil {
-					t.Errorf("Sum(%v) = %v, %v; want nil, nil", ps, n, err)
+					t.Errorf("AddPenalties(%v) = %v, %v; want nil, nil", ps, n, err)
 				}
 			}
 		})
@@ -223,7 +223,7 @@ func TestSum(t *testing.T) {
 func TestPenaltyErrors(t *testing.T) {
 	cases := []struct {
 		name string
-		p    Penalty
+		p    graph.Penalty
 		want error
 		msg  string // must appear in the error
 	}{
@@ -242,7 +242,7 @@ func TestPenaltyErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := model(t, graph.Float64)
 			b := graph.NewBuilder(s, graph.Train, nil)
-			_, err := Sum(b, c.p)
+			_, err := graph.AddPenalties(b, nil, c.p)
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("error %v, want %v mentioning %q", err, c.want, c.msg)
 			}
@@ -251,7 +251,7 @@ func TestPenaltyErrors(t *testing.T) {
 }
 
 func TestPenaltyStrings(t *testing.T) {
-	cases := map[string]Penalty{
+	cases := map[string]graph.Penalty{
 		"L2(λ=0.0001, weights)":                      L2{Lambda: 1e-4},
 		"L1(λ=0.5, layers(fc1))":                     L1{Lambda: 0.5, Select: Layers("fc1")},
 		"ElasticNet(λ1=1, λ2=2, weights)":            ElasticNet{L1: 1, L2: 2},

@@ -7,38 +7,20 @@ import (
 	"github.com/pkg/errors"
 )
 
-// PostStep is an action on the parameters after each optimizer step: a norm
-// constraint ([MaxNorm], [FrobeniusNorm]), a proximal step ([ProxL1]) or a
-// pruning mask ([Mask]). The trainer calls AfterStep on each of them, in the
-// order given, after every update, with the learning rate of that update
-// (only [ProxL1] uses it). They change the store's tensors in place, so every
-// graph built over the store sees the result.
-type PostStep interface {
-	AfterStep(s *graph.Store, lr float64) error
-}
-
+// The constraints ([MaxNorm], [FrobeniusNorm]), the proximal step ([ProxL1])
+// and the pruning mask ([Mask]) implement [graph.PostStep]: the trainer
+// calls AfterStep on each of them, in the order given, after every update,
+// with the learning rate of that update (only [ProxL1] uses it). They
+// change the store's tensors in place, so every graph built over the store
+// sees the result. A natural order is the proximal step, then the norm
+// constraints, then the pruning mask; none of these undoes another's zeros,
+// so the order only matters between constraints on the same parameter.
 var (
-	_ PostStep = MaxNorm{}
-	_ PostStep = FrobeniusNorm{}
-	_ PostStep = ProxL1{}
-	_ PostStep = (*Mask)(nil)
+	_ graph.PostStep = MaxNorm{}
+	_ graph.PostStep = FrobeniusNorm{}
+	_ graph.PostStep = ProxL1{}
+	_ graph.PostStep = (*Mask)(nil)
 )
-
-// AfterStep runs steps in order on s; nil steps are skipped. A natural order
-// is the proximal step, then the norm constraints, then the pruning mask;
-// none of these undoes another's zeros, so the order only matters between
-// constraints on the same parameter.
-func AfterStep(s *graph.Store, lr float64, steps ...PostStep) error {
-	for _, st := range steps {
-		if st == nil {
-			continue
-		}
-		if err := st.AfterStep(s, lr); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // float is the element type of a store's tensors.
 type float interface{ ~float32 | ~float64 }

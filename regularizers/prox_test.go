@@ -24,7 +24,7 @@ func TestProxL1(t *testing.T) {
 			}
 			snap := snapshot(s)
 			p := ProxL1{Lambda: lam}
-			if err := AfterStep(s, lr, p); err != nil {
+			if err := graph.AfterSteps(s, lr, p); err != nil {
 				t.Fatalf("%+v", err)
 			}
 			thr := float64(float32(lr * lam))

@@ -206,7 +206,7 @@ func TestMaskKeepsZeros(t *testing.T) {
 					set(t, v, vals)
 					updated[v.Name()] = v.Float64s()
 				}
-				if err := AfterStep(s, 0.1, nil, m); err != nil {
+				if err := graph.AfterSteps(s, 0.1, nil, m); err != nil {
 					t.Fatal(err)
 				}
 				for _, v := range s.Vars() {
@@ -338,7 +338,7 @@ func TestMaskErrors(t *testing.T) {
 		t.Errorf("Apply on a transposed fc1/W: %v", err)
 	}
 	var none *Mask
-	if err := AfterStep(s, 0.1, none); err != nil || none.Sparsity() != 0 || none.Names() != nil {
+	if err := graph.AfterSteps(s, 0.1, none); err != nil || none.Sparsity() != 0 || none.Names() != nil {
 		t.Errorf("nil mask: %v", err)
 	}
 }

@@ -97,12 +97,6 @@ func benchTrainStep(b *testing.B, name string, batch int, dense bool) {
 		b.Fatal(err)
 	}
 	cfg := Config{BatchSize: batch, Optimizer: opt}
-	for _, p := range m.Penalties() {
-		cfg.Penalties = append(cfg.Penalties, p)
-	}
-	for _, p := range m.PostSteps() {
-		cfg.PostSteps = append(cfg.PostSteps, p)
-	}
 	r, err := newRun(m, ds, nil, cfg.withDefaults())
 	if err != nil {
 		b.Fatal(err)

@@ -49,10 +49,12 @@ type Config struct {
 	// EarlyStopping, if set, stops on the held-out split with Keras's
 	// semantics and by default restores the best epoch's weights and buffers.
 	EarlyStopping *EarlyStoppingConfig
-	// Penalties are added to the training loss.
-	Penalties []Penalty
-	// PostSteps run after every optimizer step, in order.
-	PostSteps []PostStep
+	// Penalties are added to the training loss, after those the model
+	// declares (a model implementing graph.Regularized).
+	Penalties []graph.Penalty
+	// PostSteps run after every optimizer step, in order, after those the
+	// model declares.
+	PostSteps []graph.PostStep
 	// EvalBatchSize is the validation batch size. Default 1000.
 	EvalBatchSize int
 	// Checkpoints, if set, saves checkpoints during training.
@@ -175,8 +177,10 @@ type run struct {
 	es         *EarlyStopping
 	plateau    *ReduceLROnPlateau
 	hist       History
-	best       []*tensor.Dense // snapshot of every store variable at the best epoch
-	bestVal    float64         // best val_loss so far, for best.safetensors without early stopping
+	penalties  []graph.Penalty  // the model's, then cfg.Penalties
+	post       []graph.PostStep // the model's, then cfg.PostSteps
+	best       []*tensor.Dense  // snapshot of every store variable at the best epoch
+	bestVal    float64          // best val_loss so far, for best.safetensors without early stopping
 	// position within the current epoch, for mid-epoch checkpoints
 	epoch, batch    int
 	lossSum, penSum float64
@@ -197,6 +201,12 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 		return nil, errors.New("training: early stopping and plateau schedules need a non-empty validation split")
 	}
 	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
+	if reg, ok := m.(graph.Regularized); ok {
+		r.penalties = append(r.penalties, reg.Penalties()...)
+		r.post = append(r.post, reg.PostSteps()...)
+	}
+	r.penalties = append(r.penalties, cfg.Penalties...)
+	r.post = append(r.post, cfg.PostSteps...)
 	r.opt = cfg.Optimizer
 	if r.opt == nil {
 		sgd, err := NewSGD(SGDConfig{LR: 0.01})
@@ -252,7 +262,7 @@ func (r *run) program(n int) (*program, error) {
 	if p, ok := r.progs[n]; ok {
 		return p, nil
 	}
-	p, err := newProgram(r.m, graph.Train, n, r.rng, r.cfg.Penalties)
+	p, err := newProgram(r.m, graph.Train, n, r.rng, r.penalties)
 	if err != nil {
 		return nil, errors.WithMessage(err, "training: training graph")
 	}
@@ -382,10 +392,8 @@ func (r *run) step(x []float32, y []int, n int) (loss, pen float64, correct int,
 	if err := r.opt.Step(params); err != nil {
 		return 0, 0, 0, err
 	}
-	for _, ps := range r.cfg.PostSteps {
-		if err := ps.AfterStep(r.m.Store(), r.lr); err != nil {
-			return 0, 0, 0, err
-		}
+	if err := graph.AfterSteps(r.m.Store(), r.lr, r.post...); err != nil {
+		return 0, 0, 0, err
 	}
 	return loss, pen, correct, nil
 }

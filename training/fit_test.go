@@ -96,16 +96,8 @@ func TestFitIsDeterministic(t *testing.T) {
 	cfg := models.Config{Hidden: []int{32, 32}, InputDropout: 0.2, HiddenDropout: 0.3, Norm: "batch", L2: 1e-4, MaxNorm: 3}
 	fit := func() (*training.History, []uint64) {
 		m := smallMLP(t, cfg, 3)
-		pen := make([]training.Penalty, 0)
-		for _, p := range m.Penalties() {
-			pen = append(pen, p)
-		}
-		post := make([]training.PostStep, 0)
-		for _, p := range m.PostSteps() {
-			post = append(post, p)
-		}
 		h, err := training.Fit(context.Background(), m, train, val, training.Config{
-			Epochs: 2, BatchSize: 48, Seed: 11, Optimizer: sgd(t, 0.05), Penalties: pen, PostSteps: post,
+			Epochs: 2, BatchSize: 48, Seed: 11, Optimizer: sgd(t, 0.05),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -17,16 +17,3 @@ type Model interface {
 	// InputShape is the shape of one sample, such as [784] or [1 28 28].
 	InputShape() []int
 }
-
-// Penalty is a term added to the training loss, such as an L2 penalty
-// (package regularizers). Its gradient comes from symbolic differentiation.
-type Penalty interface {
-	Node(b *graph.Builder) (*G.Node, error)
-}
-
-// PostStep acts on the parameters after every optimizer step: a max-norm
-// projection, a proximal L1 step or a pruning mask (package regularizers).
-// lr is the learning rate of the step just taken.
-type PostStep interface {
-	AfterStep(s *graph.Store, lr float64) error
-}

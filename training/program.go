@@ -27,7 +27,7 @@ type program struct {
 // newProgram builds m into a graph of the given mode at batch size batch. A
 // training program also builds the cross-entropy loss plus the penalties and
 // its gradients; an evaluation program only the logits.
-func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties []Penalty) (*program, error) {
+func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties []graph.Penalty) (*program, error) {
 	store := m.Store()
 	b := graph.NewBuilder(store, mode, rng)
 	shape := append([]int{batch}, m.InputShape()...)
@@ -49,18 +49,8 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 			return nil, err
 		}
 		p.loss = loss
-		cost = loss
-		for _, pen := range penalties {
-			n, err := pen.Node(b)
-			if err != nil {
-				return nil, errors.WithMessage(err, "training: penalty")
-			}
-			if n == nil {
-				continue
-			}
-			if cost, err = G.Add(cost, n); err != nil {
-				return nil, errors.Wrap(err, "training: adding a penalty to the loss")
-			}
+		if cost, err = graph.AddPenalties(b, loss, penalties...); err != nil {
+			return nil, errors.WithMessage(err, "training")
 		}
 		p.cost = cost
 	}

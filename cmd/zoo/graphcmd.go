@@ -101,17 +101,8 @@ func modelDot(m *models.Model, mode graph.Mode, batch int, grad bool) (string, e
 		if err != nil {
 			return "", err
 		}
-		for _, p := range m.Penalties() {
-			n, err := p.Node(b)
-			if err != nil {
-				return "", err
-			}
-			if n == nil {
-				continue
-			}
-			if cost, err = G.Add(cost, n); err != nil {
-				return "", errors.Wrap(err, "add a penalty")
-			}
+		if cost, err = graph.AddPenalties(b, cost, m.Penalties()...); err != nil {
+			return "", err
 		}
 		if grad {
 			_, nodes := b.Params()

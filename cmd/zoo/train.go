@@ -257,12 +257,6 @@ func (p trainPlan) config(m *models.Model) (training.Config, error) {
 	if (cfg.EarlyStopping != nil || cfg.Plateau != nil) && p.ValFrac == 0 {
 		return cfg, errors.New("early stopping (--patience > 0) and --schedule plateau need a validation split: set --val-frac > 0")
 	}
-	for _, pen := range m.Penalties() {
-		cfg.Penalties = append(cfg.Penalties, pen)
-	}
-	for _, ps := range m.PostSteps() {
-		cfg.PostSteps = append(cfg.PostSteps, ps)
-	}
 	if p.ProxL1 != 0 {
 		prox := regularizers.ProxL1{Lambda: p.ProxL1}
 		if err := prox.Validate(); err != nil {
