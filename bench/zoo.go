@@ -30,7 +30,7 @@ func buildZooModel(name string, seed uint64) (*models.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := e.Defaults
+	cfg := e.Recipe.Config
 	if name == "mlp+dropout" {
 		cfg.InputDropout, cfg.HiddenDropout = 0.2, 0.5
 	}

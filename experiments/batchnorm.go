@@ -399,7 +399,7 @@ func trainBNRun(ctx context.Context, env *Env, cfg bnConfig, r *bnRun, data *Dat
 	var evalErr error
 	fc := training.Config{Epochs: epochs, BatchSize: cfg.batch, Seed: fitSeed, Optimizer: opt, DropLast: true}
 	fc.OnBatch = func(p training.Progress) {
-		r.steps = p.Epoch*p.Batches + p.Batch
+		r.steps = (p.Epoch-1)*p.Batches + p.Batch
 		if r.steps%cfg.evalEvery != 0 || evalErr != nil {
 			return
 		}

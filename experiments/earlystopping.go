@@ -260,7 +260,7 @@ func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition,
 		}
 		c.curve = append(c.curve, pt)
 		env.Logf("early-stopping: %s: epoch %d: train loss %.4f err %.2f%%, test loss %.4f err %.2f%%",
-			c.key, p.Epoch+1, pt.train.Loss, pct(pt.train), pt.test.Loss, pct(pt.test))
+			c.key, p.Epoch, pt.train.Loss, pct(pt.train), pt.test.Loss, pct(pt.test))
 	}
 	full.Log = env.opts.Log
 	env.Logf("early-stopping: %s: run without early stopping, %d epochs", c.label, cfg.epochs)
@@ -382,7 +382,7 @@ func writeESFiles(env *Env, cfg esConfig, conds []*esCondition) error {
 			}
 		}
 		for _, e := range c.es.Epochs {
-			if err := et.Add(c.key, c.noise, e.Epoch+1, e.TrainLoss, 1-e.TrainAcc, e.ValLoss, 1-e.ValAcc); err != nil {
+			if err := et.Add(c.key, c.noise, e.Epoch, e.TrainLoss, 1-e.TrainAcc, e.ValLoss, 1-e.ValAcc); err != nil {
 				return err
 			}
 		}

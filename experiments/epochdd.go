@@ -243,8 +243,8 @@ func runEDDModel(ctx context.Context, env *Env, cfg eddConfig, e *eddModel, data
 			return
 		}
 		e.test = append(e.test, t)
-		if (p.Epoch+1)%10 == 0 {
-			env.Logf("epoch-double-descent: %s: epoch %d: test error %.2f%%", e.name, p.Epoch+1, pct(t))
+		if p.Epoch%10 == 0 {
+			env.Logf("epoch-double-descent: %s: epoch %d: test error %.2f%%", e.name, p.Epoch, pct(t))
 		}
 	}
 	env.Logf("epoch-double-descent: %s MLP (%d units): %d epochs without early stopping", e.name, e.width, cfg.epochs)

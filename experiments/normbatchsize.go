@@ -310,7 +310,7 @@ func trainNBSRun(ctx context.Context, env *Env, cfg nbsConfig, r *nbsRun, data *
 		return err
 	}
 	fc := training.Config{Epochs: cfg.epochs, BatchSize: r.batch, Seed: fitSeed, Optimizer: opt, DropLast: true}
-	fc.OnBatch = func(p training.Progress) { r.steps = p.Epoch*p.Batches + p.Batch }
+	fc.OnBatch = func(p training.Progress) { r.steps = (p.Epoch-1)*p.Batches + p.Batch }
 	start := env.Elapsed()
 	h, err := training.Fit(ctx, m, data.Train, nil, fc)
 	secs := (env.Elapsed() - start).Seconds()

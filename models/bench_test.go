@@ -32,7 +32,7 @@ func benchEvalForward(b *testing.B, name string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := e.Build(e.Defaults, 1)
+	m, err := e.Build(e.Recipe.Config, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	// MaxNorm > 0 bounds each unit's incoming weight vector's L2 norm after
 	// every step (Srivastava et al. 2014 use 3 to 4). Default 0: off.
 	MaxNorm float64 `json:"max_norm,omitempty"`
+	// ProxL1 > 0 soft-thresholds the weights by lr·ProxL1 after every step
+	// (proximal L1: exact zeros), instead of the L1 subgradient penalty.
+	// Default 0: off.
+	ProxL1 float64 `json:"prox_l1,omitempty"`
 	// Dtype is "float32" (default) or "float64".
 	Dtype string `json:"dtype,omitempty"`
 }
@@ -82,7 +86,7 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"l1", c.L1}, {"l2", c.L2}, {"weight elimination", c.WeightElimination}, {"weight elimination w0", c.WeightEliminationW0}, {"max norm", c.MaxNorm}} {
+	}{{"l1", c.L1}, {"l2", c.L2}, {"weight elimination", c.WeightElimination}, {"weight elimination w0", c.WeightEliminationW0}, {"max norm", c.MaxNorm}, {"prox l1", c.ProxL1}} {
 		if !(p.v >= 0) || math.IsInf(p.v, 0) {
 			return errors.Errorf("models: %s %v must be a finite number ≥ 0", p.name, p.v)
 		}

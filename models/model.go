@@ -53,13 +53,23 @@ func (m *Model) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	return m.net.Forward(b, x)
 }
 
-// Penalties returns the penalty terms the config asks for (L1, L2, weight
-// elimination), to be added to the training loss.
+// Penalties returns the penalty terms the model declares: those its config
+// asks for (L1, L2, weight elimination), then any added with AddPenalties.
+// training.Fit adds them to the loss.
 func (m *Model) Penalties() []graph.Penalty { return m.penalties }
 
-// PostSteps returns the constraints the config asks for (max-norm), to be
-// applied after every optimizer step.
+// PostSteps returns the post-steps the model declares: those its config asks
+// for (max-norm, then proximal L1), then any added with AddPostSteps (a
+// pruning mask, say). training.Fit applies them after every optimizer step.
 func (m *Model) PostSteps() []graph.PostStep { return m.post }
+
+// AddPenalties declares further penalties on the model.
+func (m *Model) AddPenalties(p ...graph.Penalty) { m.penalties = append(m.penalties, p...) }
+
+// AddPostSteps declares further post-steps on the model.
+func (m *Model) AddPostSteps(p ...graph.PostStep) { m.post = append(m.post, p...) }
+
+var _ graph.Regularized = (*Model)(nil)
 
 // NumParams returns the number of trainable scalars.
 func (m *Model) NumParams() int { return m.store.NumParams() }
@@ -97,6 +107,9 @@ func build(name string, a arch, cfg Config, seed uint64) (*Model, error) {
 	}
 	if cfg.MaxNorm > 0 {
 		m.post = append(m.post, regularizers.MaxNorm{C: cfg.MaxNorm})
+	}
+	if cfg.ProxL1 > 0 {
+		m.post = append(m.post, regularizers.ProxL1{Lambda: cfg.ProxL1})
 	}
 	return m, nil
 }

@@ -7,37 +7,6 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Recipe is an entry's default training recipe. cmd/zoo turns it into a
-// training.Config; every field can be overridden by a flag.
-type Recipe struct {
-	// Optimizer is "sgd", "adam" or "adamw".
-	Optimizer string `json:"optimizer"`
-	// LR is the base learning rate.
-	LR float64 `json:"lr"`
-	// Momentum is SGD's momentum (0: plain SGD).
-	Momentum float64 `json:"momentum,omitempty"`
-	// Nesterov selects Nesterov momentum.
-	Nesterov bool `json:"nesterov,omitempty"`
-	// WeightDecay is the optimizer's weight decay: coupled L2 for sgd and
-	// adam, decoupled for adamw. Applies to weights only.
-	WeightDecay float64 `json:"weight_decay,omitempty"`
-	// BatchSize is the training batch size.
-	BatchSize int `json:"batch_size"`
-	// Epochs is the largest number of epochs.
-	Epochs int `json:"epochs"`
-	// Schedule is "" (constant), "step", "exp", "cosine" or "plateau".
-	Schedule string `json:"schedule,omitempty"`
-	// StepSize and Gamma parameterise "step" (and Gamma "exp").
-	StepSize int     `json:"step_size,omitempty"`
-	Gamma    float64 `json:"gamma,omitempty"`
-	// ValFrac is the held-out fraction of the training set.
-	ValFrac float64 `json:"val_frac"`
-	// Patience > 0 turns on early stopping on Monitor with that patience.
-	Patience int `json:"patience,omitempty"`
-	// Monitor is "val_loss" or "val_acc".
-	Monitor string `json:"monitor,omitempty"`
-}
-
 // Measurement is a test error the project measured for an entry's default
 // recipe on the full 10,000-image MNIST test set.
 type Measurement struct {
@@ -59,9 +28,8 @@ type Entry struct {
 	// MNIST test error in percent (0 if the paper gives none).
 	Paper      string  `json:"paper"`
 	PaperError float64 `json:"paper_error,omitempty"`
-	// Defaults is the default configuration.
-	Defaults Config `json:"config"`
-	// Recipe is the default training recipe.
+	// Recipe is the default training recipe, with the default model
+	// configuration in Recipe.Config and seed 1.
 	Recipe Recipe `json:"recipe"`
 	// Measured is what the default recipe reached here (nil: not yet measured).
 	Measured *Measurement `json:"measured,omitempty"`
@@ -76,7 +44,7 @@ func (e Entry) Build(cfg Config, seed uint64) (*Model, error) {
 
 // NumParams returns the number of trainable scalars of the default config.
 func (e Entry) NumParams() (int, error) {
-	m, err := e.Build(e.Defaults, 0)
+	m, err := e.Build(e.Recipe.Config, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -85,13 +53,19 @@ func (e Entry) NumParams() (int, error) {
 
 var registry = map[string]Entry{}
 
+// clone returns a copy of e that shares no slice with the registry.
+func (e Entry) clone() Entry {
+	e.Recipe.Config.Hidden = append([]int(nil), e.Recipe.Config.Hidden...)
+	return e
+}
+
 func register(e Entry) { registry[e.Name] = e }
 
 // List returns every entry, sorted by name.
 func List() []Entry {
 	out := make([]Entry, 0, len(registry))
 	for _, e := range registry {
-		out = append(out, e)
+		out = append(out, e.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -110,7 +84,7 @@ func Lookup(name string) (Entry, error) {
 		}
 		return Entry{}, errors.Wrapf(ErrUnknownModel, "%q (have %s)", name, strings.Join(names, ", "))
 	}
-	return e, nil
+	return e.clone(), nil
 }
 
 // Default is the model `zoo train` trains when no model is named.
@@ -122,11 +96,10 @@ func init() {
 		Description: "784-800-800-10 ReLU MLP, no regularization",
 		Paper:       "Simard, Steinkraus & Platt (2003), Best practices for convolutional neural networks applied to visual document analysis",
 		PaperError:  1.6,
-		Defaults:    Config{Hidden: []int{800, 800}},
 		// 12 epochs with a cosine schedule: ≥ 98.28% test accuracy over seeds
 		// 1-3 in about 3 CPU-minutes (early stopping on val_loss with patience
 		// 5 stopped seed 2 at 97.95% while val accuracy was still rising).
-		Recipe: Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 12, Schedule: "cosine", ValFrac: 0.1},
+		Recipe: Recipe{Model: "mlp", Config: Config{Hidden: []int{800, 800}}, Seed: 1, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 12, Schedule: "cosine", ValFrac: 0.1},
 		// Measured from a fresh clone on 2 shared cores (load about 2), CPU
 		// time 114 s.
 		Measured: &Measurement{TestError: 1.67, Epochs: 12, Seconds: 71, Command: "go run ./cmd/zoo train mlp --seed 1"},
@@ -137,8 +110,7 @@ func init() {
 		Description: "784-1024-1024-2048-10 ReLU MLP, dropout 0.2 on inputs and 0.5 on hidden units, max-norm 3",
 		Paper:       "Srivastava et al. (2014), Dropout: a simple way to prevent neural networks from overfitting, Table 9",
 		PaperError:  1.05,
-		Defaults:    Config{Hidden: []int{1024, 1024, 2048}, InputDropout: 0.2, HiddenDropout: 0.5, MaxNorm: 3},
-		Recipe:      Recipe{Optimizer: "sgd", LR: 0.1, Momentum: 0.9, BatchSize: 128, Epochs: 60, Schedule: "exp", Gamma: 0.95, ValFrac: 0.1, Patience: 10, Monitor: "val_acc"},
+		Recipe:      Recipe{Model: "mlp-dropout", Config: Config{Hidden: []int{1024, 1024, 2048}, InputDropout: 0.2, HiddenDropout: 0.5, MaxNorm: 3}, Seed: 1, Optimizer: "sgd", LR: 0.1, Momentum: 0.9, BatchSize: 128, Epochs: 60, Schedule: "exp", Gamma: 0.95, ValFrac: 0.1, Patience: 10, Monitor: "val_acc"},
 		// Early stopping ended it at epoch 58 and restored epoch 48; 2 shared
 		// cores at load 4-10.
 		Measured: &Measurement{TestError: 1.23, Epochs: 58, Seconds: 2693, Command: "go run ./cmd/zoo train mlp-dropout --seed 1"},
@@ -148,8 +120,7 @@ func init() {
 		Name:        "mlp-sigmoid",
 		Description: "3×100 sigmoid MLP without BatchNorm (the baseline of Ioffe & Szegedy's Figure 1)",
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
-		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid"},
-		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		Recipe:      Recipe{Model: "mlp-sigmoid", Config: Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid"}, Seed: 1, Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
 		Measured:    &Measurement{TestError: 3.19, Epochs: 10, Seconds: 43, Command: "go run ./cmd/zoo train mlp-sigmoid --seed 1"},
 		arch:        mlp,
 	})
@@ -157,8 +128,7 @@ func init() {
 		Name:        "mlp-bn",
 		Description: "3×100 sigmoid MLP with BatchNorm before each nonlinearity (no bias where BN follows)",
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
-		Defaults:    Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid", Norm: "batch"},
-		Recipe:      Recipe{Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
+		Recipe:      Recipe{Model: "mlp-bn", Config: Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid", Norm: "batch"}, Seed: 1, Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
 		Measured:    &Measurement{TestError: 2.34, Epochs: 10, Seconds: 46, Command: "go run ./cmd/zoo train mlp-bn --seed 1"},
 		arch:        mlp,
 	})
@@ -167,8 +137,7 @@ func init() {
 		Description: "LeNet-5: conv 6@5×5, pool, conv 16@5×5, pool, FC 120-84-10 (ReLU, max pooling)",
 		Paper:       "LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning applied to document recognition",
 		PaperError:  0.95,
-		Defaults:    Config{},
-		Recipe:      Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 15, Schedule: "cosine", ValFrac: 0.1},
+		Recipe:      Recipe{Model: "lenet5", Config: Config{}, Seed: 1, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, BatchSize: 128, Epochs: 15, Schedule: "cosine", ValFrac: 0.1},
 		Measured:    &Measurement{TestError: 0.95, Epochs: 15, Seconds: 347, Command: "go run ./cmd/zoo train lenet5 --seed 1"},
 		arch:        lenet5,
 	})
@@ -176,10 +145,9 @@ func init() {
 		Name:        "convnet-bn",
 		Description: "2×(3×3 conv–BN–ReLU)×2 blocks of 32 and 64 channels with max pooling, FC 128 with dropout 0.5, FC 10",
 		Paper:       "Ioffe & Szegedy (2015) BatchNorm in a small modern convnet",
-		Defaults:    Config{Norm: "batch", HiddenDropout: 0.5},
 		// lenet5's recipe (SGD with momentum on a cosine schedule, no early
 		// stopping) with weight decay, 12 epochs to fit a 2-core budget.
-		Recipe: Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, BatchSize: 128, Epochs: 12, Schedule: "cosine", ValFrac: 0.1},
+		Recipe: Recipe{Model: "convnet-bn", Config: Config{Norm: "batch", HiddenDropout: 0.5}, Seed: 1, Optimizer: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, BatchSize: 128, Epochs: 12, Schedule: "cosine", ValFrac: 0.1},
 		// 2 shared cores at load 4-10 (CPU time about 60% of it).
 		Measured: &Measurement{TestError: 0.42, Epochs: 12, Seconds: 3309, Command: "go run ./cmd/zoo train convnet-bn --seed 1"},
 		arch:     convnet,

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/models"
 )
 
 // Train-step benchmarks: one step of Fit (load the batch, run the training
@@ -69,59 +68,3 @@ func benchUniform(b *testing.B, n int, shape datasets.Shape) *datasets.Dataset {
 	}
 	return ds
 }
-
-// benchTrainStep times run.step on one batch of the named registry model,
-// of MNIST images or (dense) of uniform pixels.
-func benchTrainStep(b *testing.B, name string, batch int, dense bool) {
-	e, err := models.Lookup(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := e.Build(e.Defaults, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := m.InputShape()
-	shape := datasets.Shape{C: 1, H: 1, W: in[0]}
-	if len(in) == 3 {
-		shape = datasets.Shape{C: in[0], H: in[1], W: in[2]}
-	}
-	var ds *datasets.Dataset
-	if dense {
-		ds = benchUniform(b, batch, shape)
-	} else {
-		ds = benchMNISTBatch(b, batch, shape)
-	}
-	opt, err := NewSGD(SGDConfig{LR: 0.01, Momentum: 0.9})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := Config{BatchSize: batch, Optimizer: opt}
-	r, err := newRun(m, ds, nil, cfg.withDefaults())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.close()
-	var loss float64
-	if loss, _, _, err = r.step(ds.X, ds.Y, batch); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if loss, _, _, err = r.step(ds.X, ds.Y, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
-	benchSink = loss
-}
-
-func BenchmarkTrainStepMLP128(b *testing.B)        { benchTrainStep(b, "mlp", 128, false) }
-func BenchmarkTrainStepMLP128Dense(b *testing.B)   { benchTrainStep(b, "mlp", 128, true) }
-func BenchmarkTrainStepMLPDropout128(b *testing.B) { benchTrainStep(b, "mlp-dropout", 128, false) }
-func BenchmarkTrainStepMLPSigmoid128(b *testing.B) { benchTrainStep(b, "mlp-sigmoid", 128, false) }
-func BenchmarkTrainStepMLPBN128(b *testing.B)      { benchTrainStep(b, "mlp-bn", 128, false) }
-func BenchmarkTrainStepLeNet5128(b *testing.B)     { benchTrainStep(b, "lenet5", 128, false) }
-func BenchmarkTrainStepConvNetBN128(b *testing.B)  { benchTrainStep(b, "convnet-bn", 128, false) }

@@ -62,8 +62,8 @@ func (h *History) curvePlot(title, ylabel string, legendTop bool, train, val fun
 	tr, va := make(plotter.XYs, len(h.Epochs)), make(plotter.XYs, len(h.Epochs))
 	lo, hi := train(h.Epochs[0]), train(h.Epochs[0])
 	for i, e := range h.Epochs {
-		tr[i] = plotter.XY{X: float64(e.Epoch + 1), Y: train(e)}
-		va[i] = plotter.XY{X: float64(e.Epoch + 1), Y: val(e)}
+		tr[i] = plotter.XY{X: float64(e.Epoch), Y: train(e)}
+		va[i] = plotter.XY{X: float64(e.Epoch), Y: val(e)}
 		for _, v := range []float64{train(e), val(e)} {
 			lo, hi = min(lo, v), max(hi, v)
 		}
@@ -99,8 +99,8 @@ func (h *History) curvePlot(title, ylabel string, legendTop bool, train, val fun
 		}
 	}
 	if h.Stopped == StopEarlyStopping {
-		last := h.Epochs[len(h.Epochs)-1].Epoch
-		if err := mark(last, fmt.Sprintf("early stop (epoch %d)", last+1), []vg.Length{vg.Points(1), vg.Points(3)}); err != nil {
+		last := len(h.Epochs) - 1
+		if err := mark(last, fmt.Sprintf("early stop (epoch %d)", h.Epochs[last].Epoch), []vg.Length{vg.Points(1), vg.Points(3)}); err != nil {
 			return nil, err
 		}
 	}

@@ -33,7 +33,11 @@
 //
 // # Epochs
 //
-// Schedules, early stopping and checkpoints count epochs from 0: epoch e is
+// Epochs are numbered from 1 wherever they are shown or recorded: the log,
+// [Progress], [EpochRecord], history.csv and history.jsonl, and result.json
+// (cmd/zoo and models.Train). Positions are 0-based: [History.BestEpoch]
+// indexes History.Epochs, a checkpoint's Epoch counts the epochs done, and
+// schedules and early stopping take the index of an epoch: epoch index e is
 // the (e+1)-th pass over the training data. [Schedule.LR] gives the
 // learning rate to use while training epoch e, which is PyTorch's learning
 // rate after e calls of scheduler.step() at the end of each epoch.

@@ -77,7 +77,8 @@ type Config struct {
 	NoPrefetch bool
 }
 
-// Progress describes the step just taken.
+// Progress describes the step just taken: epoch Epoch of Epochs (counting
+// from 1), batch Batch of Batches.
 type Progress struct {
 	Epoch, Epochs    int
 	Batch, Batches   int
@@ -277,7 +278,7 @@ func (r *run) fit(ctx context.Context) (*History, error) {
 		if err := r.trainEpoch(ctx); err != nil {
 			return r.stop(err)
 		}
-		rec := EpochRecord{Epoch: r.epoch, LR: r.lr}
+		rec := EpochRecord{Epoch: r.epoch + 1, LR: r.lr}
 		if r.seen > 0 {
 			rec.TrainLoss = r.lossSum / float64(r.seen)
 			rec.TrainAcc = float64(r.correct) / float64(r.seen)
@@ -348,7 +349,7 @@ func (r *run) trainEpoch(ctx context.Context) error {
 		r.correct += correct
 		r.seen += n
 		if r.cfg.OnBatch != nil {
-			r.cfg.OnBatch(Progress{Epoch: r.epoch, Epochs: r.cfg.Epochs, Batch: r.batch, Batches: batches, Loss: loss, SamplesThisEpoch: r.seen})
+			r.cfg.OnBatch(Progress{Epoch: r.epoch + 1, Epochs: r.cfg.Epochs, Batch: r.batch, Batches: batches, Loss: loss, SamplesThisEpoch: r.seen})
 		}
 		return nil
 	})
@@ -434,10 +435,11 @@ func argmaxOf[T float32 | float64](row []T) int {
 // reports whether early stopping fired. r.epoch is already the next epoch.
 func (r *run) endEpoch(rec EpochRecord) (stop bool, err error) {
 	improved := false
+	idx := rec.Epoch - 1 // the epoch's index in the history
 	if r.es != nil {
-		improved, stop = r.es.Update(rec.Epoch, monitored(rec, r.es.Monitor()))
+		improved, stop = r.es.Update(idx, monitored(rec, r.es.Monitor()))
 		if improved {
-			r.hist.BestEpoch = rec.Epoch
+			r.hist.BestEpoch = idx
 			r.best = snapshot(r.m.Store())
 		}
 	} else if r.eval != nil && rec.ValLoss < r.bestVal {
@@ -510,7 +512,7 @@ func (r *run) logEpoch(rec EpochRecord) {
 		return
 	}
 	fmt.Fprintf(r.cfg.Log, "epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  %.0f samples/s\n",
-		rec.Epoch+1, r.cfg.Epochs, rec.TrainLoss, rec.TrainAcc, rec.ValLoss, rec.ValAcc, rec.LR, rec.Seconds, rec.SamplesPerSec)
+		rec.Epoch, r.cfg.Epochs, rec.TrainLoss, rec.TrainAcc, rec.ValLoss, rec.ValAcc, rec.LR, rec.Seconds, rec.SamplesPerSec)
 }
 
 // snapshot copies every variable of s (parameters and buffers).

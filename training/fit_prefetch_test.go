@@ -78,7 +78,7 @@ func TestFitLeavesNoGoroutines(t *testing.T) {
 			cfg := training.Config{Epochs: 2, BatchSize: 50, Optimizer: sgd(t, tt.lr)}
 			if tt.cancel {
 				cfg.OnBatch = func(p training.Progress) {
-					if p.Epoch == 1 && p.Batch == 2 {
+					if p.Epoch == 2 && p.Batch == 2 {
 						cancel()
 					}
 				}

@@ -11,7 +11,9 @@ import (
 
 // EpochRecord is what [Fit] measured in one epoch.
 type EpochRecord struct {
-	// Epoch is the 0-based epoch index.
+	// Epoch is the epoch's number, counting from 1 as everywhere epochs are
+	// shown or recorded (the log, history.csv, history.jsonl, result.json);
+	// the record is History.Epochs[Epoch−1].
 	Epoch int `json:"epoch"`
 	// TrainLoss is the mean cross-entropy over the epoch's training batches,
 	// measured in training mode as the weights changed (Keras's "loss"); it
@@ -67,8 +69,9 @@ func (e *EpochRecord) UnmarshalJSON(b []byte) error {
 // History is the record of a [Fit] run.
 type History struct {
 	Epochs []EpochRecord `json:"epochs"`
-	// BestEpoch is the epoch whose weights early stopping kept (−1 without
-	// early stopping or before the first validation).
+	// BestEpoch is the index in Epochs of the epoch whose weights early
+	// stopping kept, so its number is BestEpoch+1 (−1 without early
+	// stopping or before the first validation).
 	BestEpoch int `json:"best_epoch"`
 	// Stopped says why training ended.
 	Stopped StopReason `json:"stopped"`

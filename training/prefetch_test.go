@@ -1,7 +1,6 @@
 package training
 
 import (
-	"context"
 	"runtime"
 	"slices"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/models"
 )
 
 // prefetchData is n samples of d features whose first feature is the
@@ -254,36 +252,3 @@ func BenchmarkBatchWaitInline128(b *testing.B)    { benchBatchWait(b, 128, true)
 func BenchmarkBatchWaitPrefetch128(b *testing.B)  { benchBatchWait(b, 128, false) }
 func BenchmarkBatchWaitInline1000(b *testing.B)   { benchBatchWait(b, 1000, true) }
 func BenchmarkBatchWaitPrefetch1000(b *testing.B) { benchBatchWait(b, 1000, false) }
-
-func benchFitPrefetch(b *testing.B, noPrefetch bool) {
-	ds := benchMNISTBatch(b, 12000, datasets.Shape{C: 1, H: 1, W: 784})
-	e, err := models.Lookup("mlp")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var hist *History
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		m, err := e.Build(models.Config{Hidden: []int{64}}, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		opt, err := NewSGD(SGDConfig{LR: 0.05, Momentum: 0.9})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		hist, err = Fit(context.Background(), m, ds, nil, Config{Epochs: 1, BatchSize: 40, Seed: 1, Optimizer: opt, NoPrefetch: noPrefetch})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(ds.Len()*b.N)/b.Elapsed().Seconds(), "samples/s")
-	benchSink = hist
-}
-
-func BenchmarkFitPrefetch(b *testing.B)   { benchFitPrefetch(b, false) }
-func BenchmarkFitNoPrefetch(b *testing.B) { benchFitPrefetch(b, true) }

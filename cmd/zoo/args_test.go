@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gozoo/zoo/models"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -57,41 +59,45 @@ func TestNumberJSON(t *testing.T) {
 }
 
 func TestTrainResolve(t *testing.T) {
-	e := mustLookup(t, "mlp")
 	tests := []struct {
 		name  string
 		args  []string
-		check func(p trainPlan) bool
+		check func(r models.Recipe) bool
 	}{
-		{"recipe", nil, func(p trainPlan) bool {
-			return p.Optimizer == "sgd" && p.LR == 0.05 && p.Momentum == 0.9 && p.BatchSize == 128 && p.Epochs == 12 &&
-				p.Patience == 0 && p.Monitor == "val_loss" && p.Schedule == "cosine" && p.ValFrac == 0.1 && p.Seed == 1 && p.RestoreBest
+		{"recipe", nil, func(r models.Recipe) bool {
+			return r.Model == "mlp" && r.Optimizer == "sgd" && r.LR == 0.05 && r.Momentum == 0.9 && r.BatchSize == 128 && r.Epochs == 12 &&
+				r.Patience == 0 && r.Monitor == "val_loss" && r.Schedule == "cosine" && r.ValFrac == 0.1 && r.Seed == 1 && !r.KeepLast
 		}},
-		{"another optimizer drops the recipe's lr and momentum", []string{"--optimizer", "adam"}, func(p trainPlan) bool {
-			return p.Optimizer == "adam" && p.LR == 0.001 && p.Momentum == 0
+		{"another model's recipe", []string{"lenet5", "--epochs", "2"}, func(r models.Recipe) bool {
+			return r.Model == "lenet5" && r.Epochs == 2 && r.Schedule == "cosine" && r.LR == 0.05
 		}},
-		{"same optimizer keeps them", []string{"--optimizer", "sgd"}, func(p trainPlan) bool { return p.LR == 0.05 && p.Momentum == 0.9 }},
-		{"explicit lr wins", []string{"--lr", "0.3", "--optimizer", "adamw"}, func(p trainPlan) bool { return p.Optimizer == "adamw" && p.LR == 0.3 }},
-		{"patience 0 turns early stopping off", []string{"--patience", "0"}, func(p trainPlan) bool { return p.Patience == 0 }},
-		{"plateau", []string{"--schedule", "plateau", "--plateau-patience", "4"}, func(p trainPlan) bool {
-			return p.Schedule == "plateau" && p.PlateauPatience == 4
+		{"flags before the model bind to its recipe", []string{"--hidden-dropout", "0.3", "mlp-dropout"}, func(r models.Recipe) bool {
+			return r.Model == "mlp-dropout" && r.Config.HiddenDropout == 0.3 && r.Config.MaxNorm == 3 && r.Epochs == 60
 		}},
+		{"another optimizer drops the recipe's lr and momentum", []string{"--optimizer", "adam"}, func(r models.Recipe) bool {
+			return r.Optimizer == "adam" && r.LR == 0.001 && r.Momentum == 0
+		}},
+		{"same optimizer keeps them", []string{"--optimizer", "sgd"}, func(r models.Recipe) bool { return r.LR == 0.05 && r.Momentum == 0.9 }},
+		{"explicit lr wins", []string{"--lr", "0.3", "--optimizer", "adamw"}, func(r models.Recipe) bool { return r.Optimizer == "adamw" && r.LR == 0.3 }},
+		{"patience 0 turns early stopping off", []string{"--patience", "0"}, func(r models.Recipe) bool { return r.Patience == 0 }},
+		{"plateau", []string{"--schedule", "plateau", "--plateau-patience", "4"}, func(r models.Recipe) bool {
+			return r.Schedule == "plateau" && r.PlateauPatience == 4
+		}},
+		{"restore-best=false keeps the last epoch", []string{"--restore-best=false"}, func(r models.Recipe) bool { return r.KeepLast }},
+		{"prox-l1 is a model regularizer", []string{"--prox-l1", "1e-4"}, func(r models.Recipe) bool { return r.Config.ProxL1 == 1e-4 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			var f trainFlags
-			f.register(fs)
-			must(t, fs.Parse(tt.args))
-			p := f.resolve(fs, e.Recipe)
-			if !tt.check(p) {
-				t.Fatalf("plan %+v", p)
+			r, _, code, done := parseTrain(tt.args, io.Discard)
+			if done {
+				t.Fatalf("parse: code %d", code)
 			}
-			m, err := e.Build(e.Defaults, 0)
+			if !tt.check(r) {
+				t.Fatalf("recipe %+v", r)
+			}
+			cfg, err := r.TrainingConfig()
 			must(t, err)
-			cfg, err := p.config(m)
-			must(t, err)
-			if (cfg.EarlyStopping != nil) != (p.Patience > 0) || (cfg.Plateau != nil) != (p.Schedule == "plateau") {
+			if (cfg.EarlyStopping != nil) != (r.Patience > 0) || (cfg.Plateau != nil) != (r.Schedule == "plateau") {
 				t.Fatalf("config %+v", cfg)
 			}
 		})

@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"time"
 
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/models"
 )
 
 const dataSynopsis = "load MNIST, split off a validation set and report counts, class histograms and checksums"
@@ -18,12 +18,6 @@ const dataSynopsis = "load MNIST, split off a validation set and report counts, 
 func init() {
 	register(command{name: "data", synopsis: dataSynopsis, run: runData})
 }
-
-// splitStream is the PCG stream (second seed word) of the generator that
-// draws the stratified split, rand.NewPCG(seed, splitStream). It keeps the
-// split's random numbers apart from the epoch shuffles, which use streams
-// 0, 1, 2, ... (datasets.Permutation).
-const splitStream uint64 = 0x73706c6974 // "split"
 
 // dataFlags are the data flags shared by every subcommand that trains or
 // evaluates on MNIST.
@@ -61,11 +55,11 @@ type splits struct {
 	train, val, test *datasets.Dataset
 }
 
-// loadSplits loads MNIST as the flags say, logs progress and checksum
-// warnings to stderr, and splits the training set.
-func loadSplits(ctx context.Context, f dataFlags, stderr io.Writer) (*splits, error) {
+// loadMNIST loads MNIST from dir (or $ZOO_MNIST_DIR, or the module
+// cache) and logs progress and checksum warnings to stderr.
+func loadMNIST(ctx context.Context, dir string, strict bool, stderr io.Writer) (*datasets.MNIST, error) {
 	start := time.Now()
-	m, err := datasets.LoadMNIST(ctx, datasets.MNISTOptions{Dir: f.dir, Strict: f.strict})
+	m, err := datasets.LoadMNIST(ctx, datasets.MNISTOptions{Dir: dir, Strict: strict})
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +73,20 @@ func loadSplits(ctx context.Context, f dataFlags, stderr io.Writer) (*splits, er
 		}
 		fmt.Fprintln(stderr, "zoo: warning: checksums_ok=false; fine for a subset, use --strict to make it an error")
 	}
-	method, err := datasets.ParseSplitMethod(f.split)
+	return m, nil
+}
+
+// loadSplits loads MNIST as the flags say and splits the training set as a
+// recipe with these split settings would (models.Recipe.Splits).
+func loadSplits(ctx context.Context, f dataFlags, stderr io.Writer) (*splits, error) {
+	m, err := loadMNIST(ctx, f.dir, f.strict, stderr)
 	if err != nil {
 		return nil, err
 	}
-	train, val, err := m.Train.Split(method, f.valFrac, rand.New(rand.NewPCG(f.seed, splitStream)))
+	r := models.Recipe{Seed: f.seed, ValFrac: f.valFrac, Split: f.split}
+	train, val, err := r.Splits(m.Train)
 	if err != nil {
-		return nil, errors.WithMessage(err, "split the training set")
+		return nil, err
 	}
 	return &splits{mnist: m, train: train, val: val, test: m.Test}, nil
 }

@@ -49,7 +49,7 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		le := listEntry{
 			Name: e.Name, Description: e.Description, Params: n, Paper: e.Paper,
 			PaperError: optNumber(e.PaperError, e.PaperError > 0),
-			Measured:   e.Measured, Config: e.Defaults, Recipe: e.Recipe,
+			Measured:   e.Measured, Config: e.Recipe.Config, Recipe: e.Recipe,
 		}
 		if e.Measured != nil {
 			le.TestError = optNumber(e.Measured.TestError, true)

@@ -61,7 +61,7 @@ func (p *progressBar) update(pr training.Progress) {
 		eta = time.Duration(perBatch * float64(pr.Batches-pr.Batch)).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\033[Kepoch %d/%d [%s%s] %d/%d  loss %.4f  eta %s",
-		pr.Epoch+1, pr.Epochs, strings.Repeat("=", done), strings.Repeat(" ", width-done), pr.Batch, pr.Batches, pr.Loss, eta)
+		pr.Epoch, pr.Epochs, strings.Repeat("=", done), strings.Repeat(" ", width-done), pr.Batch, pr.Batches, pr.Loss, eta)
 	p.active = true
 }
 

@@ -18,13 +18,13 @@ func TestProgressBar(t *testing.T) {
 	p := newProgressBar(&b)
 	now := time.Unix(0, 0)
 	p.now = func() time.Time { return now }
-	p.update(training.Progress{Epoch: 0, Epochs: 2, Batch: 1, Batches: 4, Loss: 2.5})
+	p.update(training.Progress{Epoch: 1, Epochs: 2, Batch: 1, Batches: 4, Loss: 2.5})
 	now = now.Add(10 * time.Millisecond)
-	p.update(training.Progress{Epoch: 0, Epochs: 2, Batch: 2, Batches: 4, Loss: 2.0}) // throttled
+	p.update(training.Progress{Epoch: 1, Epochs: 2, Batch: 2, Batches: 4, Loss: 2.0}) // throttled
 	now = now.Add(time.Second)
-	p.update(training.Progress{Epoch: 0, Epochs: 2, Batch: 3, Batches: 4, Loss: 1.5})
+	p.update(training.Progress{Epoch: 1, Epochs: 2, Batch: 3, Batches: 4, Loss: 1.5})
 	now = now.Add(time.Millisecond)
-	p.update(training.Progress{Epoch: 0, Epochs: 2, Batch: 4, Batches: 4, Loss: 1.0}) // last batch: always drawn
+	p.update(training.Progress{Epoch: 1, Epochs: 2, Batch: 4, Batches: 4, Loss: 1.0}) // last batch: always drawn
 	fmt.Fprintf(p, "epoch 1/2 done\n")
 	got := b.String()
 	// Batches 2 and 3 took 1.01 s: one more batch takes 505 ms.

@@ -84,7 +84,7 @@ func TestSummary(t *testing.T) {
 	})
 	t.Run("table", func(t *testing.T) {
 		e := mustLookup(t, "lenet5")
-		m, err := e.Build(e.Defaults, 0)
+		m, err := e.Build(e.Recipe.Config, 0)
 		must(t, err)
 		r, err := summarize(m)
 		must(t, err)

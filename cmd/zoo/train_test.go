@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,30 +47,34 @@ var (
 
 // trainOutput is zoo train's result decoded for tests.
 type trainOutput struct {
-	Model           string        `json:"model"`
-	Seed            uint64        `json:"seed"`
-	Params          int           `json:"params"`
-	Config          models.Config `json:"config"`
-	Plan            trainPlan     `json:"plan"`
-	Data            trainData     `json:"data"`
-	EpochsRun       int           `json:"epochs_run"`
-	BestEpoch       *int          `json:"best_epoch"`
-	Stopped         string        `json:"stopped"`
-	Restored        bool          `json:"restored"`
-	TrainLoss       *float64      `json:"train_loss"`
-	TrainAcc        *float64      `json:"train_acc"`
-	ValLoss         *float64      `json:"val_loss"`
-	ValAcc          *float64      `json:"val_acc"`
-	TestLoss        *float64      `json:"test_loss"`
-	TestAcc         *float64      `json:"test_acc"`
-	TestError       *float64      `json:"test_error"`
-	Checkpoint      string        `json:"checkpoint"`
-	LastCheckpoint  string        `json:"last_checkpoint"`
-	BestCheckpoint  string        `json:"best_checkpoint"`
-	Out             string        `json:"out"`
-	Seconds         float64       `json:"seconds"`
-	SecondsPerEpoch float64       `json:"seconds_per_epoch"`
-	BLAS            string        `json:"blas"`
+	Model  string        `json:"model"`
+	Recipe models.Recipe `json:"recipe"`
+	Params int           `json:"params"`
+	Data   struct {
+		Dir    string `json:"dir"`
+		Source string `json:"source"`
+		Train  int    `json:"train"`
+		Val    int    `json:"val"`
+		Test   int    `json:"test"`
+	} `json:"data"`
+	EpochsRun       int      `json:"epochs_run"`
+	BestEpoch       *int     `json:"best_epoch"`
+	Stopped         string   `json:"stopped"`
+	Restored        bool     `json:"restored"`
+	TrainLoss       *float64 `json:"train_loss"`
+	TrainAcc        *float64 `json:"train_acc"`
+	ValLoss         *float64 `json:"val_loss"`
+	ValAcc          *float64 `json:"val_acc"`
+	TestLoss        *float64 `json:"test_loss"`
+	TestAcc         *float64 `json:"test_acc"`
+	TestError       *float64 `json:"test_error"`
+	Checkpoint      string   `json:"checkpoint"`
+	LastCheckpoint  string   `json:"last_checkpoint"`
+	BestCheckpoint  string   `json:"best_checkpoint"`
+	Out             string   `json:"out"`
+	Seconds         float64  `json:"seconds"`
+	SecondsPerEpoch float64  `json:"seconds_per_epoch"`
+	BLAS            string   `json:"blas"`
 }
 
 // trainFixture returns the result of `zoo train mlp` + quickTrain, run once.
@@ -115,16 +121,16 @@ func withoutTimes(t *testing.T, stdout string) map[string]any {
 
 func TestTrainFixture(t *testing.T) {
 	r := trainFixture(t)
-	if r.Model != "mlp" || r.Seed != 7 || r.Params != 784*800+800+800*800+800+800*10+10 {
-		t.Fatalf("model %q seed %d params %d", r.Model, r.Seed, r.Params)
+	if r.Model != "mlp" || r.Recipe.Seed != 7 || r.Params != 784*800+800+800*800+800+800*10+10 {
+		t.Fatalf("model %q seed %d params %d", r.Model, r.Recipe.Seed, r.Params)
 	}
 	// The recipe of mlp, with the flags given.
 	want := models.Recipe{Optimizer: "sgd", LR: 0.05, Momentum: 0.9}
-	if p := r.Plan; p.Optimizer != want.Optimizer || p.LR != want.LR || p.Momentum != want.Momentum || p.Epochs != 1 || p.BatchSize != 50 ||
-		p.Patience != 5 || p.Schedule != "cosine" || p.Monitor != "val_loss" || !p.RestoreBest || p.ValFrac != 0.1 || p.TrainLimit != 300 {
-		t.Fatalf("plan %+v", p)
+	if p := r.Recipe; p.Model != "mlp" || p.Optimizer != want.Optimizer || p.LR != want.LR || p.Momentum != want.Momentum || p.Epochs != 1 || p.BatchSize != 50 ||
+		p.Patience != 5 || p.Schedule != "cosine" || p.Monitor != "val_loss" || p.KeepLast || p.ValFrac != 0.1 || p.TrainLimit != 300 {
+		t.Fatalf("recipe %+v", p)
 	}
-	if r.Data != (trainData{Dir: subsetDir, Source: "dir", Train: 300, Val: 50, Test: 200}) {
+	if d := r.Data; d.Dir != subsetDir || d.Source != "dir" || d.Train != 300 || d.Val != 50 || d.Test != 200 {
 		t.Fatalf("data %+v", r.Data)
 	}
 	if r.EpochsRun != 1 || r.BestEpoch == nil || *r.BestEpoch != 1 || r.Stopped != "max_epochs" || !r.Restored {
@@ -157,7 +163,7 @@ func TestTrainFixture(t *testing.T) {
 		}
 	}
 	csv, _ := os.ReadFile(filepath.Join(out, "history.csv"))
-	if lines := strings.Split(strings.TrimSpace(string(csv)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "epoch,train_loss") || !strings.HasPrefix(lines[1], "0,") {
+	if lines := strings.Split(strings.TrimSpace(string(csv)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "epoch,train_loss") || !strings.HasPrefix(lines[1], "1,") {
 		t.Errorf("history.csv:\n%s", csv)
 	}
 	png, _ := os.ReadFile(filepath.Join(out, "curves.png"))
@@ -179,9 +185,10 @@ func TestTrainFixture(t *testing.T) {
 	if c.ModelName != "mlp" || c.Seed != 7 || c.Epoch != 1 || c.Metrics["test_acc"] != *r.TestAcc || c.Metrics["test_loss"] != *r.TestLoss {
 		t.Fatalf("checkpoint %s seed %d epoch %d metrics %v", c.ModelName, c.Seed, c.Epoch, c.Metrics)
 	}
-	var meta trainMeta
-	if err := json.Unmarshal(c.TrainingConfig, &meta); err != nil || meta.Plan != r.Plan || meta.Model != "mlp" {
-		t.Fatalf("training config %s: %v", c.TrainingConfig, err)
+	// It stores the whole recipe, the one in result.json.
+	stored, err := models.ParseRecipe(c.TrainingConfig)
+	if err != nil || !reflect.DeepEqual(stored, r.Recipe) {
+		t.Fatalf("stored recipe %s: %v\nresult's %+v", c.TrainingConfig, err, r.Recipe)
 	}
 }
 
@@ -235,14 +242,11 @@ func TestTrainFlags(t *testing.T) {
 	var r trainOutput
 	decodeStrict(t, stdout, &r)
 	wantCfg := models.Config{Hidden: []int{32, 16}, Activation: "tanh", InputDropout: 0.1, HiddenDropout: 0.3, Norm: "batch",
-		L1: 1e-5, L2: 1e-4, WeightElimination: 1e-4, WeightEliminationW0: 0.5, MaxNorm: 3, Dtype: "float64"}
-	if r.Model != "mlp-sigmoid" || !reflect.DeepEqual(r.Config, wantCfg) {
-		t.Fatalf("model %s config %+v", r.Model, r.Config)
-	}
-	wantPlan := trainPlan{Optimizer: "adamw", LR: 0.002, WeightDecay: 0.05, Schedule: "step", StepSize: 1, Gamma: 0.5, ClipNorm: 1,
-		BatchSize: 25, Epochs: 2, Monitor: "val_loss", Patience: 0, RestoreBest: true, ValFrac: 0.2, Split: "tail", Seed: 1, TrainLimit: 100, ProxL1: 1e-4}
-	if r.Plan != wantPlan {
-		t.Fatalf("plan\n%+v, want\n%+v", r.Plan, wantPlan)
+		L1: 1e-5, L2: 1e-4, WeightElimination: 1e-4, WeightEliminationW0: 0.5, MaxNorm: 3, ProxL1: 1e-4, Dtype: "float64"}
+	want := models.Recipe{Model: "mlp-sigmoid", Config: wantCfg, Optimizer: "adamw", LR: 0.002, WeightDecay: 0.05, Schedule: "step", StepSize: 1, Gamma: 0.5, ClipNorm: 1,
+		BatchSize: 25, Epochs: 2, Monitor: "val_loss", Patience: 0, ValFrac: 0.2, Split: "tail", Seed: 1, TrainLimit: 100}
+	if r.Model != "mlp-sigmoid" || !reflect.DeepEqual(r.Recipe, want) {
+		t.Fatalf("recipe\n%+v, want\n%+v", r.Recipe, want)
 	}
 	// 500 images, 20% held out at the tail; early stopping off.
 	if r.Data.Train != 100 || r.Data.Val != 100 || r.EpochsRun != 2 || r.BestEpoch != nil || r.Restored || r.Stopped != "max_epochs" {
@@ -279,8 +283,8 @@ func TestTrainDefaultModel(t *testing.T) {
 	}
 	var r trainOutput
 	decodeStrict(t, stdout, &r)
-	if r.Model != models.Default || r.Plan.BatchSize != 128 || r.Plan.Seed != 1 {
-		t.Fatalf("model %s plan %+v", r.Model, r.Plan)
+	if r.Model != models.Default || r.Recipe.BatchSize != 128 || r.Recipe.Seed != 1 {
+		t.Fatalf("model %s recipe %+v", r.Model, r.Recipe)
 	}
 	if !strings.Contains(stderr, "epoch 1/1") || !strings.Contains(stderr, "test accuracy") {
 		t.Errorf("no progress on stderr:\n%s", stderr)
@@ -429,14 +433,14 @@ func TestTrainErrors(t *testing.T) {
 		{"bn contradicts norm", []string{"--norm", "group", "--bn"}, exitUsage, []string{"--bn contradicts --norm group"}},
 		{"dropout", []string{"--hidden-dropout", "1"}, exitUsage, []string{"hidden dropout"}},
 		{"l2", []string{"--l2", "-1"}, exitUsage, []string{"l2"}},
-		{"hidden", []string{"--hidden", "800,,800"}, exitUsage, []string{"--hidden"}},
+		{"hidden", []string{"--hidden", "800,,800"}, exitUsage, []string{"-hidden", "800,,800"}},
 		{"dtype", []string{"--dtype", "float16"}, exitUsage, []string{"float16"}},
 		{"monitor", []string{"--monitor", "train_loss"}, exitUsage, []string{"--monitor"}},
 		{"momentum with adam", []string{"--optimizer", "adam", "--momentum", "0.9"}, exitUsage, []string{"--momentum"}},
 		{"train-limit", []string{"--train-limit", "35"}, exitUsage, []string{"--train-limit 35"}},
-		{"prox-l1", []string{"--prox-l1", "-1"}, exitUsage, []string{"--prox-l1"}},
+		{"prox-l1", []string{"--prox-l1", "-1"}, exitUsage, []string{"prox l1 -1"}},
 		{"clip-norm", []string{"--clip-norm", "-1"}, exitUsage, []string{"clip"}},
-		{"train-limit too large", []string{"--train-limit", "490"}, exitFailure, []string{"--train-limit 490", "class"}},
+		{"train-limit too large", []string{"--train-limit", "490"}, exitFailure, []string{"train_limit 490", "class"}},
 		{"missing data", []string{"--data", missing}, exitFailure, []string{missing, "train-images-idx3-ubyte"}},
 		{"resume missing", []string{"--resume", filepath.Join(missing, "last.safetensors")}, exitFailure, []string{filepath.Join(missing, "last.safetensors")}},
 	}
@@ -455,5 +459,42 @@ func TestTrainErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrainRecipeReruns re-runs the fixture's run from the recipe stored in
+// its model.safetensors and from its result.json's recipe: the same
+// weights, bit for bit.
+func TestTrainRecipeReruns(t *testing.T) {
+	fix := trainFixture(t)
+	dir := t.TempDir()
+	recipeJSON := filepath.Join(dir, "recipe.json")
+	b, err := json.Marshal(fix.Recipe)
+	must(t, err)
+	must(t, os.WriteFile(recipeJSON, b, 0o644))
+	for i, from := range []string{fix.Checkpoint, recipeJSON} {
+		out := filepath.Join(dir, fmt.Sprint("run", i))
+		code, stdout, stderr := runZoo(t, "train", "--recipe", from, "--data", subsetDir, "--out", out)
+		if code != exitOK {
+			t.Fatalf("--recipe %s: exit %d\n%s", from, code, stderr)
+		}
+		var r trainOutput
+		decodeStrict(t, stdout, &r)
+		if !reflect.DeepEqual(r.Recipe, fix.Recipe) || *r.TestLoss != *fix.TestLoss {
+			t.Fatalf("--recipe %s: recipe %+v test loss %v; want %+v %v", from, r.Recipe, *r.TestLoss, fix.Recipe, *fix.TestLoss)
+		}
+		a, _, err := loadModel(fix.Checkpoint)
+		must(t, err)
+		c, _, err := loadModel(r.Checkpoint)
+		must(t, err)
+		for i, v := range a.Store().Vars() {
+			if !slices.Equal(v.Float64s(), c.Store().Vars()[i].Float64s()) {
+				t.Fatalf("--recipe %s: %s differs", from, v.Name())
+			}
+		}
+	}
+	// A model named beside --recipe must be the recipe's.
+	if code, _, stderr := runZoo(t, "train", "lenet5", "--recipe", recipeJSON, "--data", subsetDir); code != exitUsage || !strings.Contains(stderr, "contradicts") {
+		t.Fatalf("lenet5 with an mlp recipe: exit %d\n%s", code, stderr)
 	}
 }
