@@ -128,6 +128,10 @@ func Export(m Model, opts Options) (*onnxpb.ModelProto, error) {
 	if opts.Opset == 0 {
 		opts.Opset = DefaultOpset
 	}
+	flat := sameInts(m.InputShape(), []int{prod(imageShape)})
+	if !flat && !sameInts(m.InputShape(), imageShape) {
+		return nil, errors.Wrapf(ErrUnsupported, "model %s: input shape %v (the exported interface takes [N 1 28 28]; want [784] or [1 28 28])", m.Name(), m.InputShape())
+	}
 	layers := flatten(m.Net())
 	shapes, err := traceShapes(m, layers)
 	if err != nil {
@@ -135,12 +139,8 @@ func Export(m Model, opts Options) (*onnxpb.ModelProto, error) {
 	}
 	e := &exporter{opset: opts.Opset, g: &onnxpb.GraphProto{Name: proto.String(m.Name())}, cur: InputName}
 	e.g.Input = []*onnxpb.ValueInfoProto{valueInfo(InputName, append([]int{-1}, imageShape...))}
-	switch in := m.InputShape(); {
-	case sameInts(in, imageShape):
-	case sameInts(in, []int{prod(imageShape)}):
+	if flat {
 		e.node("input/Flatten", "Flatten", []string{InputName}, "input/flatten", attrInt("axis", 1))
-	default:
-		return nil, errors.Wrapf(ErrUnsupported, "model %s: input shape %v (the exported interface takes [N 1 28 28]; want [784] or [1 28 28])", m.Name(), in)
 	}
 	inShape := m.InputShape()
 	for i, l := range layers {

@@ -38,6 +38,12 @@ func (n *Net) InputShape() []int { return append([]int(nil), n.input...) }
 // Forward maps a batch to logits (N, 10).
 func (n *Net) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) { return n.seq.Forward(b, x) }
 
+// Wrap makes a Net of layers already declared in s, taking inputs of the
+// given per-sample shape.
+func Wrap(name string, s *graph.Store, input []int, layers ...nn.Layer) *Net {
+	return &Net{name: name, store: s, seq: nn.NewSequential(name, layers...), input: append([]int(nil), input...)}
+}
+
 // Names lists the nets New builds.
 func Names() []string { return []string{"norms-mlp", "norms-conv"} }
 
@@ -94,7 +100,7 @@ func New(name string, seed uint64) (*Net, error) {
 	if k.err != nil {
 		return nil, errors.WithMessagef(k.err, "testnets: %s", name)
 	}
-	return &Net{name: name, store: s, seq: nn.NewSequential(name, k.layers...), input: input}, nil
+	return Wrap(name, s, input, k.layers...), nil
 }
 
 type stack struct {
