@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -128,8 +129,8 @@ func Export(m Model, opts Options) (*onnxpb.ModelProto, error) {
 	if opts.Opset == 0 {
 		opts.Opset = DefaultOpset
 	}
-	flat := sameInts(m.InputShape(), []int{prod(imageShape)})
-	if !flat && !sameInts(m.InputShape(), imageShape) {
+	flat := slices.Equal(m.InputShape(), []int{imageShape[0] * imageShape[1] * imageShape[2]})
+	if !flat && !slices.Equal(m.InputShape(), imageShape) {
 		return nil, errors.Wrapf(ErrUnsupported, "model %s: input shape %v (the exported interface takes [N 1 28 28]; want [784] or [1 28 28])", m.Name(), m.InputShape())
 	}
 	layers := flatten(m.Net())
@@ -149,7 +150,7 @@ func Export(m Model, opts Options) (*onnxpb.ModelProto, error) {
 		}
 		inShape = shapes[i]
 	}
-	if !sameInts(inShape, []int{classes}) {
+	if !slices.Equal(inShape, []int{classes}) {
 		return nil, errors.Wrapf(ErrUnsupported, "model %s: output shape %v, the exported interface gives [N %d]", m.Name(), inShape, classes)
 	}
 	if e.last != nil && e.last.Output[0] == e.cur {
@@ -218,24 +219,4 @@ func traceShapes(m Model, layers []nn.Layer) ([][]int, error) {
 		out[i] = []int(t.OutputShape())[1:]
 	}
 	return out, nil
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func prod(s []int) int {
-	p := 1
-	for _, v := range s {
-		p *= v
-	}
-	return p
 }

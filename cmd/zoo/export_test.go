@@ -13,18 +13,6 @@ import (
 	"github.com/gozoo/zoo/onnx/onnxpb"
 )
 
-type exportOutput struct {
-	Source    string   `json:"source"`
-	Model     string   `json:"model"`
-	ONNX      string   `json:"onnx"`
-	Bytes     int      `json:"bytes"`
-	Opset     int      `json:"opset"`
-	Operators []string `json:"operators"`
-	Input     string   `json:"input"`
-	Outputs   []string `json:"outputs"`
-	TestError *float64 `json:"test_error"`
-}
-
 // zoo export writes what onnx.Export makes of the checkpoint's model, with
 // the checkpoint's test error, training and model configuration as metadata.
 func TestExport(t *testing.T) {
@@ -34,14 +22,14 @@ func TestExport(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	var r exportOutput
+	var r exportReport
 	decodeStrict(t, stdout, &r)
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Model != "mlp" || r.ONNX != out || r.Bytes != len(b) || r.Opset != 15 || r.Input != "input" ||
-		!slices.Equal(r.Outputs, []string{"logits", "probabilities"}) || r.TestError == nil || *r.TestError != *tr.TestError {
+		!slices.Equal(r.Outputs, []string{"logits", "probabilities"}) || r.TestError == nil || float64(*r.TestError) != *tr.TestError {
 		t.Errorf("report %+v (train test error %v, file %d bytes)", r, *tr.TestError, len(b))
 	}
 	if want := []string{"Flatten", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"}; !slices.Equal(r.Operators, want) {
