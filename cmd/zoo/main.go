@@ -1,5 +1,5 @@
 // Command zoo is the command line of the model zoo: one subcommand per job
-// (zoo train, eval, predict, list, summary, graph, sparsity, data). Every
+// (zoo train, eval, predict, list, summary, graph, sparsity, export, data). Every
 // subcommand writes progress to stderr and its result to stdout as one JSON
 // object (zoo graph writes Graphviz DOT), and exits 0 on success, 1 on
 // failure and 2 on a usage error. Ctrl-C cancels the running job; zoo train

@@ -69,6 +69,15 @@ func NewConv2D(s *graph.Store, name string, in, out int, kernel [2]int, cfg Conv
 // Name returns the layer's name.
 func (c *Conv2D) Name() string { return c.name }
 
+// Kernel returns the kernel size (height, width).
+func (c *Conv2D) Kernel() [2]int { return c.kernel }
+
+// Stride returns the stride (height, width).
+func (c *Conv2D) Stride() [2]int { return c.stride }
+
+// Padding returns the zero padding on each side (height, width).
+func (c *Conv2D) Padding() [2]int { return c.padding }
+
 // Forward convolves x of shape (N, in, H, W).
 func (c *Conv2D) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	s := x.Shape()

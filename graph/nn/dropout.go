@@ -69,6 +69,9 @@ func (d *Dropout) Name() string { return d.name }
 // Rate returns the drop probability p.
 func (d *Dropout) Rate() float64 { return d.rate }
 
+// Scaling returns where the layer compensates for dropped units.
+func (d *Dropout) Scaling() DropoutScaling { return d.scaling }
+
 // Forward applies dropout in the builder's mode.
 func (d *Dropout) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	if d.rate == 0 {

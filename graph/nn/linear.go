@@ -65,6 +65,12 @@ func orDefault(i, def graph.Init) graph.Init {
 // Name returns the layer's name.
 func (l *Linear) Name() string { return l.name }
 
+// In returns the number of input features.
+func (l *Linear) In() int { return l.in }
+
+// Out returns the number of output features.
+func (l *Linear) Out() int { return l.out }
+
 // Forward computes x·W + b for x of shape (N, in).
 func (l *Linear) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	if s := x.Shape(); s.Dims() != 2 || s[1] != l.in {

@@ -99,6 +99,12 @@ func affineParams(s *graph.Store, name string, channels int) (gamma, beta *graph
 // Name returns the layer's name.
 func (bn *BatchNorm) Name() string { return bn.name }
 
+// Channels returns the number of features or channels normalised.
+func (bn *BatchNorm) Channels() int { return bn.channels }
+
+// Eps returns ε, added to the variance before the square root.
+func (bn *BatchNorm) Eps() float64 { return bn.cfg.Eps }
+
 // Forward normalises x in the builder's mode.
 func (bn *BatchNorm) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	if s := x.Shape(); (s.Dims() != 2 && s.Dims() != 4) || s[1] != bn.channels {
@@ -207,6 +213,12 @@ func (gn *GroupNorm) Name() string { return gn.name }
 
 // Groups returns the number of groups.
 func (gn *GroupNorm) Groups() int { return gn.groups }
+
+// Channels returns the number of channels.
+func (gn *GroupNorm) Channels() int { return gn.channels }
+
+// Eps returns ε, added to the variance before the square root.
+func (gn *GroupNorm) Eps() float64 { return gn.eps }
 
 // Forward normalises x of shape (N, C) or (N, C, H, W).
 func (gn *GroupNorm) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {

@@ -46,6 +46,18 @@ func newPool(name string, max bool, kernel, stride, padding [2]int) (*Pool2D, er
 // Name returns the layer's name.
 func (p *Pool2D) Name() string { return p.name }
 
+// IsMax reports whether the layer is max pooling (else average pooling).
+func (p *Pool2D) IsMax() bool { return p.max }
+
+// Kernel returns the window size (height, width).
+func (p *Pool2D) Kernel() [2]int { return p.kernel }
+
+// Stride returns the step between windows (height, width).
+func (p *Pool2D) Stride() [2]int { return p.stride }
+
+// Padding returns the padding on each side (height, width).
+func (p *Pool2D) Padding() [2]int { return p.padding }
+
 // Forward pools x of shape (N, C, H, W).
 func (p *Pool2D) Forward(_ *graph.Builder, x *G.Node) (*G.Node, error) {
 	s := x.Shape()
