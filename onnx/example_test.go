@@ -20,7 +20,7 @@ func ExampleExport() {
 		fmt.Println(err)
 		return
 	}
-	m, err := e.Build(e.Defaults, 1)
+	m, err := e.Build(e.Recipe.Config, 1)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -57,7 +57,7 @@ func ExampleWrite() {
 		fmt.Println(err)
 		return
 	}
-	m, err := e.Build(e.Defaults, 1)
+	m, err := e.Build(e.Recipe.Config, 1)
 	if err != nil {
 		fmt.Println(err)
 		return

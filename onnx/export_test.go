@@ -100,7 +100,7 @@ func noAffineNet(t *testing.T) *testnets.Net {
 func cases(t *testing.T) []testModel {
 	var out []testModel
 	for _, e := range models.List() {
-		m, err := e.Build(e.Defaults, 1)
+		m, err := e.Build(e.Recipe.Config, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func cases(t *testing.T) []testModel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.Defaults
+	cfg := e.Recipe.Config
 	cfg.Dtype = "float64"
 	m64, err := e.Build(cfg, 2)
 	if err != nil {
@@ -259,7 +259,7 @@ func TestExportOperators(t *testing.T) {
 			"Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu", "MaxPool", "Flatten", "Gemm", "BatchNormalization", "Relu", "Gemm", "Softmax"},
 	}
 	for _, e := range models.List() {
-		m, err := e.Build(e.Defaults, 1)
+		m, err := e.Build(e.Recipe.Config, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestExportOperators(t *testing.T) {
 	}
 	// Weight-scaling dropout is a Mul by 1−p; inverted dropout is no node.
 	e, _ := models.Lookup("mlp-dropout")
-	cfg := e.Defaults
+	cfg := e.Recipe.Config
 	cfg.WeightScalingDropout = true
 	m, err := e.Build(cfg, 1)
 	if err != nil {
@@ -309,7 +309,7 @@ func TestExportOperators(t *testing.T) {
 // probabilities [N,10]; opset, IR version and metadata as asked.
 func TestExportInterface(t *testing.T) {
 	e, _ := models.Lookup("lenet5")
-	m, err := e.Build(e.Defaults, 1)
+	m, err := e.Build(e.Recipe.Config, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	var cases []entry
 	for _, e := range models.List() {
-		cases = append(cases, entry{e.Name, onnx.DefaultOpset, func() (model, error) { return e.Build(e.Defaults, 1) }})
+		cases = append(cases, entry{e.Name, onnx.DefaultOpset, func() (model, error) { return e.Build(e.Recipe.Config, 1) }})
 	}
 	for _, name := range testnets.Names() {
 		cases = append(cases, entry{name, onnx.DefaultOpset, func() (model, error) { return testnets.New(name, 1) }})
