@@ -270,8 +270,9 @@ func ParseRecipe(b []byte) (Recipe, error) {
 	return r, r.Validate()
 }
 
-// ReadRecipe reads a recipe from a JSON file (such as a run's recipe.json)
-// or from a zoo checkpoint (its stored recipe); the error names the file.
+// ReadRecipe reads a recipe from a JSON file (a recipe, or a run's
+// result.json, whose "recipe" it takes) or from a zoo checkpoint (its
+// stored recipe); the error names the file.
 func ReadRecipe(path string) (Recipe, error) {
 	if strings.HasSuffix(path, ".safetensors") {
 		c, err := training.LoadCheckpoint(path)
@@ -287,6 +288,12 @@ func ReadRecipe(path string) (Recipe, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Recipe{}, errors.Wrap(err, "models: recipe")
+	}
+	var result struct {
+		Recipe json.RawMessage `json:"recipe"`
+	}
+	if json.Unmarshal(b, &result) == nil && len(result.Recipe) > 0 && result.Recipe[0] == '{' {
+		b = result.Recipe
 	}
 	r, err := ParseRecipe(b)
 	return r, errors.WithMessagef(err, "%s", path)

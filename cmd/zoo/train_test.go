@@ -472,7 +472,7 @@ func TestTrainRecipeReruns(t *testing.T) {
 	b, err := json.Marshal(fix.Recipe)
 	must(t, err)
 	must(t, os.WriteFile(recipeJSON, b, 0o644))
-	for i, from := range []string{fix.Checkpoint, recipeJSON} {
+	for i, from := range []string{fix.Checkpoint, recipeJSON, filepath.Join(filepath.Dir(fix.Checkpoint), "result.json")} {
 		out := filepath.Join(dir, fmt.Sprint("run", i))
 		code, stdout, stderr := runZoo(t, "train", "--recipe", from, "--data", subsetDir, "--out", out)
 		if code != exitOK {
