@@ -35,9 +35,7 @@ const (
 // draws, two per rng.Uint64 (element 2i from its low 32 bits, element 2i+1
 // from its high 32 bits; an odd last element uses the low half of one more
 // draw). A unit is dropped when its draw u satisfies u < round(p·2³²), so the
-// drop probability is p to within 2⁻³³. (Until November 2026 every element
-// took one rng.Float64 and was dropped when it was below p; the masks, and
-// so the trained numbers, of a given seed changed then.)
+// drop probability is p to within 2⁻³³.
 //
 // In [Eval] mode dropout is deterministic: the identity for [Inverted], a
 // multiplication by 1−p for [WeightScaling]. In [MonteCarlo] mode it keeps
