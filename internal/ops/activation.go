@@ -33,6 +33,13 @@ import (
 // rewrites the 1 − y of its gradient into σ(−x), a second exponential (and a
 // second op and tensor), which is more accurate where y rounds near 1
 // (x ≳ 5 in float32) but not what PyTorch computes.
+//
+// LeakyReLU: y = x for x > 0 and slope·x otherwise (NaN stays NaN, −0 stays
+// −0), the slope rounded to the tensor's dtype, as PyTorch's leaky_relu
+// does. Its gradient is PyTorch's leaky_relu_backward, gx = gy where x > 0
+// and gy·slope elsewhere, x = 0 included; it reads x, not y, so any slope
+// (negative too) gives the right gradient. Gorgonia's LeakyRelu, which this
+// replaces, gives gradient gy at x = 0.
 
 // actKind selects the activation of an actOp or actGradOp.
 type actKind uint8
@@ -40,34 +47,58 @@ type actKind uint8
 const (
 	actReLU actKind = iota
 	actSigmoid
+	actLeakyReLU
 )
 
+// name is the kind with LeakyReLU's slope, for op names and hashes.
+func (k actKind) name(slope float64) string {
+	if k == actLeakyReLU {
+		return fmt.Sprintf("LeakyReLU(%v)", slope)
+	}
+	return k.String()
+}
+
 func (k actKind) String() string {
-	if k == actSigmoid {
+	switch k {
+	case actSigmoid:
 		return "Sigmoid"
+	case actLeakyReLU:
+		return "LeakyReLU"
 	}
 	return "ReLU"
 }
 
-// relu returns max(x, 0) element-wise.
-func ReLU(x *G.Node) (*G.Node, error) { return applyAct(actReLU, x) }
+// ReLU returns max(x, 0) element-wise.
+func ReLU(x *G.Node) (*G.Node, error) { return applyAct(actOp{kind: actReLU}, x) }
 
-// sigmoid returns 1/(1 + e^−x) element-wise.
-func Sigmoid(x *G.Node) (*G.Node, error) { return applyAct(actSigmoid, x) }
+// Sigmoid returns 1/(1 + e^−x) element-wise.
+func Sigmoid(x *G.Node) (*G.Node, error) { return applyAct(actOp{kind: actSigmoid}, x) }
 
-func applyAct(k actKind, x *G.Node) (*G.Node, error) {
-	if err := checkDtype(x.Dtype()); err != nil {
-		return nil, errors.WithMessagef(err, "graph: %v", k)
+// LeakyReLU returns x where x > 0 and slope·x elsewhere, element-wise.
+func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
+	if math.IsNaN(slope) || math.IsInf(slope, 0) {
+		return nil, errors.Wrapf(ErrConfig, "LeakyReLU: slope %v", slope)
 	}
-	if x.IsScalar() {
-		return nil, errors.Wrapf(ErrShape, "%v: scalar input (want a tensor)", k)
-	}
-	y, err := G.ApplyOp(actOp{k}, x)
-	return y, errors.Wrapf(err, "graph: %v", k)
+	return applyAct(actOp{kind: actLeakyReLU, slope: slope}, x)
 }
 
-// actOp is y = f(x) element-wise for the activation f of its kind.
-type actOp struct{ kind actKind }
+func applyAct(op actOp, x *G.Node) (*G.Node, error) {
+	if err := checkDtype(x.Dtype()); err != nil {
+		return nil, errors.WithMessagef(err, "graph: %v", op.kind)
+	}
+	if x.IsScalar() {
+		return nil, errors.Wrapf(ErrShape, "%v: scalar input (want a tensor)", op.kind)
+	}
+	y, err := G.ApplyOp(op, x)
+	return y, errors.Wrapf(err, "graph: %v", op.kind)
+}
+
+// actOp is y = f(x) element-wise for the activation f of its kind (and
+// slope, for LeakyReLU).
+type actOp struct {
+	kind  actKind
+	slope float64
+}
 
 func (actOp) Arity() int                                        { return 1 }
 func (actOp) Type() hm.Type                                     { return matToMat(1) }
@@ -77,7 +108,7 @@ func (actOp) CallsExtern() bool                                 { return false }
 func (actOp) OverwritesInput() int                              { return -1 }
 func (op actOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op actOp) Hashcode() uint32                               { return opHash(op) }
-func (op actOp) String() string                                 { return "zoo." + op.kind.String() }
+func (op actOp) String() string                                 { return "zoo." + op.kind.name(op.slope) }
 func (actOp) DiffWRT(int) []bool                                { return []bool{true} }
 
 func (op actOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
@@ -95,30 +126,43 @@ func (op actOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	out := outputFor(prealloc, x.Dtype(), x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
-		if op.kind == actSigmoid {
+		switch op.kind {
+		case actSigmoid:
 			sigmoidForward(xs, out.Float32s())
-		} else {
+		case actLeakyReLU:
+			leakyForward(xs, out.Float32s(), float32(op.slope))
+		default:
 			reluForward32(xs, out.Float32s())
 		}
 	case []float64:
-		if op.kind == actSigmoid {
+		switch op.kind {
+		case actSigmoid:
 			sigmoidForward(xs, out.Float64s())
-		} else {
+		case actLeakyReLU:
+			leakyForward(xs, out.Float64s(), op.slope)
+		default:
 			reluForward64(xs, out.Float64s())
 		}
 	}
 	return out, nil
 }
 
-// SymDiff: gx = actGrad(y, gy).
-func (op actOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(actGradOp(op), out, grad)
+// SymDiff: gx = actGrad(y, gy), or actGrad(x, gy) for LeakyReLU.
+func (op actOp) SymDiff(inputs G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	from := out
+	if op.kind == actLeakyReLU {
+		from = inputs[0]
+	}
+	gx, err := G.ApplyOp(actGradOp(op), from, grad)
 	return G.Nodes{gx}, errors.Wrapf(err, "graph: %v gradient", op.kind)
 }
 
 // actGradOp maps (y, gy) to the input gradient of the activation of its
-// kind.
-type actGradOp struct{ kind actKind }
+// kind; for LeakyReLU it maps (x, gy).
+type actGradOp struct {
+	kind  actKind
+	slope float64
+}
 
 func (actGradOp) Arity() int                                        { return 2 }
 func (actGradOp) Type() hm.Type                                     { return matToMat(2) }
@@ -128,7 +172,7 @@ func (actGradOp) CallsExtern() bool                                 { return fal
 func (actGradOp) OverwritesInput() int                              { return -1 }
 func (op actGradOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op actGradOp) Hashcode() uint32                               { return opHash(op) }
-func (op actGradOp) String() string                                 { return "zoo." + op.kind.String() + "Grad" }
+func (op actGradOp) String() string                                 { return "zoo." + op.kind.name(op.slope) + "Grad" }
 func (actGradOp) DiffWRT(int) []bool                                { return []bool{false, false} }
 func (op actGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.Wrapf(ErrConfig, "graph: %v: second derivatives are not implemented", op)
@@ -157,15 +201,21 @@ func (op actGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	out := outputFor(prealloc, y.Dtype(), y.Shape())
 	switch ys := y.Data().(type) {
 	case []float32:
-		if op.kind == actSigmoid {
+		switch op.kind {
+		case actSigmoid:
 			sigmoidBackward(ys, gy.Float32s(), out.Float32s())
-		} else {
+		case actLeakyReLU:
+			leakyBackward(ys, gy.Float32s(), out.Float32s(), float32(op.slope))
+		default:
 			reluBackward32(ys, gy.Float32s(), out.Float32s())
 		}
 	case []float64:
-		if op.kind == actSigmoid {
+		switch op.kind {
+		case actSigmoid:
 			sigmoidBackward(ys, gy.Float64s(), out.Float64s())
-		} else {
+		case actLeakyReLU:
+			leakyBackward(ys, gy.Float64s(), out.Float64s(), op.slope)
+		default:
 			reluBackward64(ys, gy.Float64s(), out.Float64s())
 		}
 	}
@@ -239,6 +289,31 @@ func sigmoidBackward[T float](y, gy, gx []T) {
 	gy, gx = gy[:len(y)], gx[:len(y)]
 	for i, v := range y {
 		gx[i] = gy[i] * (1 - v) * v
+	}
+}
+
+// leakyForward writes y = x for x > 0 and slope·x elsewhere (NaN and −0
+// included), in T's precision.
+func leakyForward[T float](x, y []T, slope T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if !(v > 0) {
+			v *= slope
+		}
+		y[i] = v
+	}
+}
+
+// leakyBackward writes gx = gy where x > 0 and gy·slope elsewhere (x = 0
+// included), PyTorch's leaky_relu_backward.
+func leakyBackward[T float](x, gy, gx []T, slope T) {
+	gy, gx = gy[:len(x)], gx[:len(x)]
+	for i, v := range x {
+		g := gy[i]
+		if !(v > 0) {
+			g *= slope
+		}
+		gx[i] = g
 	}
 }
 

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -13,10 +14,12 @@ import (
 )
 
 // TestActivationFixtures checks every activation the layers use (zoo's
-// fused ReLU and sigmoid, Gorgonia's LeakyRelu and Tanh) against the
-// PyTorch fixtures testdata/golden/layers/NAME (y and gx for L = Σ y⊙gy,
-// made by tools/golden/make_golden.py) and against finite differences on
-// the fixture inputs (|x| ≥ 0.05, away from ReLU's kink).
+// fused ReLU, sigmoid and LeakyReLU, Gorgonia's Tanh) against the PyTorch
+// fixtures testdata/golden/layers/NAME (y and gx for L = Σ y⊙gy, made by
+// tools/golden/make_golden.py), whose inputs hold exact zeros (0 and −0)
+// where the gradient conventions of ReLU and LeakyReLU show, and against
+// finite differences on the fixture inputs with the zeros moved to 0.5 (the
+// other inputs have |x| ≥ 0.05, away from the kinks).
 func TestActivationFixtures(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -24,8 +27,8 @@ func TestActivationFixtures(t *testing.T) {
 	}{
 		{"relu", ReLU},
 		{"sigmoid", Sigmoid},
-		{"leaky_relu_0p01", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.01) }},
-		{"leaky_relu_0p2", func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, 0.2) }},
+		{"leaky_relu_0p01", func(x *G.Node) (*G.Node, error) { return LeakyReLU(x, 0.01) }},
+		{"leaky_relu_0p2", func(x *G.Node) (*G.Node, error) { return LeakyReLU(x, 0.2) }},
 		{"tanh", G.Tanh},
 	} {
 		x := zootest.LoadGolden(t, "layers", c.name, "x")
@@ -40,7 +43,18 @@ func TestActivationFixtures(t *testing.T) {
 			})
 		}
 		t.Run(c.name+"/finite differences", func(t *testing.T) {
-			zootest.CheckGrad(t, build, []*tensor.Dense{zootest.Cast(x, tensor.Float64)}, nil)
+			smooth := slices.Clone(x.Float64s())
+			zeros := 0
+			for i, v := range smooth {
+				if v == 0 {
+					smooth[i] = 0.5
+					zeros++
+				}
+			}
+			if zeros != 3 {
+				t.Fatalf("fixture x holds %d zeros, want 3", zeros)
+			}
+			zootest.CheckGrad(t, build, []*tensor.Dense{tensor.New(tensor.WithShape(x.Shape()...), tensor.WithBacking(smooth))}, nil)
 		})
 	}
 }
@@ -102,7 +116,10 @@ func TestActivationsMatchGorgonia(t *testing.T) {
 // TestActivationEdges checks the values the fused ops define where
 // Gorgonia's differ: ReLU of −x and −0 is +0, NaN propagates, the gradient
 // at 0 is 0 (PyTorch's convention); sigmoid is not clipped (its value at 16
-// in float32 is the float32 nearest 1/(1+e^−16), not 1).
+// in float32 is the float32 nearest 1/(1+e^−16), not 1); LeakyReLU's
+// gradient at ±0 is the slope (PyTorch's x > 0 ? 1 : slope), −0 stays −0,
+// and a negative slope is taken as given (values and gradients computed as
+// PyTorch's leaky_relu does, slope rounded to the dtype).
 func TestActivationEdges(t *testing.T) {
 	negZero := math.Copysign(0, -1)
 	x := []float64{-2, negZero, 0, 3, math.NaN(), math.Inf(1), math.Inf(-1)}
@@ -121,6 +138,31 @@ func TestActivationEdges(t *testing.T) {
 				}
 			}
 		})
+		for _, slope := range []float64{0.1, -0.5} {
+			t.Run(fmt.Sprintf("leaky_relu(%v)/%v", slope, dt), func(t *testing.T) {
+				y, gx := actRun(t, dt, func(x *G.Node) (*G.Node, error) { return LeakyReLU(x, slope) }, x, gy)
+				a := slope
+				if dt == tensor.Float32 {
+					a = float64(float32(slope))
+				}
+				r := func(v float64) float64 { // v rounded to dt
+					if dt == tensor.Float32 {
+						return float64(float32(v))
+					}
+					return v
+				}
+				wantY := []float64{r(-2 * a), math.Copysign(0, -a), math.Copysign(0, a), 3, math.NaN(), math.Inf(1), math.Inf(-1) * a / math.Abs(a)}
+				wantGx := []float64{a, a, a, 1, a, 1, a}
+				for i := range x {
+					if math.Float64bits(y[i]) != math.Float64bits(wantY[i]) && !(math.IsNaN(y[i]) && math.IsNaN(wantY[i])) {
+						t.Errorf("leaky_relu(%v) = %v, want %v", x[i], y[i], wantY[i])
+					}
+					if gx[i] != wantGx[i] {
+						t.Errorf("leaky_relu'(%v) = %v, want %v", x[i], gx[i], wantGx[i])
+					}
+				}
+			})
+		}
 		t.Run(fmt.Sprintf("sigmoid/%v", dt), func(t *testing.T) {
 			xs := []float64{16, 20, -30, -100, math.NaN(), math.Inf(1), math.Inf(-1)}
 			y, gx := actRun(t, dt, Sigmoid, xs, gy)

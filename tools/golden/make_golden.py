@@ -491,8 +491,13 @@ def activation_cases(w):
         ("tanh", "Hyperbolic tangent", torch.tanh, {}),
     ]
     for name, desc, fn, cfg in cases:
-        with w.case("layers", name, desc + " on x (4, 5); |x| in [0.05, 3], never 0.", **cfg) as c:
-            x = c.put("x", c.uniform(0.05, 3.0, 4, 5) * np.where(c.rng.random((4, 5)) < 0.5, -1.0, 1.0))
+        with w.case("layers", name, desc + " on x (4, 5); |x| in [0.05, 3] except x[0, 0] = x[2, 3] = 0.0 "
+                    "and x[1, 2] = -0.0 exactly (where ReLU's and leaky ReLU's gradient conventions show).",
+                    **cfg) as c:
+            x = c.uniform(0.05, 3.0, 4, 5) * np.where(c.rng.random((4, 5)) < 0.5, -1.0, 1.0)
+            x[0, 0] = x[2, 3] = 0.0
+            x[1, 2] = -0.0
+            x = c.put("x", x)
             xt = tensor(x, True)
             y = fn(xt)
             gy = c.put("gy", c.normal(4, 5))
