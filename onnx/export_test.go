@@ -87,7 +87,7 @@ func noAffineNet(t *testing.T) *testnets.Net {
 		must(nn.NewLinear(s, "fc1", 4*8*8, 16, nn.LinearConfig{}, rng)),
 		must(nn.NewLayerNorm(s, "ln2", 16, nn.NormConfig{NoAffine: true})),
 		must(nn.NewInstanceNorm(s, "in2", 16, nn.NormConfig{})), // on (N, C): the output is β
-		nn.LeakyReLU("act2", 0.3),
+		nn.LeakyReLU(0.3, "act2"),
 		must(nn.NewDropout("drop2", 0.25, nn.Inverted)),
 		must(nn.NewLinear(s, "fc2", 16, 10, nn.LinearConfig{}, rng)),
 	}

@@ -91,7 +91,7 @@ func (e *exporter) layer(l nn.Layer, in []int) error {
 			e.node(name+"/Sigmoid", "Sigmoid", []string{x}, name)
 		case nn.Tanh("").Kind():
 			e.node(name+"/Tanh", "Tanh", []string{x}, name)
-		case nn.LeakyReLU("", l.Slope()).Kind():
+		case nn.LeakyReLU(l.Slope()).Kind():
 			e.node(name+"/LeakyRelu", "LeakyRelu", []string{x}, name, attrFloat("alpha", l.Slope()))
 		default:
 			return errors.Wrapf(ErrUnsupported, "layer %s: activation %s", name, l.Kind())

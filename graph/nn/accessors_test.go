@@ -43,7 +43,7 @@ func TestLayerAccessors(t *testing.T) {
 	if ap.IsMax() || ap.Stride() != [2]int{1, 1} {
 		t.Errorf("avg pool: max %v stride %v", ap.IsMax(), ap.Stride())
 	}
-	if a := LeakyReLU("a", 0.2); a.Slope() != 0.2 {
+	if a := LeakyReLU(0.2, "a"); a.Slope() != 0.2 {
 		t.Errorf("leaky relu slope %v, want 0.2", a.Slope())
 	}
 	if a := ReLU("a"); a.Slope() != 0 || a.Kind() != "relu" {

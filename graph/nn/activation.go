@@ -1,7 +1,7 @@
 package nn
 
 import (
-	"fmt"
+	"math/rand/v2"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -10,7 +10,8 @@ import (
 	"github.com/gozoo/zoo/internal/ops"
 )
 
-// Activation is an element-wise nonlinearity with no parameters.
+// Activation is an element-wise nonlinearity with no parameters. It is a
+// [Layer], and a [Spec] for [NewModel].
 type Activation struct {
 	name  string
 	kind  string
@@ -18,33 +19,58 @@ type Activation struct {
 	fn    func(*G.Node) (*G.Node, error)
 }
 
-var _ Layer = (*Activation)(nil)
+var (
+	_ Layer = (*Activation)(nil)
+	_ Spec  = (*Activation)(nil)
+)
 
 // ReLU returns max(x, 0), one fused op forward and one backward; the
-// gradient is 0 where x ≤ 0, as in PyTorch (see op_activation.go).
-func ReLU(name string) *Activation { return &Activation{name, "relu", 0, ops.ReLU} }
+// gradient is 0 where x ≤ 0, as in PyTorch. The name is optional: [NewModel]
+// names an unnamed layer ("relu1", …).
+func ReLU(name ...string) *Activation {
+	return &Activation{name: first(name), kind: "relu", fn: ops.ReLU}
+}
 
-// Sigmoid returns 1/(1+e^−x), one fused op forward and one backward (see
-// op_activation.go).
-func Sigmoid(name string) *Activation { return &Activation{name, "sigmoid", 0, ops.Sigmoid} }
+// Sigmoid returns 1/(1+e^−x), one fused op forward and one backward. The
+// name is optional.
+func Sigmoid(name ...string) *Activation {
+	return &Activation{name: first(name), kind: "sigmoid", fn: ops.Sigmoid}
+}
 
-// Tanh returns tanh(x).
-func Tanh(name string) *Activation { return &Activation{name, "tanh", 0, G.Tanh} }
+// Tanh returns tanh(x). The name is optional.
+func Tanh(name ...string) *Activation {
+	return &Activation{name: first(name), kind: "tanh", fn: G.Tanh}
+}
 
 // LeakyReLU returns x for x > 0 and slope·x otherwise (PyTorch's default
-// slope is 0.01).
-func LeakyReLU(name string, slope float64) *Activation {
-	return &Activation{name, fmt.Sprintf("leaky_relu(%g)", slope), slope, func(x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, slope) }}
+// slope is 0.01), one fused op forward and one backward; the gradient at
+// exactly 0 is the slope, as in PyTorch. The name is optional.
+func LeakyReLU(slope float64, name ...string) *Activation {
+	return &Activation{name: first(name), kind: "leaky_relu", slope: slope, fn: func(x *G.Node) (*G.Node, error) { return ops.LeakyReLU(x, slope) }}
+}
+
+func first(name []string) string {
+	if len(name) == 0 {
+		return ""
+	}
+	return name[0]
 }
 
 // Name returns the layer's name.
 func (a *Activation) Name() string { return a.name }
 
-// Kind returns the nonlinearity, such as "relu".
+// Kind returns the nonlinearity: "relu", "sigmoid", "tanh" or "leaky_relu".
 func (a *Activation) Kind() string { return a.kind }
 
-// Slope returns LeakyReLU's slope for x ≤ 0, and 0 for the other kinds.
+// Slope returns a LeakyReLU's negative slope (0 for the others).
 func (a *Activation) Slope() float64 { return a.slope }
+
+// Build returns a copy of the activation named name; it has no parameters.
+func (a *Activation) Build(_ *graph.Store, name string, _ []int, _ *rand.Rand) (Layer, error) {
+	c := *a
+	c.name = name
+	return &c, nil
+}
 
 // Forward applies the nonlinearity element-wise.
 func (a *Activation) Forward(_ *graph.Builder, x *G.Node) (*G.Node, error) {
@@ -52,16 +78,28 @@ func (a *Activation) Forward(_ *graph.Builder, x *G.Node) (*G.Node, error) {
 	return y, errors.Wrapf(err, "%s %s", a.kind, a.name)
 }
 
-// Flatten reshapes (N, d1, d2, …) to (N, d1·d2·…).
+// Flatten reshapes (N, d1, d2, …) to (N, d1·d2·…). Its zero value,
+// nn.Flatten{}, is the spec [NewModel] takes.
 type Flatten struct{ name string }
 
-var _ Layer = (*Flatten)(nil)
+var (
+	_ Layer = (*Flatten)(nil)
+	_ Spec  = Flatten{}
+)
 
 // NewFlatten returns a Flatten layer.
 func NewFlatten(name string) *Flatten { return &Flatten{name} }
 
 // Name returns the layer's name.
 func (f *Flatten) Name() string { return f.name }
+
+// Kind returns "flatten".
+func (Flatten) Kind() string { return "flatten" }
+
+// Build returns a Flatten layer named name; it has no parameters.
+func (Flatten) Build(_ *graph.Store, name string, _ []int, _ *rand.Rand) (Layer, error) {
+	return NewFlatten(name), nil
+}
 
 // Forward flattens every axis after the first.
 func (f *Flatten) Forward(_ *graph.Builder, x *G.Node) (*G.Node, error) {

@@ -69,7 +69,7 @@ func New(name string, seed uint64) (*Net, error) {
 		input = []int{784}
 		k.linear("fc1", 784, 64, true)
 		k.add(nn.NewLayerNorm(s, "ln1", 64, nn.NormConfig{}))
-		k.add(nn.LeakyReLU("act1", 0.1), nil)
+		k.add(nn.LeakyReLU(0.1, "act1"), nil)
 		k.add(nn.NewDropout("drop1", 0.3, nn.WeightScaling))
 		k.linear("fc2", 64, 32, false)
 		k.add(nn.NewGroupNorm(s, "gn2", 32, 4, nn.NormConfig{}))
@@ -79,7 +79,7 @@ func New(name string, seed uint64) (*Net, error) {
 		input = []int{1, 28, 28}
 		k.conv("conv1", 1, 8, 1, 1)
 		k.add(nn.NewGroupNorm(s, "gn1", 8, 2, nn.NormConfig{}))
-		k.add(nn.LeakyReLU("act1", 0.2), nil)
+		k.add(nn.LeakyReLU(0.2, "act1"), nil)
 		k.add(nn.NewAvgPool2D("pool1", [2]int{3, 3}, [2]int{2, 2}, [2]int{1, 1})) // 14×14
 		k.conv("conv2", 8, 8, 1, 1)
 		k.add(nn.NewInstanceNorm(s, "in2", 8, nn.NormConfig{}))
