@@ -104,11 +104,13 @@ func TestSharedParametersSeenByEvalGraph(t *testing.T) {
 	tb, _, _ := build(Train)
 	eb, ey, ex := build(Eval)
 	copy(ex.Float64s(), []float64{1, 2})
-	vm := G.NewTapeMachine(eb.Graph())
-	defer vm.Close()
+	prog, err := Compile(eb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
 	run := func() []float64 {
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
+		if err := prog.Run(); err != nil {
 			t.Fatal(err)
 		}
 		return append([]float64(nil), ey.Value().Data().([]float64)...)

@@ -33,18 +33,18 @@ func ExampleSum() {
 		loss = G.Must(G.Add(loss, penalty))
 	}
 
-	vars, nodes := b.Params()
-	if _, err := G.Grad(loss, nodes...); err != nil {
+	prog, err := graph.Compile(b, loss) // adds dloss/dW
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	vm := G.NewTapeMachine(b.Graph(), G.BindDualValues(nodes...))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	defer prog.Close()
+	if err := prog.Run(); err != nil {
 		fmt.Println(err)
 		return
 	}
-	grad, _ := nodes[0].Grad()
+	vars := prog.Params()
+	grad, _ := prog.Grad(0)
 	fmt.Println("parameters:", vars[0].Name(), len(vars))
 	fmt.Printf("penalty %.2f, loss %.2f\n", penalty.Value().Data(), loss.Value().Data())
 	fmt.Printf("dloss/dW = x_i + 2·0.1·w + 0.01·sign(w) = %.2f\n", grad.Data())

@@ -83,7 +83,7 @@ func TestPenaltyGradients(t *testing.T) {
 				if !pen.Shape().IsScalar() {
 					t.Fatalf("penalty shape %v, want scalar", pen.Shape())
 				}
-				vars, nodes := b.Params()
+				vars, _ := b.Params()
 				var names []string
 				for _, v := range vars {
 					names = append(names, v.Name())
@@ -91,14 +91,13 @@ func TestPenaltyGradients(t *testing.T) {
 				if !slices.Equal(names, c.vars) {
 					t.Fatalf("penalty uses %v, want %v", names, c.vars)
 				}
-				if _, err := G.Grad(pen, nodes...); err != nil {
-					t.Fatalf("grad: %+v", err)
+				prog, err := graph.Compile(b, pen)
+				if err != nil {
+					t.Fatalf("compile: %+v", err)
 				}
-				vm := G.NewTapeMachine(b.Graph(), G.BindDualValues(nodes...))
-				defer vm.Close()
+				defer prog.Close()
 				run := func() float64 {
-					vm.Reset()
-					if err := vm.RunAll(); err != nil {
+					if err := prog.Run(); err != nil {
 						t.Fatalf("run: %+v", err)
 					}
 					return scalarOf(t, pen.Value())
@@ -108,7 +107,7 @@ func TestPenaltyGradients(t *testing.T) {
 				var want float64
 				grads := make([][]float64, len(vars))
 				for i, v := range vars {
-					gv, err := nodes[i].Grad()
+					gv, err := prog.Grad(i)
 					if err != nil {
 						t.Fatalf("grad of %s: %+v", v.Name(), err)
 					}
@@ -181,9 +180,12 @@ func scalarOf(t *testing.T, v G.Value) float64 {
 // evalNode runs b's graph and returns n's value.
 func evalNode(t *testing.T, b *graph.Builder, n *G.Node) float64 {
 	t.Helper()
-	vm := G.NewTapeMachine(b.Graph())
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	prog, err := graph.Compile(b, nil)
+	if err != nil {
+		t.Fatalf("compile: %+v", err)
+	}
+	defer prog.Close()
+	if err := prog.Run(); err != nil {
 		t.Fatalf("run: %+v", err)
 	}
 	return scalarOf(t, n.Value())

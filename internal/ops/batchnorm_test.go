@@ -68,18 +68,6 @@ func normCast(d *tensor.Dense, dt tensor.Dtype) *tensor.Dense {
 	return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(zootest.CastSlice(dt, d.Float64s())))
 }
 
-// normFill copies a float64 tensor's values into dst (of any zoo dtype).
-func normFill(dst, src *tensor.Dense) {
-	if dst.Dtype() == tensor.Float32 {
-		o := dst.Float32s()
-		for i, v := range src.Float64s() {
-			o[i] = float32(v)
-		}
-		return
-	}
-	copy(dst.Float64s(), src.Float64s())
-}
-
 // normCheck compares got with a fixture array and records the error seen.
 func normCheck(t *testing.T, what string, got []float64, want *tensor.Dense, tol float64, worst *float64) {
 	t.Helper()
@@ -93,79 +81,41 @@ func normCheck(t *testing.T, what string, got []float64, want *tensor.Dense, tol
 }
 
 // normHarness is a graph y = layer(x, γ, β) with cost L = Σ y⊙gy, compiled
-// for a TapeMachine with gradients of x, γ and β, the way the PyTorch
+// for zoo's executor with gradients of x, γ and β, the way the PyTorch
 // fixtures define their gradients.
 type normHarness struct {
-	vm            G.VM
-	x, gy, y      *G.Node
-	params        []*G.Node // γ, β if affine
-	xT, gyT       *tensor.Dense
-	gammaT, betaT *tensor.Dense
+	h           *zootest.Harness
+	gamma, beta *tensor.Dense
 }
 
 type normLayerFn func(g *G.ExprGraph, x, gamma, beta *G.Node) (*G.Node, error)
 
 func newNormHarness(t *testing.T, dt tensor.Dtype, xShape tensor.Shape, gamma, beta *tensor.Dense, layer normLayerFn) *normHarness {
 	t.Helper()
-	g := G.NewGraph()
-	h := &normHarness{
-		xT:  tensor.New(tensor.Of(dt), tensor.WithShape(xShape.Clone()...)),
-		gyT: tensor.New(tensor.Of(dt), tensor.WithShape(xShape.Clone()...)),
-	}
-	h.x = G.NewTensor(g, dt, xShape.Dims(), G.WithShape(xShape.Clone()...), G.WithName("x"), G.WithValue(h.xT))
-	h.gy = G.NewTensor(g, dt, xShape.Dims(), G.WithShape(xShape.Clone()...), G.WithName("gy"), G.WithValue(h.gyT))
-	var gn, bn *G.Node
+	shapes := []tensor.Shape{xShape}
 	if gamma != nil {
-		h.gammaT, h.betaT = normCast(gamma, dt), normCast(beta, dt)
-		gn = G.NewTensor(g, dt, 1, G.WithShape(gamma.Shape()...), G.WithName("gamma"), G.WithValue(h.gammaT))
-		bn = G.NewTensor(g, dt, 1, G.WithShape(beta.Shape()...), G.WithName("beta"), G.WithValue(h.betaT))
-		h.params = []*G.Node{gn, bn}
+		shapes = append(shapes, gamma.Shape(), beta.Shape())
 	}
-	y, err := layer(g, h.x, gn, bn)
-	if err != nil {
-		t.Fatalf("build: %+v", err)
+	build := func(b *graph.Builder, in []*G.Node) (*G.Node, error) {
+		gm, bt, _ := normAffineInputs(in, gamma != nil)
+		return layer(b.Graph(), in[0], gm, bt)
 	}
-	h.y = y
-	cost := G.Must(G.Sum(G.Must(G.HadamardProd(y, h.gy))))
-	wrt := append([]*G.Node{h.x}, h.params...)
-	if _, err := G.Grad(cost, wrt...); err != nil {
-		t.Fatalf("grad: %+v", err)
-	}
-	h.vm = G.NewTapeMachine(g, G.BindDualValues(wrt...))
-	t.Cleanup(func() { h.vm.Close() })
-	return h
+	return &normHarness{h: zootest.NewHarness(t, dt, build, shapes, nil, xShape), gamma: gamma, beta: beta}
 }
 
 // run runs one forward and backward pass on x and gy (float64 fixtures,
 // cast to the graph's dtype) and returns y, dx, dγ, dβ (nil without affine).
 func (h *normHarness) run(t *testing.T, x, gy *tensor.Dense) (y, gx, ggamma, gbeta []float64) {
 	t.Helper()
-	normFill(h.xT, x)
-	normFill(h.gyT, gy)
-	h.vm.Reset()
-	// The TapeMachine adds into bound gradients; start each run from zero.
-	for _, n := range append([]*G.Node{h.x}, h.params...) {
-		if gv, err := n.Grad(); err == nil {
-			if d, ok := gv.(*tensor.Dense); ok {
-				d.Zero()
-			}
-		}
+	inputs := []*tensor.Dense{x}
+	if h.gamma != nil {
+		inputs = append(inputs, h.gamma, h.beta)
 	}
-	if err := h.vm.RunAll(); err != nil {
-		t.Fatalf("run: %+v", err)
+	y, g := h.h.Run(t, inputs, gy)
+	if h.gamma != nil {
+		ggamma, gbeta = g[1], g[2]
 	}
-	grad := func(n *G.Node) []float64 {
-		gv, err := n.Grad()
-		if err != nil {
-			t.Fatalf("grad of %s: %+v", n.Name(), err)
-		}
-		return normFloats(t, gv)
-	}
-	y, gx = normFloats(t, h.y.Value()), grad(h.x)
-	if len(h.params) > 0 {
-		ggamma, gbeta = grad(h.params[0]), grad(h.params[1])
-	}
-	return y, gx, ggamma, gbeta
+	return y, g[0], ggamma, gbeta
 }
 
 // normAffineInputs returns γ and β (nil without affine) for checkGrad-style
@@ -361,7 +311,8 @@ func TestBatchNormStatsUpdate(t *testing.T) {
 	for _, dd := range normDtypes {
 		t.Run(dd.dt.String(), func(t *testing.T) {
 			x := zootest.RandDense(31, 5, 2, 3, 1) // m = 15 per channel
-			g := G.NewGraph()
+			b := zootest.NewGraph(t, dd.dt)
+			g := b.Graph()
 			xn := G.NewTensor(g, dd.dt, 4, G.WithShape(5, 2, 3, 1), G.WithName("x"), G.WithValue(normCast(x, dd.dt)))
 			_, stats, err := BatchNormTrain(xn, nil, nil, 1e-5)
 			if err != nil {
@@ -372,9 +323,7 @@ func TestBatchNormStatsUpdate(t *testing.T) {
 			if err := stats.Update(rm, rv, 0.1); !errors.Is(err, bnErrNoBatch) {
 				t.Fatalf("Update before any run: err = %v, want bnErrNoBatch", err)
 			}
-			vm := G.NewTapeMachine(g)
-			defer vm.Close()
-			if err := vm.RunAll(); err != nil {
+			if err := zootest.RunGraph(t, b); err != nil {
 				t.Fatal(err)
 			}
 			// Bad arguments leave the buffers and the pending batch alone.
@@ -436,7 +385,8 @@ func TestBatchNormStatsUpdate(t *testing.T) {
 // settings must not be merged by Gorgonia's hash-consing, or one of them
 // would never see its statistics.
 func TestBatchNormDistinctNodes(t *testing.T) {
-	g := G.NewGraph()
+	b := zootest.NewGraph(t, tensor.Float64)
+	g := b.Graph()
 	x := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 3), G.WithName("x"), G.WithValue(zootest.RandDense(1, 4, 3)))
 	y1, s1, err := BatchNormTrain(x, nil, nil, 1e-5)
 	if err != nil {
@@ -449,9 +399,7 @@ func TestBatchNormDistinctNodes(t *testing.T) {
 	if y1 == y2 {
 		t.Fatal("two batch-norm layers were merged into one node")
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	if err := zootest.RunGraph(t, b); err != nil {
 		t.Fatal(err)
 	}
 	for i, s := range []*BatchStats{s1, s2} {
@@ -549,41 +497,29 @@ func TestBatchNormOpRejectsBadValues(t *testing.T) {
 }
 
 // benchNormSink keeps benchmark results alive.
-var benchNormSink G.Value
+var benchNormSink *G.ExprGraph
 
 // benchBatchNormTrain times one forward and backward pass of an affine
-// training batch-norm in float32 on a TapeMachine, the way a training step
-// runs it: y = BN(x), then the gradients of x, γ and β for an incoming
-// gradient gy.
+// training batch-norm in float32 on zoo's executor, the way a training step
+// runs it: y = BN(x), then the gradients of x, γ and β of L = Σ y⊙gy.
 func benchBatchNormTrain(b *testing.B, shape ...int) {
-	g := G.NewGraph()
-	dt := tensor.Float32
 	c := shape[1]
-	x := G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(normCast(zootest.RandDense(1, shape...), dt)))
-	gy := G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithName("gy"), G.WithValue(normCast(zootest.RandDense(2, shape...), dt)))
-	gm := G.NewVector(g, dt, G.WithShape(c), G.WithName("gamma"), G.WithValue(normCast(normPositive(3, c), dt)))
-	bt := G.NewVector(g, dt, G.WithShape(c), G.WithName("beta"), G.WithValue(normCast(zootest.RandDense(4, c), dt)))
-	y, _, err := BatchNormTrain(x, gm, bt, 1e-5)
-	if err != nil {
-		b.Fatal(err)
+	build := func(_ *graph.Builder, in []*G.Node) (*G.Node, error) {
+		y, _, err := BatchNormTrain(in[0], in[1], in[2], 1e-5)
+		return y, err
 	}
-	// Backpropagate gy straight into y (no cost ops), so that the timing is
-	// the batch-norm's forward and backward plus the TapeMachine's work.
-	if _, err := G.Backpropagate(G.Nodes{y}, G.Nodes{gy}, G.Nodes{x, gm, bt}); err != nil {
-		b.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(x, gm, bt))
-	defer vm.Close()
+	h := zootest.NewHarness(b, tensor.Float32, build, []tensor.Shape{shape, {c}, {c}}, nil, shape)
+	h.Run(b, []*tensor.Dense{zootest.RandDense(1, shape...), normPositive(3, c), zootest.RandDense(4, c)}, zootest.RandDense(2, shape...))
+	p := h.Program()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
+		if err := p.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	benchNormSink = y.Value()
+	benchNormSink = p.Builder().Graph()
 }
 
 func BenchmarkBatchNormTrain128x100(b *testing.B)      { benchBatchNormTrain(b, 128, 100) }

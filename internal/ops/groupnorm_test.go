@@ -115,7 +115,8 @@ func TestGroupNormFormula(t *testing.T) {
 					}
 				}
 			}
-			g := G.NewGraph()
+			b := zootest.NewGraph(t, dd.dt)
+			g := b.Graph()
 			xn := G.NewTensor(g, dd.dt, 3, G.WithShape(2, 4, 3), G.WithName("x"), G.WithValue(normCast(x, dd.dt)))
 			gn := G.NewVector(g, dd.dt, G.WithShape(4), G.WithName("g"), G.WithValue(normCast(gamma, dd.dt)))
 			bn := G.NewVector(g, dd.dt, G.WithShape(4), G.WithName("b"), G.WithValue(normCast(beta, dd.dt)))
@@ -123,9 +124,7 @@ func TestGroupNormFormula(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vm := G.NewTapeMachine(g)
-			defer vm.Close()
-			if err := vm.RunAll(); err != nil {
+			if err := zootest.RunGraph(t, b); err != nil {
 				t.Fatal(err)
 			}
 			tol := 1e-14

@@ -293,7 +293,8 @@ func TestSoftmaxUnderLog(t *testing.T) {
 		wantP = append(wantP, softmaxRef(row)...)
 		wantL = append(wantL, logSoftmaxRef(row)...)
 	}
-	g := G.NewGraph()
+	b := zootest.NewGraph(t, tensor.Float64)
+	g := b.Graph()
 	xn := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 4), G.WithName("x"), G.WithValue(x))
 	p, err := Softmax(xn)
 	if err != nil {
@@ -303,14 +304,9 @@ func TestSoftmaxUnderLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pv, lv G.Value
-	G.Read(p, &pv)
-	G.Read(l, &lv)
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	if err := zootest.RunGraph(t, b); err != nil {
 		t.Fatal(err)
 	}
-	zootest.CheckClose(t, "softmax", zootest.Floats(t, pv), wantP, 1e-15)
-	zootest.CheckClose(t, "log softmax", zootest.Floats(t, lv), wantL, 1e-14)
+	zootest.CheckClose(t, "softmax", zootest.Floats(t, p.Value()), wantP, 1e-15)
+	zootest.CheckClose(t, "log softmax", zootest.Floats(t, l.Value()), wantL, 1e-14)
 }

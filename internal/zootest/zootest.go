@@ -172,10 +172,43 @@ func CheckStoreGrad(t testing.TB, s *graph.Store, build func(b *graph.Builder) (
 // (nil for the others).
 func Run(t testing.TB, dt tensor.Dtype, build Builder, inputs []*tensor.Dense, wrt []bool, gy *tensor.Dense) ([]float64, [][]float64) {
 	t.Helper()
-	if wrt == nil {
-		wrt = allTrue(len(inputs))
+	shapes := make([]tensor.Shape, len(inputs))
+	for i, in := range inputs {
+		shapes[i] = in.Shape()
 	}
-	s, vars := inputStore(t, dt, inputs, wrt)
+	var gyShape tensor.Shape
+	if gy != nil {
+		gyShape = gy.Shape()
+	}
+	return NewHarness(t, dt, build, shapes, wrt, gyShape).Run(t, inputs, gy)
+}
+
+// Harness is [Run] compiled once for many runs: a graph over inputs of
+// fixed shapes with the cost L = Σ y ⊙ gy, on zoo's executor in training
+// mode. Each [Harness.Run] sets the inputs and gy and runs the program.
+type Harness struct {
+	p     *graph.Program
+	vars  []*graph.Var
+	wrt   []bool
+	y     *G.Node
+	gy    *tensor.Dense
+	index map[*graph.Var]int
+}
+
+// NewHarness builds build over inputs of the given shapes in dtype dt
+// (input i a parameter when wrt[i], all of them when wrt is nil) with the
+// cost L = Σ y ⊙ gy for a gy of shape gyShape (L = y for a scalar y when
+// gyShape is nil) and compiles it; the program is closed when the test ends.
+func NewHarness(t testing.TB, dt tensor.Dtype, build Builder, shapes []tensor.Shape, wrt []bool, gyShape tensor.Shape) *Harness {
+	t.Helper()
+	if wrt == nil {
+		wrt = allTrue(len(shapes))
+	}
+	zeros := make([]*tensor.Dense, len(shapes))
+	for i, sh := range shapes {
+		zeros[i] = tensor.New(tensor.WithShape(sh.Clone()...), tensor.Of(tensor.Float64))
+	}
+	s, vars := inputStore(t, dt, zeros, wrt)
 	b := graph.NewBuilder(s, graph.Train, nil)
 	nodes := make([]*G.Node, len(vars))
 	for i, v := range vars {
@@ -188,53 +221,106 @@ func Run(t testing.TB, dt tensor.Dtype, build Builder, inputs []*tensor.Dense, w
 	if err != nil {
 		t.Fatalf("build: %+v", err)
 	}
+	h := &Harness{vars: vars, wrt: wrt, y: y, index: map[*graph.Var]int{}}
 	cost := y
-	if gy != nil {
-		gn, gt := b.Constant("gy", gy.Shape().Clone(), gy.Float64s())
-		_ = gt
+	if gyShape != nil {
+		var gn *G.Node
+		gn, h.gy = b.Constant("gy", gyShape.Clone(), make([]float64, gyShape.TotalSize()))
 		if cost, err = G.Sum(G.Must(G.HadamardProd(y, gn))); err != nil {
 			t.Fatalf("cost: %+v", err)
 		}
 	}
-	var p *graph.Program
 	anyWRT := false
 	for _, w := range wrt {
 		anyWRT = anyWRT || w
 	}
-	if anyWRT {
-		p, err = graph.Compile(b, cost)
-	} else {
-		p, err = graph.Compile(b, nil)
+	if !anyWRT {
+		cost = nil
 	}
+	if h.p, err = graph.Compile(b, cost); err != nil {
+		t.Fatalf("compile: %+v", err)
+	}
+	t.Cleanup(func() { h.p.Close() })
+	for i, v := range h.p.Params() {
+		h.index[v] = i
+	}
+	for i, v := range vars {
+		if _, ok := h.index[v]; wrt[i] && !ok {
+			t.Fatalf("input %d does not reach the cost", i)
+		}
+	}
+	return h
+}
+
+// Run sets the inputs (float64 values cast to the harness's dtype) and gy
+// (nil if the harness has none), runs the program once and returns y and
+// dL/d inputs[i] for every i with wrt[i] (nil for the others).
+func (h *Harness) Run(t testing.TB, inputs []*tensor.Dense, gy *tensor.Dense) ([]float64, [][]float64) {
+	t.Helper()
+	if len(inputs) != len(h.vars) {
+		t.Fatalf("harness: %d inputs, want %d", len(inputs), len(h.vars))
+	}
+	for i, in := range inputs {
+		if err := h.vars[i].SetFloat64s(in.Float64s()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if (gy == nil) != (h.gy == nil) {
+		t.Fatalf("harness: gy given %t, harness has one %t", gy != nil, h.gy != nil)
+	}
+	if gy != nil {
+		switch d := h.gy.Data().(type) {
+		case []float32:
+			for i, v := range gy.Float64s() {
+				d[i] = float32(v)
+			}
+		case []float64:
+			copy(d, gy.Float64s())
+		}
+	}
+	if err := h.p.Run(); err != nil {
+		t.Fatalf("run: %+v", err)
+	}
+	grads := make([][]float64, len(h.vars))
+	for i, v := range h.vars {
+		if !h.wrt[i] {
+			continue
+		}
+		g, err := h.p.Grad(h.index[v])
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[i] = Floats(t, g)
+	}
+	return Floats(t, h.y.Value()), grads
+}
+
+// Program returns the harness's compiled program, for benchmarks that set
+// the inputs once with [Harness.Run] and then time Program().Run().
+func (h *Harness) Program() *graph.Program { return h.p }
+
+// NewGraph returns a builder over an empty store of dtype dt, for tests
+// that make nodes by hand in its graph (b.Graph()) and run them with
+// [RunGraph].
+func NewGraph(t testing.TB, dt tensor.Dtype) *graph.Builder {
+	t.Helper()
+	s, err := graph.NewStore(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph.NewBuilder(s, graph.Train, nil)
+}
+
+// RunGraph compiles b's graph without gradients and runs it once on zoo's
+// executor, returning the run's error; read node values afterwards.
+func RunGraph(t testing.TB, b *graph.Builder) error {
+	t.Helper()
+	p, err := graph.Compile(b, nil)
 	if err != nil {
 		t.Fatalf("compile: %+v", err)
 	}
-	defer p.Close()
-	if err := p.Run(); err != nil {
-		t.Fatalf("run: %+v", err)
-	}
-	grads := make([][]float64, len(inputs))
-	if anyWRT {
-		index := map[*graph.Var]int{}
-		for i, v := range p.Params() {
-			index[v] = i
-		}
-		for i, v := range vars {
-			if !wrt[i] {
-				continue
-			}
-			k, ok := index[v]
-			if !ok {
-				t.Fatalf("input %d does not reach the cost", i)
-			}
-			g, err := p.Grad(k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			grads[i] = Floats(t, g)
-		}
-	}
-	return Floats(t, y.Value()), grads
+	t.Cleanup(func() { p.Close() })
+	return p.Run()
 }
 
 // RelErr returns ‖a−b‖₂ / max(‖a‖₂, ‖b‖₂), or ‖a−b‖₂ when both are zero.
