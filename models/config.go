@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/internal/suggest"
 )
 
 // Config is a model's architecture and regularization. The zero value of
@@ -58,17 +59,41 @@ func (c Config) dtype() tensor.Dtype {
 	return graph.Float32
 }
 
+// Size limits that Validate enforces, so that no flag and no checkpoint
+// metadata can make Build allocate more than a workstation holds. An MLP
+// of the largest size has MaxWeights float32 weights (512 MiB), and
+// training keeps two to four more tensors of that size (gradients,
+// momentum, Adam's moments).
+const (
+	// MaxHidden is the widest hidden layer.
+	MaxHidden = 1 << 16
+	// MaxHiddenLayers is the largest number of hidden layers.
+	MaxHiddenLayers = 64
+	// MaxWeights bounds the number of weights of an MLP's fully connected
+	// layers, Σ in·out from the 784 inputs through Hidden to the 10 outputs.
+	MaxWeights = 1 << 27
+)
+
 // Validate names the first bad value.
 func (c Config) Validate() error {
+	if len(c.Hidden) > MaxHiddenLayers {
+		return errors.Errorf("models: %d hidden layers, the limit is %d", len(c.Hidden), MaxHiddenLayers)
+	}
 	for _, h := range c.Hidden {
 		if h <= 0 {
 			return errors.Errorf("models: hidden width %d must be positive", h)
 		}
+		if h > MaxHidden {
+			return errors.Errorf("models: hidden width %d exceeds the limit of %d", h, MaxHidden)
+		}
+	}
+	if w := c.mlpWeights(); w > MaxWeights {
+		return errors.Errorf("models: hidden widths %v make %d weights, the limit is %d", c.Hidden, w, MaxWeights)
 	}
 	switch c.Activation {
 	case "", "relu", "sigmoid", "tanh":
 	default:
-		return errors.Errorf("models: unknown activation %q (want relu, sigmoid or tanh)", c.Activation)
+		return errors.Errorf("models: unknown activation %q%s (want relu, sigmoid or tanh)", c.Activation, suggest.Hint(c.Activation, []string{"relu", "sigmoid", "tanh"}))
 	}
 	for _, p := range []struct {
 		name string
@@ -81,7 +106,7 @@ func (c Config) Validate() error {
 	switch c.Norm {
 	case "", "batch", "group", "layer", "instance":
 	default:
-		return errors.Errorf("models: unknown norm %q (want batch, group, layer or instance)", c.Norm)
+		return errors.Errorf("models: unknown norm %q%s (want batch, group, layer, instance, or empty for none)", c.Norm, suggest.Hint(c.Norm, []string{"batch", "group", "layer", "instance"}))
 	}
 	for _, p := range []struct {
 		name string
@@ -100,4 +125,19 @@ func (c Config) Validate() error {
 		return errors.Errorf("models: dtype %q (want float32 or float64)", c.Dtype)
 	}
 	return nil
+}
+
+// mlpWeights is Σ in·out over the fully connected layers of an MLP with
+// c.Hidden, from the 784 inputs to the 10 classes. With at most
+// MaxHiddenLayers layers of at most MaxHidden units it cannot overflow.
+func (c Config) mlpWeights() int {
+	in, n := inputSize, 0
+	for _, h := range c.Hidden {
+		if h <= 0 || h > MaxHidden || len(c.Hidden) > MaxHiddenLayers {
+			return 0 // reported by Validate
+		}
+		n += in * h
+		in = h
+	}
+	return n + in*classes
 }

@@ -1,10 +1,13 @@
 package models
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/suggest"
 )
 
 // Measurement is a test error the project measured for an entry's default
@@ -34,12 +37,49 @@ type Entry struct {
 	// Measured is what the default recipe reached here (nil: not yet measured).
 	Measured *Measurement `json:"measured,omitempty"`
 	arch     arch
+	// mlp marks the entries built by mlp, whose sizes come from
+	// Config.Hidden.
+	mlp bool
 }
 
 // Build builds the entry's architecture with cfg, its initial weights drawn
 // from seed.
 func (e Entry) Build(cfg Config, seed uint64) (*Model, error) {
 	return build(e.Name, e.arch, cfg, seed)
+}
+
+// Scalars returns the number of values in the parameters and buffers that
+// Build(cfg, ·) allocates, without allocating them for an MLP (a convnet's
+// sizes do not depend on cfg.Hidden and are small, so it is built). A
+// checkpoint loader compares it with the values the file actually holds
+// before building a model from the file's configuration.
+func (e Entry) Scalars(cfg Config) (int, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	if !e.mlp {
+		m, err := e.Build(cfg, 0)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for _, v := range m.store.Vars() {
+			n += v.Value().Shape().TotalSize()
+		}
+		return n, nil
+	}
+	n := cfg.mlpWeights() + classes // the output layer's bias
+	for _, h := range cfg.Hidden {
+		switch cfg.Norm {
+		case "":
+			n += h // bias
+		case "batch":
+			n += 4 * h // γ, β, running mean and variance
+		default:
+			n += 2 * h // γ, β
+		}
+	}
+	return n, nil
 }
 
 // NumParams returns the number of trainable scalars of the default config.
@@ -74,6 +114,19 @@ func List() []Entry {
 // ErrUnknownModel is returned by Lookup for a name that is not registered.
 var ErrUnknownModel = errors.New("models: unknown model")
 
+// unknownModelError names the model asked for, the closest registered name
+// and every registered name. It matches ErrUnknownModel with errors.Is.
+type unknownModelError struct {
+	name  string
+	names []string
+}
+
+func (e *unknownModelError) Error() string {
+	return fmt.Sprintf("models: unknown model %q%s; have %s", e.name, suggest.Hint(e.name, e.names), strings.Join(e.names, ", "))
+}
+
+func (e *unknownModelError) Is(target error) bool { return target == ErrUnknownModel }
+
 // Lookup returns the entry registered under name.
 func Lookup(name string) (Entry, error) {
 	e, ok := registry[name]
@@ -82,7 +135,7 @@ func Lookup(name string) (Entry, error) {
 		for _, e := range List() {
 			names = append(names, e.Name)
 		}
-		return Entry{}, errors.Wrapf(ErrUnknownModel, "%q (have %s)", name, strings.Join(names, ", "))
+		return Entry{}, &unknownModelError{name: name, names: names}
 	}
 	return e.clone(), nil
 }
@@ -103,7 +156,7 @@ func init() {
 		// Measured from a fresh clone on 2 shared cores (load about 2), CPU
 		// time 114 s.
 		Measured: &Measurement{TestError: 1.67, Epochs: 12, Seconds: 71, Command: "go run ./cmd/zoo train mlp --seed 1"},
-		arch:     mlp,
+		arch:     mlp, mlp: true,
 	})
 	register(Entry{
 		Name:        "mlp-dropout",
@@ -114,7 +167,7 @@ func init() {
 		// Early stopping ended it at epoch 58 and restored epoch 48; 2 shared
 		// cores at load 4-10.
 		Measured: &Measurement{TestError: 1.23, Epochs: 58, Seconds: 2693, Command: "go run ./cmd/zoo train mlp-dropout --seed 1"},
-		arch:     mlp,
+		arch:     mlp, mlp: true,
 	})
 	register(Entry{
 		Name:        "mlp-sigmoid",
@@ -122,7 +175,7 @@ func init() {
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
 		Recipe:      Recipe{Model: "mlp-sigmoid", Config: Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid"}, Seed: 1, Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
 		Measured:    &Measurement{TestError: 3.19, Epochs: 10, Seconds: 43, Command: "go run ./cmd/zoo train mlp-sigmoid --seed 1"},
-		arch:        mlp,
+		arch:        mlp, mlp: true,
 	})
 	register(Entry{
 		Name:        "mlp-bn",
@@ -130,7 +183,7 @@ func init() {
 		Paper:       "Ioffe & Szegedy (2015), Batch normalization, §4.1",
 		Recipe:      Recipe{Model: "mlp-bn", Config: Config{Hidden: []int{100, 100, 100}, Activation: "sigmoid", Norm: "batch"}, Seed: 1, Optimizer: "sgd", LR: 0.5, BatchSize: 60, Epochs: 10, ValFrac: 0.1},
 		Measured:    &Measurement{TestError: 2.34, Epochs: 10, Seconds: 46, Command: "go run ./cmd/zoo train mlp-bn --seed 1"},
-		arch:        mlp,
+		arch:        mlp, mlp: true,
 	})
 	register(Entry{
 		Name:        "lenet5",

@@ -3,13 +3,14 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/suggest"
 )
 
 // parseArgs parses args into fs, allowing positional arguments before,
@@ -21,11 +22,12 @@ import (
 // limit). what names the positional arguments in the error message.
 func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, what string) (pos []string, code int, done bool) {
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parse(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
 				return nil, exitOK, true
 			}
-			return nil, exitUsage, true // fs already printed the error and usage
+			return nil, usageError(fs, err), true
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -40,14 +42,11 @@ func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, what string)
 	}
 	switch {
 	case len(pos) < minPos:
-		fmt.Fprintf(fs.Output(), "%s: missing %s\n", fs.Name(), what)
+		return nil, usageError(fs, errors.Errorf("missing %s", what)), true
 	case maxPos >= 0 && len(pos) > maxPos:
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[maxPos])
-	default:
-		return pos, exitOK, false
+		return nil, usageError(fs, errors.Errorf("unexpected argument %q", pos[maxPos])), true
 	}
-	fs.Usage()
-	return nil, exitUsage, true
+	return pos, exitOK, false
 }
 
 // setFlags returns the names of the flags given on fs's command line.
@@ -122,3 +121,25 @@ func parseInts(s string) ([]int, error) {
 }
 
 var _ json.Marshaler = number(0)
+
+// intRange returns an error naming flag when v is outside [lo, hi].
+func intRange(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return errors.Errorf("--%s %d: want %d to %d", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// enumError is the error for a flag value outside a set, with a "did you
+// mean" when one of the allowed values is close.
+func enumError(flag, v string, allowed ...string) error {
+	return errors.Errorf("--%s %q%s: want %s", flag, v, suggest.Hint(v, allowed), orList(allowed))
+}
+
+// orList joins "a", "b", "c" as "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}

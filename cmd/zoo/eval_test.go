@@ -183,9 +183,9 @@ func TestEvalErrors(t *testing.T) {
 		code   int
 		stderr []string
 	}{
-		{"no checkpoint", nil, exitUsage, []string{"missing checkpoint file", "usage: zoo eval"}},
+		{"no checkpoint", nil, exitUsage, []string{"missing checkpoint file", "zoo eval -h"}},
 		{"two checkpoints", []string{tr.Checkpoint, tr.Checkpoint}, exitUsage, []string{"unexpected argument"}},
-		{"unknown flag", []string{tr.Checkpoint, "--epochs", "1"}, exitUsage, []string{"flag provided but not defined"}},
+		{"unknown flag", []string{tr.Checkpoint, "--epochs", "1"}, exitUsage, []string{"unknown flag --", "-h' for usage"}},
 		{"mc-samples", []string{tr.Checkpoint, "--mc-samples", "-1"}, exitUsage, []string{"--mc-samples"}},
 		{"batch", []string{tr.Checkpoint, "--batch", "0"}, exitUsage, []string{"--batch"}},
 		{"missing", []string{missing}, exitFailure, []string{missing, "no such file"}},

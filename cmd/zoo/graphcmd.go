@@ -20,6 +20,10 @@ func init() {
 	register(command{name: "graph", synopsis: graphSynopsis, run: runGraph})
 }
 
+// maxGraphBatch bounds --batch: the batch size only labels the shapes, and
+// building the graph allocates in proportion to it.
+const maxGraphBatch = 4096
+
 func runGraph(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("graph", graphSynopsis+`.
 
@@ -38,7 +42,7 @@ train.`, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	mode := fs.String("mode", "eval", "train or eval")
-	batch := fs.Int("batch", 0, "batch size the graph is built for (default 1 for eval, 2 for train: training BatchNorm needs two samples)")
+	batch := fs.Int("batch", 0, fmt.Sprintf("batch size the graph is built for, at most %d (default 1 for eval, 2 for train: training BatchNorm needs two samples)", maxGraphBatch))
 	grad := fs.Bool("grad", false, "with --mode train, add the symbolic gradients of the cost")
 	pos, code, done := parseArgs(fs, args, 1, 1, "model name (zoo list shows them)")
 	if done {
@@ -59,7 +63,7 @@ train.`, stderr)
 	case "eval":
 		m = graph.Eval
 	default:
-		return usageError(fs, errors.Errorf("--mode %q: want train or eval", *mode))
+		return usageError(fs, enumError("mode", *mode, "train", "eval"))
 	}
 	if !setFlags(fs)["batch"] {
 		*batch = 1
@@ -67,8 +71,8 @@ train.`, stderr)
 			*batch = 2
 		}
 	}
-	if *batch < 1 {
-		return usageError(fs, errors.Errorf("--batch %d: want ≥ 1", *batch))
+	if err := intRange("batch", *batch, 1, maxGraphBatch); err != nil {
+		return usageError(fs, err)
 	}
 	if *grad && m != graph.Train {
 		return usageError(fs, errors.New("--grad needs --mode train"))

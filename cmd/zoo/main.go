@@ -21,11 +21,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/suggest"
 )
 
 // Exit codes.
@@ -67,35 +71,66 @@ func register(c command) {
 	commands[c.name] = c
 }
 
-// run dispatches args (without the program name) to a subcommand.
+// run dispatches args (without the program name) to a subcommand. Help
+// goes to stdout (so that zoo help | less works); a usage error is a few
+// lines on stderr with the error first.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	errw := &streams{Writer: stderr, stdout: stdout}
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "zoo: no subcommand")
-		usage(stderr)
+		fmt.Fprintln(stderr, "Run 'zoo help' for the list of subcommands.")
 		return exitUsage
 	}
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(rest) == 0 {
-			usage(stderr)
+			usage(stdout)
 			return exitOK
 		}
 		c, ok := commands[rest[0]]
 		if !ok || len(rest) > 1 {
-			fmt.Fprintf(stderr, "zoo help: unknown subcommand %q\n", strings.Join(rest, " "))
-			usage(stderr)
+			fmt.Fprintf(stderr, "zoo help: unknown subcommand %q%s\n", strings.Join(rest, " "), suggest.Hint(rest[0], commandNames()))
+			fmt.Fprintln(stderr, "Run 'zoo help' for the list of subcommands.")
 			return exitUsage
 		}
-		return c.run(ctx, []string{"-h"}, stdout, stderr)
+		return c.run(ctx, []string{"-h"}, stdout, errw)
+	case "version", "-version", "--version":
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "zoo version: unexpected argument %q\n", rest[0])
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "zoo: unknown subcommand %q\n", name)
-		usage(stderr)
+		what := "subcommand"
+		if strings.HasPrefix(name, "-") {
+			what = "flag (flags come after the subcommand)"
+		}
+		fmt.Fprintf(stderr, "zoo: unknown %s %q%s\n", what, name, suggest.Hint(strings.TrimLeft(name, "-"), append(commandNames(), "help", "version")))
+		fmt.Fprintln(stderr, "Run 'zoo help' for the list of subcommands.")
 		return exitUsage
 	}
-	return c.run(ctx, rest, stdout, stderr)
+	return c.run(ctx, rest, stdout, errw)
+}
+
+// streams is the stderr a subcommand receives from run: it writes to
+// stderr and carries stdout, where newFlagSet prints the help text.
+type streams struct {
+	io.Writer
+	stdout io.Writer
+}
+
+// commandNames returns the registered subcommands, sorted.
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // usage lists the subcommands, sorted by name.
@@ -103,56 +138,135 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zoo <subcommand> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Subcommands:")
-	names := make([]string, 0, len(commands))
-	width := 4
-	for n := range commands {
-		names = append(names, n)
+	names := commandNames()
+	width := len("version")
+	for _, n := range names {
 		width = max(width, len(n))
 	}
-	slices.Sort(names)
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "list subcommands, or show the flags of one: zoo help <subcommand>")
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].synopsis)
 	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "version", "print the module version and VCS revision (also zoo --version)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Results are one JSON object on stdout (zoo graph: DOT); progress goes to stderr.")
-	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
+	fmt.Fprintln(w, "Results go to stdout: one JSON object (zoo graph: DOT; zoo list and")
+	fmt.Fprintln(w, "zoo summary: a table on a terminal, JSON when piped or with --json).")
+	fmt.Fprintln(w, "Progress, warnings and errors go to stderr.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status:")
+	fmt.Fprintln(w, "  0  success (help and version included)")
+	fmt.Fprintln(w, "  1  the job failed or was cancelled (SIGINT, SIGTERM): missing or corrupt")
+	fmt.Fprintln(w, "     input, non-finite weights, a locked output folder, a diverged run")
+	fmt.Fprintln(w, "  2  usage error: unknown subcommand, model or flag, a bad or out-of-range")
+	fmt.Fprintln(w, "     value, a missing or extra argument")
+}
+
+// versionLine describes the binary from its build information: the main
+// module's version ("(devel)" for a build inside the repository), the VCS
+// revision and time it was built from, whether the work tree had local
+// changes, and the Go version and platform.
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "zoo (no build information) " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	line := "zoo " + v
+	var rev, when, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		line += " revision " + rev
+		if when != "" || modified != "" {
+			line += " (" + strings.TrimPrefix(when+modified, ", ") + ")"
+		}
+	}
+	return line + " " + bi.GoVersion + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
 
 // newFlagSet returns a FlagSet for subcommand name that reports errors
-// instead of exiting and prints its usage to stderr.
+// instead of exiting. Its Usage prints the full help (synopsis and flags)
+// on stdout when stderr came from run, else on stderr.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("zoo "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	help := stderr
+	if s, ok := stderr.(*streams); ok {
+		help = s.stdout
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: zoo %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(help, "usage: zoo %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(help)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+		fmt.Fprintln(help)
+		fmt.Fprintln(help, "Exit status: 0 success, 1 failure or cancelled, 2 usage error.")
 	}
 	return fs
 }
 
+// parse parses args into fs without printing anything: -h returns
+// flag.ErrHelp, a bad flag an error in zoo's words, with a "did you mean"
+// for a misspelt flag name.
+func parse(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		msg = "unknown flag --" + name
+		if c := suggest.Closest(name, names); c != "" {
+			msg += " (did you mean --" + c + "?)"
+		}
+	} else if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		msg = "bad value " + rest
+	}
+	return errors.New(msg)
+}
+
 // parseFlags parses args into fs. It returns done == true when the
-// subcommand should return code at once: after -h (exit 0), a bad flag or
-// an unexpected positional argument (exit 2).
+// subcommand should return code at once: after -h (help on stdout, exit 0),
+// a bad flag or an unexpected positional argument (exit 2).
 func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return exitOK, true
 		}
-		return exitUsage, true // fs already printed the error and usage
+		return usageError(fs, err), true
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, true
+		return usageError(fs, errors.Errorf("unexpected argument %q", fs.Arg(0))), true
 	}
 	return exitOK, false
 }
 
-// usageError reports a bad flag value and returns exitUsage.
+// usageError reports a bad command line in two lines, the error first, and
+// returns exitUsage.
 func usageError(fs *flag.FlagSet, err error) int {
 	fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
-	fs.Usage()
+	fmt.Fprintf(fs.Output(), "Run '%s -h' for usage.\n", fs.Name())
 	return exitUsage
 }
 

@@ -20,21 +20,36 @@ func runZoo(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
+// TestDispatch pins the conventions of every exit path that does not run a
+// job: help and version on stdout with exit 0; a usage error in at most a
+// few lines of stderr, the error first, with a "did you mean" hint.
 func TestDispatch(t *testing.T) {
 	tests := []struct {
 		name   string
 		args   []string
 		code   int
-		stderr []string // substrings of stderr
+		stdout []string // substrings of stdout
+		stderr []string // substrings of stderr (the first one on the first line)
 	}{
-		{"no args", nil, exitUsage, []string{"no subcommand", "usage: zoo"}},
-		{"unknown", []string{"frobnicate"}, exitUsage, []string{`unknown subcommand "frobnicate"`, "data"}},
-		{"help", []string{"help"}, exitOK, []string{"Subcommands:", "data", dataSynopsis, "help"}},
-		{"-h", []string{"-h"}, exitOK, []string{"Subcommands:", "data"}},
-		{"--help", []string{"--help"}, exitOK, []string{"Subcommands:"}},
-		{"help data", []string{"help", "data"}, exitOK, []string{"usage: zoo data", "-val-frac", "-split", "-seed", "-data"}},
-		{"help unknown", []string{"help", "nope"}, exitUsage, []string{`unknown subcommand "nope"`}},
-		{"data -h", []string{"data", "-h"}, exitOK, []string{"usage: zoo data"}},
+		{"no args", nil, exitUsage, nil, []string{"zoo: no subcommand", "zoo help"}},
+		{"unknown", []string{"frobnicate"}, exitUsage, nil, []string{`unknown subcommand "frobnicate"`}},
+		{"typo", []string{"trian"}, exitUsage, nil, []string{`unknown subcommand "trian" (did you mean "train"?)`}},
+		{"flag first", []string{"--epochs", "3"}, exitUsage, nil, []string{`unknown flag (flags come after the subcommand) "--epochs"`}},
+		{"help", []string{"help"}, exitOK, []string{"Subcommands:", "data", dataSynopsis, "help", "version", "Exit status:", "  2  usage error"}, nil},
+		{"-h", []string{"-h"}, exitOK, []string{"Subcommands:", "data"}, nil},
+		{"--help", []string{"--help"}, exitOK, []string{"Subcommands:"}, nil},
+		{"help data", []string{"help", "data"}, exitOK, []string{"usage: zoo data", "-val-frac", "-split", "-seed", "-data", "Exit status"}, nil},
+		{"help unknown", []string{"help", "nope"}, exitUsage, nil, []string{`unknown subcommand "nope"`}},
+		{"help typo", []string{"help", "evl"}, exitUsage, nil, []string{`unknown subcommand "evl" (did you mean "eval"?)`}},
+		{"data -h", []string{"data", "-h"}, exitOK, []string{"usage: zoo data"}, nil},
+		{"data --help", []string{"data", "--help"}, exitOK, []string{"usage: zoo data"}, nil},
+		{"--version", []string{"--version"}, exitOK, []string{"zoo ", runtime.Version()}, nil},
+		{"version", []string{"version"}, exitOK, []string{"zoo ", runtime.Version()}, nil},
+		{"version extra", []string{"version", "x"}, exitUsage, nil, []string{`unexpected argument "x"`}},
+		{"flag typo", []string{"data", "--val-fraq", "0.1"}, exitUsage, nil, []string{"zoo data: unknown flag --val-fraq (did you mean --val-frac?)", "zoo data -h"}},
+		{"bad value", []string{"data", "--seed", "x"}, exitUsage, nil, []string{`zoo data: bad value "x" for flag -seed`}},
+		{"model typo", []string{"summary", "lenet"}, exitUsage, nil, []string{`unknown model "lenet" (did you mean "lenet5"?)`}},
+		{"enum typo", []string{"graph", "mlp", "--mode", "evl"}, exitUsage, nil, []string{`--mode "evl" (did you mean "eval"?): want train or eval`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,8 +57,23 @@ func TestDispatch(t *testing.T) {
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
 			}
-			if stdout != "" {
-				t.Fatalf("stdout must hold only results, got %q", stdout)
+			if tt.code != exitOK {
+				if stdout != "" {
+					t.Fatalf("stdout must hold only results, got %q", stdout)
+				}
+				if n := strings.Count(stderr, "\n"); n > 3 {
+					t.Errorf("usage error of %d lines, want at most 3:\n%s", n, stderr)
+				}
+				if first, _, _ := strings.Cut(stderr, "\n"); !strings.Contains(first, tt.stderr[0]) {
+					t.Errorf("first line %q lacks %q", first, tt.stderr[0])
+				}
+			} else if stderr != "" {
+				t.Errorf("stderr on success: %q", stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
 			}
 			for _, s := range tt.stderr {
 				if !strings.Contains(stderr, s) {

@@ -121,7 +121,7 @@ func TestPredictErrors(t *testing.T) {
 	}{
 		{"no args", nil, exitUsage, []string{"missing checkpoint and at least one PNG file"}},
 		{"no image", []string{tr.Checkpoint}, exitUsage, []string{"missing checkpoint and at least one PNG file"}},
-		{"unknown flag", []string{"--resize", tr.Checkpoint, good}, exitUsage, []string{"flag provided but not defined"}},
+		{"unknown flag", []string{"--resize", tr.Checkpoint, good}, exitUsage, []string{"unknown flag --", "-h' for usage"}},
 		{"size", []string{tr.Checkpoint, good, big}, exitFailure, []string{big, "32×28", "want 28×28"}},
 		{"text", []string{tr.Checkpoint, text}, exitFailure, []string{text, "not a valid PNG"}},
 		{"truncated", []string{tr.Checkpoint, truncated}, exitFailure, []string{truncated, "not a valid PNG"}},

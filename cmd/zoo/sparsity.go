@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 
@@ -27,6 +28,9 @@ type sparsityReport struct {
 	*regularizers.Sparsity
 }
 
+// maxBins bounds --bins: every histogram is allocated and printed in full.
+const maxBins = 10000
+
 func runSparsity(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sparsity", sparsitySynopsis+`.
 
@@ -37,7 +41,7 @@ count, exact zeros, weights with |w| < tol, non-finite values, mean and
 largest |w|, and a histogram with numpy.histogram's bins; then the same over
 all of them ("overall").`, stderr)
 	tol := fs.Float64("tol", 1e-4, "magnitude below which a weight counts as small, ≥ 0")
-	bins := fs.Int("bins", 50, "number of histogram bins, ≥ 1")
+	bins := fs.Int("bins", 50, fmt.Sprintf("number of histogram bins, 1 to %d", maxBins))
 	all := fs.Bool("all", false, "include biases and normalisation parameters, not only weights")
 	pos, code, done := parseArgs(fs, args, 1, 1, "checkpoint file")
 	if done {
@@ -46,8 +50,8 @@ all of them ("overall").`, stderr)
 	if !(*tol >= 0) || math.IsInf(*tol, 1) {
 		return usageError(fs, errors.Errorf("--tol %v: want a finite number ≥ 0", *tol))
 	}
-	if *bins < 1 {
-		return usageError(fs, errors.Errorf("--bins %d: want ≥ 1", *bins))
+	if err := intRange("bins", *bins, 1, maxBins); err != nil {
+		return usageError(fs, err)
 	}
 	m, _, err := loadModel(pos[0])
 	if err != nil {

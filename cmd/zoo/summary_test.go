@@ -108,7 +108,7 @@ func TestSummaryErrors(t *testing.T) {
 		{"unknown model", []string{"vgg"}, `"vgg"`},
 		{"two models", []string{"mlp", "mlp"}, "unexpected argument"},
 		{"bad norm", []string{"mlp", "--norm", "batchy"}, "batchy"},
-		{"unknown flag", []string{"mlp", "--lr", "0.1"}, "flag provided but not defined"},
+		{"unknown flag", []string{"mlp", "--lrate", "0.1"}, "unknown flag --lrate"},
 		{"groups", []string{"mlp", "--norm", "group", "--groups", "3"}, "3 groups must divide 800 channels"},
 	}
 	for _, tt := range tests {

@@ -415,7 +415,7 @@ func TestTrainErrors(t *testing.T) {
 		code   int
 		stderr []string
 	}{
-		{"unknown flag", []string{"--frobnicate"}, exitUsage, []string{"flag provided but not defined", "usage: zoo train"}},
+		{"unknown flag", []string{"--frobnicate"}, exitUsage, []string{"unknown flag --frobnicate", "zoo train -h"}},
 		{"unknown model", []string{"resnet"}, exitUsage, []string{`"resnet"`, "mlp", "lenet5"}},
 		{"two models", []string{"mlp", "lenet5"}, exitUsage, []string{`unexpected argument "lenet5"`}},
 		{"optimizer", []string{"--optimizer", "rmsprop"}, exitUsage, []string{"--optimizer", "rmsprop"}},
@@ -425,7 +425,7 @@ func TestTrainErrors(t *testing.T) {
 		{"epochs", []string{"--epochs", "0"}, exitUsage, []string{"--epochs 0"}},
 		{"batch", []string{"--batch", "-1"}, exitUsage, []string{"--batch -1"}},
 		{"lr", []string{"--lr", "-0.1"}, exitUsage, []string{"--lr"}},
-		{"lr text", []string{"--lr", "fast"}, exitUsage, []string{"invalid value"}},
+		{"lr text", []string{"--lr", "fast"}, exitUsage, []string{"bad value"}},
 		{"val-frac", []string{"--val-frac", "1.5"}, exitUsage, []string{"--val-frac"}},
 		{"no val for early stopping", []string{"--val-frac", "0", "--patience", "3"}, exitUsage, []string{"validation split"}},
 		{"split", []string{"--split", "random"}, exitUsage, []string{"--split"}},
