@@ -30,9 +30,11 @@ type EvalOptions struct {
 
 // Metrics are a model's scores on a dataset.
 type Metrics struct {
-	// Loss is the mean cross-entropy −log p(y|x) over the samples.
+	// Loss is the mean cross-entropy −log p(y|x) over the samples; NaN
+	// when there are none (nothing was measured).
 	Loss float64 `json:"loss"`
-	// Accuracy is the fraction of samples whose most probable class is the label.
+	// Accuracy is the fraction of samples whose most probable class is the
+	// label; NaN when there are none.
 	Accuracy float64 `json:"accuracy"`
 	// N is the number of samples scored: every sample exactly once.
 	N int `json:"n"`
@@ -84,7 +86,8 @@ func (e *Evaluator) Close() error {
 }
 
 // Evaluate scores every sample of ds exactly once. With keepPredictions the
-// metrics carry each sample's predicted class.
+// metrics carry each sample's predicted class. It checks ctx before every
+// batch and every Monte-Carlo pass.
 func (e *Evaluator) Evaluate(ctx context.Context, ds *datasets.Dataset, keepPredictions bool) (Metrics, error) {
 	var m Metrics
 	var lossSum float64
@@ -106,6 +109,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, ds *datasets.Dataset, keepPred
 	if err != nil {
 		return Metrics{}, err
 	}
+	m.Loss, m.Accuracy = math.NaN(), math.NaN()
 	if m.N > 0 {
 		m.Loss = lossSum / float64(m.N)
 		m.Accuracy = float64(correct) / float64(m.N)
@@ -150,6 +154,11 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		var avg []float64
 		k := 0
 		for pass := 0; pass < passes; pass++ {
+			if pass > 0 {
+				if err := ctx.Err(); err != nil {
+					return errors.WithStack(err)
+				}
+			}
 			if err := e.p.prog.Run(); err != nil {
 				return err
 			}

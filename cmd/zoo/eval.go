@@ -68,10 +68,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 zoo eval CHECKPOINT [--data DIR] [--mc-samples K] [--predictions FILE]
 
 CHECKPOINT is a zoo checkpoint (model.safetensors, best.safetensors or
-last.safetensors from zoo train); the model is rebuilt from the name and
-configuration stored in it. All test images are scored (n = 10000 on MNIST).
-test_error is in percent. A missing, truncated or corrupt checkpoint exits 1
-with a message naming the file.`, stderr)
+last.safetensors from zoo train), a file or a pipe (zoo eval <(cat FILE));
+the model is rebuilt from the name and configuration stored in it. All test
+images are scored (n = 10000 on MNIST). test_error is in percent; metrics
+that cannot be measured (no test images) are null. A missing, truncated or
+corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
+1 with a message naming the file (and the tensor).`, stderr)
 	dir := fs.String("data", "", "directory holding the four MNIST files, raw or gzipped (default: $"+datasets.EnvMNISTDir+", else the GoMNIST module in the Go module cache)")
 	strict := fs.Bool("strict", false, "fail, rather than warn, when files in --data differ from the original MNIST")
 	mc := fs.Int("mc-samples", 0, "average the class probabilities of K Monte-Carlo dropout passes (0: deterministic evaluation)")
@@ -90,7 +92,7 @@ with a message naming the file.`, stderr)
 	}
 	start := time.Now()
 	path := pos[0]
-	m, c, err := loadModel(path)
+	m, c, err := loadFiniteModel(ctx, path)
 	if err != nil {
 		return failure(stderr, "eval", err)
 	}
@@ -102,6 +104,9 @@ with a message naming the file.`, stderr)
 	met, err := evaluate(ctx, m, s.test, opts, true)
 	if err != nil {
 		return failure(stderr, "eval", err)
+	}
+	if met.N > 0 && (math.IsNaN(met.Loss) || math.IsInf(met.Loss, 0)) {
+		return failure(stderr, "eval", errors.Errorf("checkpoint %s: the test loss is %v: the model's outputs are not finite, its accuracy means nothing", path, met.Loss))
 	}
 	r := evalReport{
 		Checkpoint: path, Model: m.Name(), Config: m.Config(), Data: s.mnist.Dir, N: met.N, MCSamples: *mc,

@@ -55,12 +55,12 @@ that convention, or pass --invert for dark digits on a light background.
 Other sizes are rejected, not resized. A file that is not a valid PNG exits 1
 with a message naming it.`, stderr)
 	invert := fs.Bool("invert", false, "invert the images (for black digits on white)")
-	pos, code, done := parseArgs(fs, args, 2, -1, "checkpoint and at least one PNG file")
+	pos, code, done := parseArgs(fs, args, 2, -1, "checkpoint and at least one PNG file after it")
 	if done {
 		return code
 	}
 	ckpt, files := pos[0], pos[1:]
-	m, _, err := loadModel(ckpt)
+	m, _, err := loadFiniteModel(ctx, ckpt)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
@@ -83,6 +83,9 @@ with a message naming it.`, stderr)
 	defer ev.Close()
 	probs, err := ev.Probabilities(ctx, ds)
 	if err != nil {
+		return failure(stderr, "predict", err)
+	}
+	if err := finiteRows(probs, mnistClasses, func(i int) string { return files[i] }); err != nil {
 		return failure(stderr, "predict", err)
 	}
 	r := predictReport{Checkpoint: ckpt, Model: m.Name()}

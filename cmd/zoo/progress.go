@@ -13,6 +13,9 @@ import (
 // isTerminal reports whether w is a character device (a terminal), without
 // a dependency on golang.org/x/term: only *os.File can be one.
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*streams); ok {
+		w = s.Writer
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -31,7 +31,7 @@ type sparsityReport struct {
 // maxBins bounds --bins: every histogram is allocated and printed in full.
 const maxBins = 10000
 
-func runSparsity(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runSparsity(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sparsity", sparsitySynopsis+`.
 
 zoo sparsity CHECKPOINT [--tol 1e-4] [--bins 50] [--all]
@@ -53,7 +53,11 @@ all of them ("overall").`, stderr)
 	if err := intRange("bins", *bins, 1, maxBins); err != nil {
 		return usageError(fs, err)
 	}
-	m, _, err := loadModel(pos[0])
+	lm, err := interruptible(ctx, func() (loadedModel, error) {
+		m, c, err := loadModel(pos[0])
+		return loadedModel{m, c}, err
+	})
+	m := lm.m
 	if err != nil {
 		return failure(stderr, "sparsity", err)
 	}

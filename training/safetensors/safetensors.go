@@ -192,7 +192,8 @@ func Read(r io.Reader) ([]Tensor, map[string]string, error) {
 }
 
 // ReadFile reads the safetensors file at path, checking the header against
-// the file's size. Errors name the file.
+// the file's size; a pipe or FIFO (zoo eval <(cat model.safetensors)) is
+// read as a stream, as Read does. Errors name the file.
 func ReadFile(path string) (tensors []Tensor, metadata map[string]string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -207,7 +208,11 @@ func ReadFile(path string) (tensors []Tensor, metadata map[string]string, err er
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "safetensors")
 	}
-	tensors, metadata, err = read(bufio.NewReaderSize(f, 1<<16), st.Size())
+	size := st.Size()
+	if !st.Mode().IsRegular() {
+		size = -1 // a pipe, FIFO or device: read as a stream of unknown length
+	}
+	tensors, metadata, err = read(bufio.NewReaderSize(f, 1<<16), size)
 	if err != nil {
 		return nil, nil, errors.WithMessage(err, path)
 	}
@@ -221,9 +226,12 @@ func read(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
 		return nil, nil, ioErr(err, "reading the 8-byte header length")
 	}
 	n := binary.LittleEndian.Uint64(nb[:])
+	if kind := knownFormat(nb[:]); kind != "" && (n > MaxHeaderSize || size >= 0 && n > uint64(size-8)) {
+		return nil, nil, formatErr(ErrHeader, "not a safetensors file: it starts like %s", kind)
+	}
 	switch {
 	case n > MaxHeaderSize:
-		return nil, nil, formatErr(ErrHeader, "header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+		return nil, nil, formatErr(ErrHeader, "not a safetensors file: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
 	case size >= 0 && n > uint64(size-8):
 		return nil, nil, formatErr(ErrTruncated, "header length %d but only %d bytes follow", n, size-8)
 	case n < 2:
@@ -273,6 +281,25 @@ func read(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
 		}
 	}
 	return tensors, metadata, nil
+}
+
+// knownFormat names the kind of file whose first 8 bytes are b when they
+// carry a common signature, for a clearer error than a header length.
+func knownFormat(b []byte) string {
+	for _, f := range []struct{ magic, name string }{
+		{"\x89PNG\r\n\x1a\n", "a PNG image"},
+		{"\xff\xd8\xff", "a JPEG image"},
+		{"\x1f\x8b", "a gzip file"},
+		{"PK\x03\x04", "a zip archive (a PyTorch .pt file?)"},
+		{"\x80\x02", "a Python pickle"},
+		{"\x93NUMPY", "a NumPy .npy file"},
+		{"{", "a JSON text"},
+	} {
+		if bytes.HasPrefix(b, []byte(f.magic)) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // readN reads exactly n bytes. With exact set, n has been checked against

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/training"
+)
+
+// poisoned writes a copy of the fixture checkpoint whose tensor name holds
+// v at flat index 3.
+func poisoned(t *testing.T, src, name string, v float64) string {
+	t.Helper()
+	c, err := training.LoadCheckpoint(src)
+	must(t, err)
+	found := false
+	for _, tn := range c.Tensors {
+		if tn.Name == name {
+			d := tn.Dense.Data().([]float32)
+			d[3] = float32(v)
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no tensor %q in %s", name, src)
+	}
+	out := filepath.Join(t.TempDir(), "poisoned.safetensors")
+	must(t, training.SaveCheckpoint(out, c))
+	return out
+}
+
+// TestNonFiniteWeightsRefused: eval and predict refuse weights with NaN or
+// Inf, exit 1, and name the file and the tensor.
+func TestNonFiniteWeightsRefused(t *testing.T) {
+	tr := trainFixture(t)
+	png := filepath.Join(t.TempDir(), "digit.png")
+	ds := subsetTest(t)
+	gray, _, _, _ := digitImages(ds, 0)
+	writePNG(t, png, gray)
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		bad := poisoned(t, tr.Checkpoint, "fc2/b", v)
+		for _, args := range [][]string{{"eval", "--data", subsetDir, bad}, {"predict", bad, png}} {
+			code, stdout, stderr := runZoo(t, args...)
+			if code != exitFailure || stdout != "" {
+				t.Fatalf("%v with %v: exit %d, stdout %q", args[0], v, code, stdout)
+			}
+			for _, s := range []string{bad, `"fc2/b"`, "non-finite", "flat index 3"} {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("%s with %v: stderr lacks %q:\n%s", args[0], v, s, stderr)
+				}
+			}
+		}
+	}
+}
+
+// TestEvalFromPipe: a checkpoint read through a FIFO scores exactly as the
+// file does (zoo eval <(cat model.safetensors) opens such a pipe).
+func TestEvalFromPipe(t *testing.T) {
+	tr := trainFixture(t)
+	fifo := filepath.Join(t.TempDir(), "ckpt.fifo")
+	must(t, syscall.Mkfifo(fifo, 0o600))
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		f, err := os.Open(tr.Checkpoint)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		io.Copy(w, f)
+	}()
+	piped := runEvalOK(t, fifo)
+	direct := runEvalOK(t, tr.Checkpoint)
+	if piped.TestLoss != direct.TestLoss || piped.TestAcc != direct.TestAcc || piped.N != direct.N {
+		t.Fatalf("through a FIFO: loss %v acc %v n %d; from the file: %v %v %d", piped.TestLoss, piped.TestAcc, piped.N, direct.TestLoss, direct.TestAcc, direct.N)
+	}
+}
+
+// TestEvalFIFOWithoutWriterIsInterruptible: opening a FIFO nobody writes
+// blocks in the kernel; cancelling (SIGINT, SIGTERM) still ends zoo eval
+// with exit 1 at once.
+func TestEvalFIFOWithoutWriterIsInterruptible(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "never.fifo")
+	must(t, syscall.Mkfifo(fifo, 0o600))
+	for _, cmd := range [][]string{{"eval", fifo}, {"sparsity", fifo}, {"predict", fifo, "x.png"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		var out, errOut bytes.Buffer
+		start := time.Now()
+		code := run(ctx, cmd, &out, &errOut)
+		if code != exitFailure || !strings.Contains(errOut.String(), "cancelled") {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and cancelled", cmd[0], code, errOut.String())
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s: returned %v after cancellation", cmd[0], d)
+		}
+		cancel()
+	}
+}
+
+// writeIDX writes an IDX file with the given magic type and dims and no
+// data (count 0).
+func writeIDX(t *testing.T, path string, typ byte, dims ...uint32) {
+	t.Helper()
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, 0x08, typ})
+	for _, d := range dims {
+		must(t, binary.Write(&b, binary.BigEndian, d))
+	}
+	must(t, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+// TestEvalEmptyTestSetIsNull: with zero test images nothing is measured,
+// and every metric is null rather than 0.
+func TestEvalEmptyTestSetIsNull(t *testing.T) {
+	tr := trainFixture(t)
+	dir := t.TempDir()
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
+		b, err := os.ReadFile(filepath.Join(subsetDir, f))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
+	}
+	writeIDX(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), 3, 0, 28, 28)
+	writeIDX(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), 1, 0)
+	code, stdout, stderr := runZoo(t, "eval", "--data", dir, tr.Checkpoint)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	var r map[string]any
+	must(t, json.Unmarshal([]byte(stdout), &r))
+	for _, k := range []string{"test_loss", "test_acc", "test_error"} {
+		if v, ok := r[k]; !ok || v != nil {
+			t.Errorf("%s = %v, want null", k, v)
+		}
+	}
+	if r["n"] != 0.0 {
+		t.Errorf("n = %v", r["n"])
+	}
+}
+
+// TestSizesBoundedBeforeAllocation: sizes from flags beyond the limits are
+// usage errors naming the flag and the limit; nothing is allocated (each
+// of these allocated gigabytes and crashed before).
+func TestSizesBoundedBeforeAllocation(t *testing.T) {
+	tr := trainFixture(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sparsity", tr.Checkpoint, "--bins", "10000000000"}, "--bins 10000000000: want 1 to 10000"},
+		{[]string{"graph", "convnet-bn", "--batch", "1000000000"}, "--batch 1000000000: want 1 to 4096"},
+		{[]string{"summary", "mlp", "--hidden", "100000,100000"}, "hidden width 100000 exceeds the limit of 65536"},
+		{[]string{"graph", "mlp", "--hidden", "60000,60000,60000"}, "the limit is 134217728"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runZoo(t, tt.args...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+}
+
+// TestEvalNotSafetensors: an image given as the checkpoint is named as such.
+func TestEvalNotSafetensors(t *testing.T) {
+	png := filepath.Join(t.TempDir(), "digit.png")
+	gray, _, _, _ := digitImages(subsetTest(t), 0)
+	writePNG(t, png, gray)
+	code, _, stderr := runZoo(t, "eval", png)
+	if code != exitFailure || !strings.Contains(stderr, "not a safetensors file: it starts like a PNG image") || !strings.Contains(stderr, png) {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
+// subsetTest loads the test images of the testdata subset.
+func subsetTest(t *testing.T) *datasets.Dataset {
+	t.Helper()
+	m, err := datasets.LoadMNIST(context.Background(), datasets.MNISTOptions{Dir: subsetDir})
+	must(t, err)
+	return m.Test
+}
