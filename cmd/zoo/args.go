@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -142,4 +143,16 @@ func orList(s []string) string {
 		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// jsonFlag registers --json on a subcommand that prints a table when
+// stdout is a terminal.
+func jsonFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("json", false, "print JSON even when stdout is a terminal (it is the output whenever stdout is a pipe or a file)")
+}
+
+// asTable reports whether the result goes out as a table: stdout is a
+// terminal and --json was not given.
+func asTable(stdout io.Writer, forceJSON bool) bool {
+	return !forceJSON && isTerminal(stdout)
 }

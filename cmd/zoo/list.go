@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
+	"text/tabwriter"
 
 	"github.com/gozoo/zoo/models"
 )
@@ -36,7 +39,12 @@ type listEntry struct {
 }
 
 func runList(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("list", listSynopsis+".\n\nErrors are test errors in percent; null when not known.", stderr)
+	fs := newFlagSet("list", listSynopsis+`.
+
+Errors are test errors in percent; null (or "-" in the table) when not
+known. On a terminal the result is a table; piped or with --json it is JSON
+with every field (recipes, configurations, measurement details).`, stderr)
+	forceJSON := jsonFlag(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -56,8 +64,33 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		r.Models = append(r.Models, le)
 	}
+	if asTable(stdout, *forceJSON) {
+		printListTable(stdout, r)
+		return exitOK
+	}
 	if err := writeJSON(stdout, r); err != nil {
 		return failure(stderr, "list", err)
 	}
 	return exitOK
+}
+
+// printListTable prints one line per model: name, parameters, the paper's
+// and the measured test error, and the description.
+func printListTable(w io.Writer, r listReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODEL\tPARAMS\tPAPER ERR %\tTEST ERR %\tDESCRIPTION")
+	pct := func(n *number) string {
+		if n == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(float64(*n), 'f', -1, 64)
+	}
+	for _, m := range r.Models {
+		name := m.Name
+		if name == r.Default {
+			name += " (default)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", name, m.Params, pct(m.PaperError), pct(m.TestError), m.Description)
+	}
+	tw.Flush()
 }

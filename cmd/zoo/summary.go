@@ -56,11 +56,11 @@ func runSummary(_ context.Context, args []string, stdout, stderr io.Writer) int 
 zoo summary MODEL [flags]
 
 Output shapes come from tracing the evaluation graph at batch size 1. The
-model flags change the architecture as in zoo train. The JSON result holds
-the table as rows; when stderr is a terminal, a human-readable table is
-printed there as well.`, stderr)
+model flags change the architecture as in zoo train. On a terminal the
+result is a table; piped or with --json it is JSON with the table's rows.`, stderr)
 	var mf modelFlags
 	mf.register(fs)
+	forceJSON := jsonFlag(fs)
 	pos, code, done := parseArgs(fs, args, 1, 1, "model name (zoo list shows them)")
 	if done {
 		return code
@@ -81,8 +81,9 @@ printed there as well.`, stderr)
 	if err != nil {
 		return failure(stderr, "summary", err)
 	}
-	if isTerminal(stderr) {
-		printSummaryTable(stderr, r)
+	if asTable(stdout, *forceJSON) {
+		printSummaryTable(stdout, r)
+		return exitOK
 	}
 	if err := writeJSON(stdout, r); err != nil {
 		return failure(stderr, "summary", err)
