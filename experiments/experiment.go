@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/suggest"
 )
 
 // Experiment is one registered reproduction.
@@ -107,7 +109,7 @@ func Lookup(name string) (Experiment, error) {
 		for _, e := range List() {
 			names = append(names, e.Name)
 		}
-		return Experiment{}, errors.Wrapf(ErrUnknown, "%q (have %s)", name, strings.Join(names, ", "))
+		return Experiment{}, errors.Wrapf(ErrUnknown, "%q%s (have %s)", name, suggest.Hint(name, names), strings.Join(names, ", "))
 	}
 	return e, nil
 }

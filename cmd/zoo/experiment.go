@@ -34,11 +34,13 @@ Writes CSV files of every measured point, PNG figures and summary.md (what was
 measured, the paper's figure, and whether its claim held in this run) into
 --out, and prints the result (claim, held, verdict, key metrics, files) as
 JSON. --quick runs small subsets and few epochs (seconds); the full run takes
-minutes. The same seed gives byte-identical CSV files. Exit status 0 when the
+minutes; a quick run writes into its own default folder (NAME-quick), so
+it never overwrites a full run's results. The same seed gives
+byte-identical CSV files. Exit status 0 when the
 experiment ran, whether or not the claim held.`, stderr)
 	var opts experiments.Options
 	fs.BoolVar(&opts.Quick, "quick", false, "small subsets and few epochs")
-	fs.StringVar(&opts.Out, "out", "", "output directory (default runs/experiments/NAME)")
+	fs.StringVar(&opts.Out, "out", "", "output directory (default runs/experiments/NAME, or runs/experiments/NAME-quick with --quick)")
 	fs.Uint64Var(&opts.Seed, "seed", 1, "seed of every random choice: subsets, initial weights, batch order, masks")
 	fs.StringVar(&opts.DataDir, "data", "", "directory holding the four MNIST files (default $ZOO_MNIST_DIR, else the Go module cache)")
 	pos, code, done := parseArgs(fs, args, 1, 1, "experiment name (or list)")
@@ -59,7 +61,7 @@ experiment ran, whether or not the claim held.`, stderr)
 		return usageError(fs, err)
 	}
 	if opts.Out == "" {
-		opts.Out = filepath.Join("runs", "experiments", pos[0])
+		opts.Out = defaultExperimentOut(pos[0], opts.Quick)
 	}
 	opts.Log = stderr
 	res, err := experiments.Run(ctx, pos[0], opts)
@@ -73,4 +75,13 @@ experiment ran, whether or not the claim held.`, stderr)
 		return failure(stderr, "experiment", err)
 	}
 	return exitOK
+}
+
+// defaultExperimentOut is where an experiment writes without --out: a
+// quick run has its own folder beside the full run's.
+func defaultExperimentOut(name string, quick bool) string {
+	if quick {
+		name += "-quick"
+	}
+	return filepath.Join("runs", "experiments", name)
 }

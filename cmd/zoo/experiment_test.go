@@ -54,3 +54,12 @@ func TestExperimentCommand(t *testing.T) {
 		t.Errorf("no summary.md in %v", res.Files)
 	}
 }
+
+// A quick run's default folder is its own: it never overwrites the full
+// run's results.
+func TestExperimentDefaultOut(t *testing.T) {
+	full, quick := defaultExperimentOut("dropout", false), defaultExperimentOut("dropout", true)
+	if full != filepath.Join("runs", "experiments", "dropout") || quick != filepath.Join("runs", "experiments", "dropout-quick") {
+		t.Fatalf("default folders %q and %q", full, quick)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -108,20 +107,8 @@ func TestCommandsRegistered(t *testing.T) {
 // versions that predate Go 1.26 panics before main; this one must print its
 // help, exit 0, and run a subcommand end to end.
 func TestBinaryStarts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		if goCmd, err = exec.LookPath("go"); err != nil {
-			t.Skip("go command not found")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "zoo")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "help").CombinedOutput()
+	bin := zooBinary(t)
+	out, err := exec.Command(bin, "help").Output()
 	if err != nil || !strings.Contains(string(out), "Subcommands:") {
 		t.Fatalf("zoo help: %v\n%s", err, out)
 	}
@@ -138,5 +125,8 @@ func TestBinaryStarts(t *testing.T) {
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitUsage {
 		t.Fatalf("zoo bogus: %v, want exit status 2", err)
+	}
+	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.HasPrefix(string(out), "zoo ") || !strings.Contains(string(out), runtime.Version()) {
+		t.Fatalf("zoo --version: %v %q", err, out)
 	}
 }
