@@ -500,7 +500,7 @@ func writeBNFiles(env *Env, cfg bnConfig, runs []*bnRun) error {
 	}
 	p, err := LinePlot(LineSpec{
 		Title:  fmt.Sprintf("Test accuracy, %s, batch %d, SGD lr %g", arch, cfg.batch, cfg.lr),
-		XLabel: "training step", YLabel: "test accuracy", LegendBottom: true,
+		XLabel: "training step", YLabel: "test accuracy",
 		Series: []Series{accSeries(base, true), accSeries(bn, false)},
 	})
 	if err != nil {
@@ -515,7 +515,7 @@ func writeBNFiles(env *Env, cfg bnConfig, runs []*bnRun) error {
 	}
 	if p, err = LinePlot(LineSpec{
 		Title:  fmt.Sprintf("Test accuracy at %g, %g× and %g× the learning rate", cfg.lr, cfg.mults[0], cfg.mults[1]),
-		XLabel: "training step", YLabel: "test accuracy", LegendBottom: true,
+		XLabel: "training step", YLabel: "test accuracy",
 		Series: all,
 	}); err != nil {
 		return err

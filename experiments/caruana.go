@@ -517,7 +517,7 @@ func writeCaruanaFiles(env *Env, cfg caruanaConfig, train, grid datasets.Curve, 
 		trainR, testR = append(trainR, max(f.train, 1e-3)), append(testR, f.test)
 	}
 	p, err := LinePlot(LineSpec{
-		Title: "Polynomial fits: RMSE against order", XLabel: "polynomial order", YLabel: "RMSE (log scale)", LogY: true, LegendLeft: true, LegendBottom: true,
+		Title: "Polynomial fits: RMSE against order", XLabel: "polynomial order", YLabel: "RMSE (log scale)", LogY: true,
 		Series: []Series{
 			{Name: "test (noise-free grid)", X: orders, Y: testR, Points: true},
 			{Name: "training (21 noisy points, floored at 1e-3)", X: orders, Y: trainR, Points: true, Dashed: true},
@@ -559,7 +559,7 @@ func writeCaruanaFiles(env *Env, cfg caruanaConfig, train, grid datasets.Curve, 
 // caruanaFitPlot draws fitted curves over the training points, the y axis
 // cut to [−3.5, 2] (high-order polynomials leave it between the points).
 func caruanaFitPlot(env *Env, name, title string, series []Series, train datasets.Curve) error {
-	p, err := LinePlot(LineSpec{Title: title, XLabel: "x", YLabel: "y (axis cut to [-3.5, 2])", LegendBottom: true, LegendLeft: true, Series: series})
+	p, err := LinePlot(LineSpec{Title: title, XLabel: "x", YLabel: "y (axis cut to [-3.5, 2])", Series: series})
 	if err != nil {
 		return err
 	}

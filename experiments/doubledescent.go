@@ -486,7 +486,7 @@ func writeDDFiles(env *Env, cfg ddConfig, rff []ddRFFPoint, mlp []ddMLPPoint, th
 		spec LineSpec
 	}{
 		{"rff_loss.png", LineSpec{Title: fmt.Sprintf("Random Fourier features, min-norm least squares, n = %d MNIST images: squared loss", cfg.rffN),
-			XLabel: "number of random features N (log scale)", YLabel: "mean squared loss per image (log scale)", LogX: true, LogY: true, LegendLeft: true, LegendBottom: true,
+			XLabel: "number of random features N (log scale)", YLabel: "mean squared loss per image (log scale)", LogX: true, LogY: true,
 			Series: []Series{{Name: "test", X: ns, Y: teL, Points: true}, {Name: "training (floored at 1e-3)", X: ns, Y: trL, Points: true, Dashed: true}}, Markers: mark}},
 		{"rff_error.png", LineSpec{Title: fmt.Sprintf("Random Fourier features, min-norm least squares, n = %d MNIST images: 0-1 error", cfg.rffN),
 			XLabel: "number of random features N (log scale)", YLabel: "classification error (%)", LogX: true,

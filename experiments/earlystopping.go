@@ -419,7 +419,7 @@ func writeESFiles(env *Env, cfg esConfig, conds []*esCondition) error {
 		n := fmt.Sprintf("%d training images, %s", c.ntrain, c.label)
 		p, err := LinePlot(LineSpec{
 			Title:  fmt.Sprintf("Cross-entropy, %s MLP, %s", arch, n),
-			XLabel: "epoch", YLabel: "mean cross-entropy (log scale)", LogY: true, LegendBottom: true, LegendLeft: true,
+			XLabel: "epoch", YLabel: "mean cross-entropy (log scale)", LogY: true,
 			Series: []Series{
 				{Name: "training set", X: epochs, Y: trLoss},
 				{Name: "validation set", X: epochs, Y: vaLoss},

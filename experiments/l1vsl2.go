@@ -419,7 +419,7 @@ func plotL1L2(env *Env, cfg l1l2Config, runs []*l1l2Run, base, l2, l1 *l1l2Run) 
 	}
 	p, err = LinePlot(LineSpec{
 		Title: "Sparsity of the first layer against the penalty strength", XLabel: "λ (log scale)", YLabel: "fraction of first-layer weights",
-		LogX: true, LegendLeft: true,
+		LogX: true,
 		Series: []Series{
 			{Name: "L1 (prox): exactly 0", X: l1x, Y: l1z, Points: true},
 			{Name: fmt.Sprintf("L1 (prox): |w| < %g", cfg.tol), X: l1x, Y: l1s, Points: true, Dashed: true},
@@ -438,7 +438,7 @@ func plotL1L2(env *Env, cfg l1l2Config, runs []*l1l2Run, base, l2, l1 *l1l2Run) 
 	hi := math.Max(l1x[len(l1x)-1], l2x[len(l2x)-1])
 	p, err = LinePlot(LineSpec{
 		Title: "Accuracy against the penalty strength", XLabel: "λ (log scale)", YLabel: "accuracy (%)",
-		LogX: true, LegendBottom: true, LegendLeft: true,
+		LogX: true,
 		Series: []Series{
 			{Name: "L1 (prox): validation", X: l1x, Y: l1acc, Points: true},
 			{Name: "L1 (prox): test", X: l1x, Y: l1test, Points: true, Dashed: true},

@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/gozoo/zoo/internal/figure"
 )
 
 // Series is one named curve of a [LinePlot].
@@ -40,8 +42,6 @@ type LineSpec struct {
 	// Markers are vertical lines, drawn in black and greys with distinct
 	// dash patterns.
 	Markers []Marker
-	// LegendLeft and LegendBottom move the legend from the top right.
-	LegendLeft, LegendBottom bool
 }
 
 var palette = plotutil.DarkColors
@@ -52,17 +52,13 @@ func newPlot(title, xlabel, ylabel string) (*plot.Plot, error) {
 	if title == "" || xlabel == "" || ylabel == "" {
 		return nil, errors.Wrapf(ErrConfig, "experiments: plot %q needs a title and both axis labels", title)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	return p, nil
+	return figure.New(title, xlabel, ylabel), nil
 }
 
 // LinePlot draws the series of spec into a new plot with a title, labelled
-// axes and a legend.
+// axes, a grid and a legend ([Env.SavePlot] draws it beside the data). An x
+// axis whose values are all whole numbers (epochs, steps, orders) gets
+// integer ticks.
 func LinePlot(spec LineSpec) (*plot.Plot, error) {
 	p, err := newPlot(spec.Title, spec.XLabel, spec.YLabel)
 	if err != nil {
@@ -71,15 +67,14 @@ func LinePlot(spec LineSpec) (*plot.Plot, error) {
 	if len(spec.Series) == 0 {
 		return nil, errors.Wrapf(ErrConfig, "experiments: plot %q has no series", spec.Title)
 	}
-	p.Legend.Top = !spec.LegendBottom
-	p.Legend.Left = spec.LegendLeft
 	if spec.LogX {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		figure.LogX(p)
 	}
 	if spec.LogY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		figure.LogY(p)
+	}
+	if !spec.LogX && wholeXs(spec.Series) {
+		p.X.Tick.Marker = figure.IntegerTicks{}
 	}
 	ylo, yhi := math.Inf(1), math.Inf(-1)
 	for i, s := range spec.Series {
@@ -132,6 +127,18 @@ func LinePlot(spec LineSpec) (*plot.Plot, error) {
 	return p, nil
 }
 
+// wholeXs reports whether every x of every series is a whole number.
+func wholeXs(series []Series) bool {
+	for _, s := range series {
+		for _, x := range s.X {
+			if x != math.Trunc(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // HistSeries is one named histogram of a [HistogramPlot]: counts per bin
 // of the spec's edges.
 type HistSeries struct {
@@ -165,8 +172,7 @@ func HistogramPlot(spec HistSpec) (*plot.Plot, error) {
 	}
 	const floor = 0.5
 	if spec.LogY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		figure.LogY(p)
 		p.Y.Min = floor
 	}
 	for i, s := range spec.Series {
@@ -209,9 +215,9 @@ const (
 )
 
 // SavePlot saves p as the PNG file name (such as "histogram.png") in the
-// output directory.
+// output directory, its legend beside the data area.
 func (e *Env) SavePlot(name string, p *plot.Plot) error {
-	if err := p.Save(figWidth, figHeight, e.Path(name)); err != nil {
+	if err := figure.SavePNG(e.Path(name), figWidth, figHeight, p); err != nil {
 		return errors.Wrap(err, "experiments: saving "+name)
 	}
 	e.wrote(name)

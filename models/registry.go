@@ -68,8 +68,14 @@ func (e Entry) Scalars(cfg Config) (int, error) {
 		}
 		return n, nil
 	}
+	if len(cfg.Hidden) == 0 {
+		return 0, errors.New("models: an MLP needs at least one hidden layer")
+	}
 	n := cfg.mlpWeights() + classes // the output layer's bias
 	for _, h := range cfg.Hidden {
+		if cfg.Norm == "group" && cfg.Groups > 0 && h%cfg.Groups != 0 {
+			return 0, errors.Errorf("models: %d groups must divide %d channels", cfg.Groups, h)
+		}
 		switch cfg.Norm {
 		case "":
 			n += h // bias

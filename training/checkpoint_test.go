@@ -30,7 +30,7 @@ func modelTensors(seed uint64) []safetensors.Tensor {
 
 // sampleCheckpoint returns a checkpoint with every field set, including
 // non-finite numbers, and the Adam optimizer that produced its state.
-func sampleCheckpoint(t *testing.T) (*Checkpoint, []Param) {
+func sampleCheckpoint(t testing.TB) (*Checkpoint, []Param) {
 	t.Helper()
 	model := modelTensors(1)
 	params := []Param{{Name: "fc1/W", Value: model[0].Dense, Decay: true}, {Name: "fc1/b", Value: model[1].Dense}}

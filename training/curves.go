@@ -3,20 +3,22 @@ package training
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"math"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gozoo/zoo/internal/figure"
 )
 
 // WriteCurvesPNG draws the learning curves of h into a PNG file: train and
-// validation loss (left) and accuracy (right) against the epoch (1-based),
-// with the best epoch marked by a dashed vertical line, and the epoch where
-// early stopping fired by a dotted one.
+// validation loss (left, on a log scale when every value is positive, so
+// that the last epochs are not flattened) and accuracy (right) against the
+// epoch (1-based, integer ticks), with grids, the legends beside the plots,
+// the best epoch marked by a dashed vertical line, and the epoch where early
+// stopping fired by a dotted one.
 func (h *History) WriteCurvesPNG(path, title string) (err error) {
 	if len(h.Epochs) == 0 {
 		return errors.New("training: no epochs to plot")
@@ -31,42 +33,27 @@ func (h *History) WriteCurvesPNG(path, title string) (err error) {
 	if err != nil {
 		return err
 	}
-	const w, ht = 12 * vg.Inch, 4.5 * vg.Inch
-	img := vgimg.New(w, ht)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align([][]*plot.Plot{{loss, acc}}, tiles, dc)
-	loss.Draw(canvases[0][0])
-	acc.Draw(canvases[0][1])
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "training: curves")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, "training: curves")
-		}
-	}()
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		return errors.Wrap(err, "training: curves")
-	}
-	return nil
+	return errors.WithMessage(figure.SaveTiles(path, 12*vg.Inch, 4.5*vg.Inch, []*plot.Plot{loss, acc}), "training: curves")
 }
 
-func (h *History) curvePlot(title, ylabel string, legendTop bool, train, val func(EpochRecord) float64) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = ylabel
-	p.Legend.Top = legendTop
+func (h *History) curvePlot(title, ylabel string, logY bool, train, val func(EpochRecord) float64) (*plot.Plot, error) {
+	p := figure.New(title, "epoch", ylabel)
+	p.X.Tick.Marker = figure.IntegerTicks{}
 	tr, va := make(plotter.XYs, len(h.Epochs)), make(plotter.XYs, len(h.Epochs))
-	lo, hi := train(h.Epochs[0]), train(h.Epochs[0])
+	lo, hi := math.Inf(1), math.Inf(-1) // over the finite values
+
 	for i, e := range h.Epochs {
 		tr[i] = plotter.XY{X: float64(e.Epoch), Y: train(e)}
 		va[i] = plotter.XY{X: float64(e.Epoch), Y: val(e)}
 		for _, v := range []float64{train(e), val(e)} {
-			lo, hi = min(lo, v), max(hi, v)
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
 		}
+	}
+	if logY && lo > 0 && hi >= lo {
+		figure.LogY(p)
+		p.Y.Label.Text += " (log scale)"
 	}
 	for _, c := range []struct {
 		name string
