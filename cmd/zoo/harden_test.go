@@ -192,3 +192,43 @@ func subsetTest(t *testing.T) *datasets.Dataset {
 	must(t, err)
 	return m.Test
 }
+
+// TestExitCodesEverySubcommand: every subcommand prints its help on stdout
+// with exit 0, answers an unknown flag with a two-line usage error and exit
+// 2, and (where a cheap failure exists) fails with exit 1 and a message
+// naming what failed.
+func TestExitCodesEverySubcommand(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	failing := map[string][]string{
+		"data":       {"--data", missing},
+		"eval":       {missing + ".safetensors"},
+		"predict":    {missing + ".safetensors", "x.png"},
+		"sparsity":   {missing + ".safetensors"},
+		"train":      {"mlp", "--data", missing, "--out", filepath.Join(t.TempDir(), "out")},
+		"experiment": {"dropout", "--quick", "--data", missing, "--out", filepath.Join(t.TempDir(), "exp")},
+	}
+	for _, name := range commandNames() {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := runZoo(t, name, "--help")
+			if code != exitOK || !strings.HasPrefix(stdout, "usage: zoo "+name) || stderr != "" {
+				t.Errorf("--help: exit %d, stdout %.40q, stderr %q", code, stdout, stderr)
+			}
+			code, stdout, stderr = runZoo(t, name, "--no-such-flag")
+			if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 2 || !strings.HasPrefix(stderr, "zoo "+name+": unknown flag --no-such-flag") {
+				t.Errorf("unknown flag: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			args, ok := failing[name]
+			if !ok {
+				return // list, summary and graph have no input that can fail
+			}
+			code, stdout, stderr = runZoo(t, append([]string{name}, args...)...)
+			if code != exitFailure || stdout != "" || !strings.Contains(stderr, missing) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 1 naming %s", args, code, stdout, stderr, missing)
+			}
+		})
+	}
+	code, _, stderr := runZoo(t, "predict", "model.safetensors")
+	if code != exitUsage || !strings.Contains(stderr, "PNG file after it") {
+		t.Errorf("predict without PNGs: exit %d, %q", code, stderr)
+	}
+}
