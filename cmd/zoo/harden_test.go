@@ -232,3 +232,18 @@ func TestExitCodesEverySubcommand(t *testing.T) {
 		t.Errorf("predict without PNGs: exit %d, %q", code, stderr)
 	}
 }
+
+// TestFiniteRows: a prediction from a row with NaN or Inf is refused,
+// naming the input.
+func TestFiniteRows(t *testing.T) {
+	names := func(i int) string { return []string{"a.png", "b.png"}[i] }
+	if err := finiteRows([]float64{0.5, 0.5, 1, 0}, 2, names); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		err := finiteRows([]float64{0.5, 0.5, bad, 0}, 2, names)
+		if err == nil || !strings.Contains(err.Error(), "b.png: the model's output is not finite") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
