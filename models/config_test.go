@@ -1,8 +1,14 @@
 package models
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/training"
 )
 
 // TestScalarsMatchesBuild checks the closed-form count of Scalars against
@@ -15,7 +21,7 @@ func TestScalarsMatchesBuild(t *testing.T) {
 	}
 	var cases []tc
 	for _, e := range List() {
-		cases = append(cases, tc{e, e.Defaults})
+		cases = append(cases, tc{e, e.Recipe.Config})
 	}
 	mlpEntry, _ := Lookup("mlp")
 	for _, norm := range []string{"", "batch", "group", "layer", "instance"} {
@@ -87,5 +93,43 @@ func TestValidateSuggests(t *testing.T) {
 	err = Config{Activation: "rleu"}.Validate()
 	if err == nil || !strings.Contains(err.Error(), `did you mean "relu"`) {
 		t.Errorf("activation rleu: %v", err)
+	}
+}
+
+// TestLoadBoundsConfigByTensors: a checkpoint whose metadata claims a
+// model far larger than the tensors it holds is refused before the model
+// is built (hidden [60000] passes Validate, and would allocate 190 MB).
+func TestLoadBoundsConfigByTensors(t *testing.T) {
+	e, _ := Lookup("mlp")
+	m, err := e.Build(Config{Hidden: []int{8}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := Save(path, m, nil, SaveInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := Load(path); err != nil {
+		t.Fatalf("the honest file: %v", err)
+	}
+	c, err := training.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ModelConfig = json.RawMessage(`{"hidden":[60000]}`)
+	if err := training.SaveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	// 784·8 + 8 + 8·10 + 10 = 6370 values in the file.
+	_, _, _, err = Load(path)
+	if !errors.Is(err, training.ErrIncompatibleCheckpoint) || !strings.Contains(err.Error(), "makes a mlp of 47700010 values, the file holds 6370") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("forged configuration: %v", err)
+	}
+	c.ModelConfig = json.RawMessage(`{"hidden":[100000,100000]}`)
+	if err := training.SaveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err = Load(path); err == nil || !strings.Contains(err.Error(), "exceeds the limit of 65536") {
+		t.Fatalf("configuration beyond the limits: %v", err)
 	}
 }

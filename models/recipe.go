@@ -56,7 +56,7 @@ type Recipe struct {
 	PlateauPatience int     `json:"plateau_patience,omitempty"`
 	// ClipNorm > 0 clips the gradients' global L2 norm. Default 0: off.
 	ClipNorm float64 `json:"clip_norm,omitempty"`
-	// BatchSize is the training batch size, ≥ 1.
+	// BatchSize is the training batch size, 1 to MaxBatchSize.
 	BatchSize int `json:"batch_size"`
 	// Epochs is the largest number of epochs, ≥ 1.
 	Epochs int `json:"epochs"`
@@ -76,6 +76,11 @@ type Recipe struct {
 	// of the training split (a multiple of 10). Default 0: all.
 	TrainLimit int `json:"train_limit,omitempty"`
 }
+
+// MaxBatchSize bounds Recipe.BatchSize: the training graph's activations
+// are allocated for a whole batch (a billion-sample batch would ask for
+// terabytes), and MNIST has 60000 training images.
+const MaxBatchSize = 1 << 16
 
 // Recipe values that Validate accepts.
 var (
@@ -151,8 +156,8 @@ func (r Recipe) Validate() error {
 	switch {
 	case r.Epochs < 1:
 		return recipeErr("epochs", "%d: want ≥ 1", r.Epochs)
-	case r.BatchSize < 1:
-		return recipeErr("batch_size", "%d: want ≥ 1", r.BatchSize)
+	case r.BatchSize < 1 || r.BatchSize > MaxBatchSize:
+		return recipeErr("batch_size", "%d: want 1 to %d", r.BatchSize, MaxBatchSize)
 	case !(r.LR > 0) || math.IsInf(r.LR, 0):
 		return recipeErr("lr", "%v: want a finite number > 0", r.LR)
 	case r.Patience < 0:

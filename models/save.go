@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -60,6 +61,16 @@ func Load(path string) (*Model, *training.Checkpoint, *Recipe, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "checkpoint %s: model configuration", path)
 	}
+	// The configuration is only metadata: before it allocates a model,
+	// bound it by the values the file actually holds.
+	need, err := e.Scalars(cfg)
+	if err != nil {
+		return nil, nil, nil, errors.WithMessagef(err, "checkpoint %s: model configuration", path)
+	}
+	if have := modelScalars(c); need > have {
+		return nil, nil, nil, errors.WithMessagef(training.ErrIncompatibleCheckpoint,
+			"checkpoint %s: its model configuration makes a %s of %d values, the file holds %d", path, e.Name, need, have)
+	}
 	m, err := e.Build(cfg, 0)
 	if err != nil {
 		return nil, nil, nil, errors.WithMessagef(err, "checkpoint %s", path)
@@ -75,4 +86,16 @@ func Load(path string) (*Model, *training.Checkpoint, *Recipe, error) {
 	}
 	c.Tensors, c.Optimizer = nil, nil
 	return m, c, r, nil
+}
+
+// modelScalars counts the values of a checkpoint's model tensors (not the
+// optimizer's, nor the best epoch's copies that training.Fit keeps).
+func modelScalars(c *training.Checkpoint) int {
+	n := 0
+	for _, t := range c.Tensors {
+		if !strings.HasPrefix(t.Name, training.BestTensorPrefix) {
+			n += t.Dense.Shape().TotalSize()
+		}
+	}
+	return n
 }

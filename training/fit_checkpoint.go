@@ -31,9 +31,10 @@ const (
 func (c *CheckpointConfig) lastPath() string { return filepath.Join(c.Dir, LastCheckpoint) }
 func (c *CheckpointConfig) bestPath() string { return filepath.Join(c.Dir, BestCheckpoint) }
 
-// bestPrefix prefixes the best epoch's weights inside last.safetensors, so a
-// resumed run can still restore them.
-const bestPrefix = "best/"
+// BestTensorPrefix prefixes the best epoch's copies of the model's
+// variables inside last.safetensors, so a resumed run can still restore
+// them.
+const BestTensorPrefix = "best/"
 
 // Named is implemented by models that have a registry name and a
 // configuration; Fit records both in its checkpoints.
@@ -134,7 +135,7 @@ func (r *run) save(path string, best bool) error {
 	c.Extra = map[string]json.RawMessage{"history": hist, "position": pos}
 	if r.best != nil {
 		for i, v := range r.m.Store().Vars() {
-			c.Tensors = append(c.Tensors, safetensors.Tensor{Name: bestPrefix + v.Name(), Dense: r.best[i]})
+			c.Tensors = append(c.Tensors, safetensors.Tensor{Name: BestTensorPrefix + v.Name(), Dense: r.best[i]})
 		}
 	}
 	return SaveCheckpoint(path, c)
@@ -156,7 +157,7 @@ func (r *run) resume(path string) error {
 	model := *c
 	model.Tensors = nil
 	for _, t := range c.Tensors {
-		if strings.HasPrefix(t.Name, bestPrefix) {
+		if strings.HasPrefix(t.Name, BestTensorPrefix) {
 			bestTensors = append(bestTensors, t)
 		} else {
 			model.Tensors = append(model.Tensors, t)
@@ -205,7 +206,7 @@ func (r *run) resume(path string) error {
 		}
 		r.best = make([]*tensor.Dense, len(vars))
 		for i, v := range vars {
-			d := byName[bestPrefix+v.Name()]
+			d := byName[BestTensorPrefix+v.Name()]
 			if d == nil || !d.Shape().Eq(v.Value().Shape()) || d.Dtype() != v.Value().Dtype() {
 				return errors.WithMessagef(ErrCheckpoint, "resume %s: best weights for %q missing or of the wrong shape", path, v.Name())
 			}

@@ -71,7 +71,7 @@ func (c *Checkpoint) RestoreModel(m Model) error {
 	model := *c
 	model.Tensors = nil
 	for _, t := range c.Tensors {
-		if !strings.HasPrefix(t.Name, bestPrefix) {
+		if !strings.HasPrefix(t.Name, BestTensorPrefix) {
 			model.Tensors = append(model.Tensors, t)
 		}
 	}

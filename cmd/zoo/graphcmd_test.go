@@ -101,7 +101,7 @@ func TestGraphErrors(t *testing.T) {
 
 func mustBuild(t *testing.T, name string) *models.Model {
 	t.Helper()
-	m, err := mustLookup(t, name).Build(mustLookup(t, name).Defaults, 0)
+	m, err := mustLookup(t, name).Build(mustLookup(t, name).Recipe.Config, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
