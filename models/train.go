@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -44,6 +45,8 @@ type TrainOptions struct {
 	// Out, if non-empty, is the output directory: training.Fit's
 	// checkpoints, model.safetensors (the evaluated weights), history.csv,
 	// history.jsonl, curves.png and result.json. Empty: nothing is written.
+	// Train holds an exclusive lock on it (training.LockDir) for the whole
+	// run and first removes the temporary files of interrupted writes.
 	Out string
 	// Resume is a last.safetensors written by a run of the same recipe;
 	// training continues from it bit for bit. It needs Out.
@@ -200,18 +203,30 @@ func Train(ctx context.Context, r Recipe, data *datasets.MNIST, opts TrainOption
 	if cfg.Meta, err = r.JSON(); err != nil {
 		return nil, nil, err
 	}
-	if opts.Out != "" {
-		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-			return nil, nil, errors.Wrap(err, "models: output directory")
-		}
-		cfg.Checkpoints = &training.CheckpointConfig{Dir: opts.Out}
-		cfg.Resume = opts.Resume
-	}
 	cfg.Log, cfg.OnBatch = opts.Log, opts.OnBatch
 	logf := func(format string, args ...any) {
 		if opts.Log != nil {
 			fmt.Fprintf(opts.Log, format, args...)
 		}
+	}
+	if opts.Out != "" {
+		// One run per output directory: a second is refused, naming the
+		// holder. With the lock held, temporary files there are leftovers
+		// of a killed write.
+		unlock, err := training.LockDir(opts.Out)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer unlock()
+		stale, err := training.RemoveStaleTemps(opts.Out)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(stale) > 0 {
+			logf("zoo train: removed %d temporary files an interrupted run left in %s: %s\n", len(stale), opts.Out, strings.Join(stale, ", "))
+		}
+		cfg.Checkpoints = &training.CheckpointConfig{Dir: opts.Out}
+		cfg.Resume = opts.Resume
 	}
 	where := ""
 	if opts.Out != "" {

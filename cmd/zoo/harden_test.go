@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -245,5 +246,31 @@ func TestFiniteRows(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "b.png: the model's output is not finite") {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+}
+
+// TestTrainOutLockedAndStaleTemps: a run into an output folder another run
+// holds exits 1 naming the holder; a run that gets the folder first removes
+// the temporary files a killed write left there.
+func TestTrainOutLockedAndStaleTemps(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	release, err := training.LockDir(out)
+	must(t, err)
+	code, stdout, stderr := runZoo(t, append([]string{"train", "mlp", "--out", out}, quickTrain...)...)
+	if code != exitFailure || stdout != "" || !strings.Contains(stderr, out+" is locked by pid "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second writer: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	must(t, release())
+	stale := filepath.Join(out, ".last.safetensors.tmp-4242")
+	must(t, os.WriteFile(stale, []byte("half a checkpoint"), 0o644))
+	code, _, stderr = runZoo(t, append([]string{"train", "mlp", "--out", out}, quickTrain...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file still there: %v", err)
+	}
+	if !strings.Contains(stderr, "removed 1 temporary files an interrupted run left in "+out+": .last.safetensors.tmp-4242") {
+		t.Errorf("stderr does not report the removal:\n%s", stderr)
 	}
 }
