@@ -49,8 +49,13 @@ type TrainOptions struct {
 	// run and first removes the temporary files of interrupted writes.
 	Out string
 	// Resume is a last.safetensors written by a run of the same recipe;
-	// training continues from it bit for bit. It needs Out.
-	Resume string
+	// training continues from it bit for bit. It needs Out. A recipe that
+	// differs from the one stored in the checkpoint is refused with
+	// ErrRecipeChanged listing the differences, unless AllowRecipeChange:
+	// then the run goes on with the new recipe, and the result lists the
+	// changes and says it is not a pure continuation.
+	Resume            string
+	AllowRecipeChange bool
 	// Log receives a header, one line per epoch and the test score.
 	Log io.Writer
 	// OnBatch, if set, is called after every training step.
@@ -132,6 +137,11 @@ type Result struct {
 	SecondsPerEpoch Number `json:"seconds_per_epoch"`
 	// BLAS names the matrix-product backend (graph.BLASName).
 	BLAS string `json:"blas"`
+	// Continuation is set when the run resumed a checkpoint: "pure" when
+	// the recipe was the checkpoint's, so the weights are those of an
+	// uninterrupted run, "changed" when RecipeChanges lists differences.
+	Continuation  string         `json:"continuation,omitempty"`
+	RecipeChanges []RecipeChange `json:"recipe_changes,omitempty"`
 }
 
 // ErrorPercent is the percentage of misclassified samples, computed from
@@ -188,6 +198,13 @@ func Train(ctx context.Context, r Recipe, data *datasets.MNIST, opts TrainOption
 		return nil, nil, errors.New("models: train: resuming needs an output directory")
 	}
 	r = r.Normalized()
+	var changes []RecipeChange
+	if opts.Resume != "" {
+		var err error
+		if changes, err = resumeChanges(opts.Resume, r, opts.AllowRecipeChange); err != nil {
+			return nil, nil, err
+		}
+	}
 	m, err := r.Build()
 	if err != nil {
 		return nil, nil, err
@@ -244,6 +261,13 @@ func Train(ctx context.Context, r Recipe, data *datasets.MNIST, opts TrainOption
 		return nil, m, fitErr
 	}
 	res := newResult(r, m, hist, data, train.Len(), val.Len(), opts, start)
+	if opts.Resume != "" {
+		res.Continuation, res.RecipeChanges = "pure", changes
+		if len(changes) > 0 {
+			res.Continuation = "changed"
+			logf("zoo train: resumed with %d recipe changes; the run is no longer a pure continuation of %s\n", len(changes), opts.Resume)
+		}
+	}
 	var histErr error
 	if opts.Out != "" {
 		histErr = writeHistory(opts.Out, r.Model, hist)

@@ -334,6 +334,9 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	}
 	batches := r.it.NumBatches()
 	for skip := 0; skip < r.batch; skip++ {
+		if err := ctx.Err(); err != nil {
+			return errors.WithStack(err)
+		}
 		r.it.Next()
 	}
 	return eachBatch(ctx, r.it, r.train.Features(), r.cfg.NoPrefetch, func(x []float32, y []int, n int) error {

@@ -153,6 +153,19 @@ func (r *run) resume(path string) error {
 	if c.Seed != r.cfg.Seed {
 		return errors.WithMessagef(ErrIncompatibleCheckpoint, "resume %s: seed %d, this run's %d", path, c.Seed, r.cfg.Seed)
 	}
+	// Everything the run continues from must be there and finite, or the
+	// resumed run would not be the saved one's continuation.
+	if err := checkFiniteTensors(c.Tensors); err != nil {
+		return errors.WithMessagef(err, "resume %s", path)
+	}
+	vars := r.m.Store().Params()
+	params := make([]Param, len(vars))
+	for i, v := range vars {
+		params[i] = Param{Name: v.Name(), Value: v.Value()}
+	}
+	if err := checkOptimizerCovers(*c.Optimizer, params); err != nil {
+		return errors.WithMessagef(err, "resume %s", path)
+	}
 	var bestTensors []safetensors.Tensor
 	model := *c
 	model.Tensors = nil
@@ -188,6 +201,9 @@ func (r *run) resume(path string) error {
 	var pos position
 	if err := json.Unmarshal(c.Extra["position"], &pos); err != nil {
 		return errors.Wrapf(err, "training: resume %s: position", path)
+	}
+	if err := checkPosition(c.Epoch, r.cfg.Epochs, pos, r.it.NumBatches(), r.cfg.BatchSize); err != nil {
+		return errors.WithMessagef(err, "resume %s", path)
 	}
 	if err := json.Unmarshal(c.Extra["history"], &r.hist); err != nil {
 		return errors.Wrapf(err, "training: resume %s: history", path)

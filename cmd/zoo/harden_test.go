@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"gorgonia.org/tensor"
+
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/training"
 )
@@ -272,5 +274,106 @@ func TestTrainOutLockedAndStaleTemps(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "removed 1 temporary files an interrupted run left in "+out+": .last.safetensors.tmp-4242") {
 		t.Errorf("stderr does not report the removal:\n%s", stderr)
+	}
+}
+
+// tampered copies the fixture's last.safetensors into a fresh folder after
+// edit changes it, and returns the copy's path.
+func tampered(t *testing.T, edit func(c *training.Checkpoint)) string {
+	t.Helper()
+	tr := trainFixture(t)
+	c, err := training.LoadCheckpoint(filepath.Join(filepath.Dir(tr.Checkpoint), training.LastCheckpoint))
+	must(t, err)
+	edit(c)
+	p := filepath.Join(t.TempDir(), "tampered", training.LastCheckpoint)
+	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	must(t, training.SaveCheckpoint(p, c))
+	return p
+}
+
+// TestResumeKeepsItsPromiseOrRefuses: a resumed run takes the checkpoint's
+// recipe; a flag that changes it is a usage error listing the change,
+// unless --allow-recipe-change, and then the result says so; a checkpoint
+// with a missing or misshapen optimizer buffer, non-finite weights or an
+// impossible position is refused naming the file and what is wrong.
+func TestResumeKeepsItsPromiseOrRefuses(t *testing.T) {
+	last := tampered(t, func(*training.Checkpoint) {})
+	resume := func(ckpt string, extra ...string) (int, string, string) {
+		args := append([]string{"train", "--resume", ckpt, "--data", subsetDir, "--out", filepath.Join(t.TempDir(), "out")}, extra...)
+		return runZoo(t, args...)
+	}
+	var res struct {
+		Continuation  string `json:"continuation"`
+		RecipeChanges []struct {
+			Field string `json:"field"`
+		} `json:"recipe_changes"`
+		Stopped string `json:"stopped"`
+	}
+	code, stdout, stderr := resume(last)
+	if code != exitOK {
+		t.Fatalf("pure resume: exit %d\n%s", code, stderr)
+	}
+	must(t, json.Unmarshal([]byte(stdout), &res))
+	if res.Continuation != "pure" || len(res.RecipeChanges) != 0 {
+		t.Errorf("pure resume: continuation %q, changes %v", res.Continuation, res.RecipeChanges)
+	}
+	code, stdout, stderr = resume(last, "--batch", "25", "--hidden-dropout", "0.3")
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "--batch 50 → 25") || !strings.Contains(stderr, "--hidden-dropout null → 0.3") || !strings.Contains(stderr, "--allow-recipe-change") {
+		t.Errorf("conflicting flags: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, stdout, stderr = resume(last, "--epochs", "2", "--allow-recipe-change")
+	if code != exitOK {
+		t.Fatalf("allowed change: exit %d\n%s", code, stderr)
+	}
+	must(t, json.Unmarshal([]byte(stdout), &res))
+	if res.Continuation != "changed" || len(res.RecipeChanges) != 1 || res.RecipeChanges[0].Field != "epochs" || !strings.Contains(stderr, "no longer a pure continuation") {
+		t.Errorf("allowed change: continuation %q, changes %v\n%s", res.Continuation, res.RecipeChanges, stderr)
+	}
+	setPos := func(field string, v any) func(c *training.Checkpoint) {
+		return func(c *training.Checkpoint) {
+			var pos map[string]any
+			must(t, json.Unmarshal(c.Extra["position"], &pos))
+			pos[field] = v
+			b, err := json.Marshal(pos)
+			must(t, err)
+			c.Extra["position"] = b
+		}
+	}
+	bad := []struct {
+		name string
+		edit func(c *training.Checkpoint)
+		want string
+	}{
+		{"momentum removed", func(c *training.Checkpoint) {
+			delete(c.Optimizer.Tensors, training.SlotMomentum+"/fc2/W")
+		}, `momentum_buffer state for parameter "fc2/W" is missing`},
+		{"momentum misshapen", func(c *training.Checkpoint) {
+			c.Optimizer.Tensors[training.SlotMomentum+"/fc3/b"] = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(3))
+		}, `momentum_buffer state for "fc3/b" is float32 (3)`},
+		{"NaN weight", func(c *training.Checkpoint) {
+			for _, tn := range c.Tensors {
+				if tn.Name == "fc1/W" {
+					tn.Dense.Data().([]float32)[5] = float32(math.NaN())
+				}
+			}
+		}, `tensor "fc1/W" has 1 non-finite values`},
+		{"Inf momentum", func(c *training.Checkpoint) {
+			c.Optimizer.Tensors[training.SlotMomentum+"/fc1/b"].Data().([]float32)[0] = float32(math.Inf(1))
+		}, `"fc1/b" has 1 non-finite values`},
+		{"negative epoch", func(c *training.Checkpoint) { c.Epoch = -1 }, "epoch -1 outside"},
+		{"epoch 2^62", func(c *training.Checkpoint) { c.Epoch = 1 << 62 }, "epoch 4611686018427387904 outside"},
+		{"batch 10^15", setPos("batch", 1e15), "batch 1000000000000000 outside 0 to 6"},
+		{"batch -5", setPos("batch", -5), "batch -5 outside"},
+	}
+	for _, b := range bad {
+		ckpt := tampered(t, b.edit)
+		start := time.Now()
+		code, stdout, stderr := resume(ckpt)
+		if code != exitFailure || stdout != "" || !strings.Contains(stderr, ckpt) || !strings.Contains(stderr, b.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr:\n%s\nwant exit 1 naming %s and %q", b.name, code, stdout, stderr, ckpt, b.want)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s: took %v", b.name, d)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -50,7 +51,7 @@ prints the result with "stopped": "cancelled" and exits 1; continue with
 // trainFlags are zoo train's flags that are not part of the recipe.
 type trainFlags struct {
 	data, out, resume, recipe string
-	strict                    bool
+	strict, allowChange       bool
 	config                    *configFlags
 	optimizer                 string
 }
@@ -84,7 +85,8 @@ func bindRecipe(fs *flag.FlagSet, r *models.Recipe) *trainFlags {
 	fs.StringVar(&f.data, "data", "", "directory holding the four MNIST files, raw or gzipped (default: $"+datasets.EnvMNISTDir+", else the GoMNIST module in the Go module cache)")
 	fs.BoolVar(&f.strict, "strict", false, "fail, rather than warn, when files in --data differ from the original MNIST")
 	fs.StringVar(&f.out, "out", "", "output directory (default runs/MODEL-SEED)")
-	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this last.safetensors (give the same model, flags and data)")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this last.safetensors, with the recipe stored in it; flags that change the recipe are refused, listing the changes, unless --allow-recipe-change")
+	fs.BoolVar(&f.allowChange, "allow-recipe-change", false, "with --resume, accept flags that change the checkpoint's recipe (the result then says \"continuation\": \"changed\" and lists the changes)")
 	fs.StringVar(&f.recipe, "recipe", "", "start from this recipe (a recipe.json, a result.json's recipe saved alone, or a checkpoint) instead of MODEL's")
 	return f
 }
@@ -121,7 +123,8 @@ func defaultLR(optimizer string) float64 {
 }
 
 // recipeFlag maps a recipe field (its JSON name) to the flag that sets it.
-var recipeFlag = map[string]string{"batch_size": "batch", "keep_last": "restore-best", "model": "recipe"}
+var recipeFlag = map[string]string{"batch_size": "batch", "keep_last": "restore-best", "model": "recipe",
+	"weight_elimination": "weight-elim", "weight_elimination_w0": "weight-elim-w0"}
 
 // recipeUsage turns a recipe validation error into a usage message that
 // names the flag.
@@ -133,17 +136,15 @@ func recipeUsage(err error) error {
 	if re.Field == "config" {
 		return re.Err
 	}
-	name, ok := recipeFlag[re.Field]
-	if !ok {
-		name = ""
-		for _, c := range re.Field {
-			if c == '_' {
-				c = '-'
-			}
-			name += string(c)
-		}
+	return errors.Errorf("--%s %v", flagFor(re.Field), re.Err)
+}
+
+// flagFor names the flag that sets a recipe field (its JSON name).
+func flagFor(field string) string {
+	if name, ok := recipeFlag[field]; ok {
+		return name
 	}
-	return errors.Errorf("--%s %v", name, re.Err)
+	return strings.ReplaceAll(field, "_", "-")
 }
 
 // parseTrain parses zoo train's command line into the run's recipe (the
@@ -164,6 +165,16 @@ func parseTrain(args []string, stderr io.Writer) (r models.Recipe, f *trainFlags
 	fail := func(err error) (models.Recipe, *trainFlags, int, bool) { return r, f, usageError(fs, err), true }
 	var base models.Recipe
 	switch {
+	case f.resume != "" && f.recipe == "":
+		// The checkpoint's recipe is the run's recipe.
+		rec, err := models.ReadRecipe(f.resume)
+		if err != nil {
+			return fail(errors.WithMessage(err, "--resume"))
+		}
+		if len(pos) == 1 && pos[0] != rec.Model {
+			return fail(errors.Errorf("model %s contradicts the checkpoint's model %s", pos[0], rec.Model))
+		}
+		base = rec
 	case f.recipe != "":
 		rec, err := models.ReadRecipe(f.recipe)
 		if err != nil {
@@ -213,6 +224,19 @@ func parseTrain(args []string, stderr io.Writer) (r models.Recipe, f *trainFlags
 	if err := r.Validate(); err != nil {
 		return fail(recipeUsage(err))
 	}
+	if f.resume != "" && !f.allowChange {
+		changes, err := models.DiffRecipes(base, r)
+		if err != nil {
+			return fail(err)
+		}
+		if len(changes) > 0 {
+			s := make([]string, len(changes))
+			for i, c := range changes {
+				s[i] = "--" + flagFor(strings.TrimPrefix(c.Field, "config.")) + " " + strings.TrimPrefix(c.String(), c.Field+": ")
+			}
+			return fail(errors.Errorf("--resume %s: these flags change the checkpoint's recipe: %s (add --allow-recipe-change to go on with them; the run is then no longer a pure continuation)", f.resume, strings.Join(s, ", ")))
+		}
+	}
 	return r.Normalized(), f, exitOK, false
 }
 
@@ -229,7 +253,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return failure(stderr, "train", err)
 	}
-	opts := models.TrainOptions{Out: out, Resume: f.resume, Log: stderr}
+	opts := models.TrainOptions{Out: out, Resume: f.resume, AllowRecipeChange: f.allowChange, Log: stderr}
 	if isTerminal(stderr) {
 		bar := newProgressBar(stderr)
 		opts.Log, opts.OnBatch = bar, bar.update
