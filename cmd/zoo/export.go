@@ -34,7 +34,7 @@ type exportReport struct {
 	TestError *number  `json:"test_error"`
 }
 
-func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("export", exportSynopsis+`.
 
 zoo export MODEL_OR_CHECKPOINT -o FILE.onnx [--opset N]
@@ -46,8 +46,8 @@ model's shipped weights where the build has them. The ONNX graph takes
 gives "logits" and "probabilities", float32 [N, 10]. The model name, the
 training configuration, the model configuration and the test error recorded
 in the checkpoint go into the model's metadata (zoo.model, zoo.recipe,
-zoo.config, zoo.test_error). A layer with no ONNX form fails with a message
-naming it, and no file is written.`, stderr)
+zoo.config, zoo.test_error). A layer with no ONNX form, or weights with NaN
+or Inf, fail with a message naming it, and no file is written.`, stderr)
 	out := fs.String("o", "", "ONNX file to write (required)")
 	opset := fs.Int("opset", onnx.DefaultOpset, "ONNX opset of the default domain, 13 to 17")
 	pos, code, done := parseArgs(fs, args, 1, 1, "model or checkpoint")
@@ -67,7 +67,7 @@ naming it, and no file is written.`, stderr)
 			return failure(stderr, "export", errors.Errorf("%s: this build ships no trained weights for it; train it (zoo train %s) and export the checkpoint it writes (runs/%s-1/model.safetensors)", src, src, src))
 		}
 	}
-	m, c, err := loadModel(src)
+	m, c, err := loadFiniteModel(ctx, src)
 	if err != nil {
 		return failure(stderr, "export", err)
 	}

@@ -43,8 +43,8 @@ func poisoned(t *testing.T, src, name string, v float64) string {
 	return out
 }
 
-// TestNonFiniteWeightsRefused: eval and predict refuse weights with NaN or
-// Inf, exit 1, and name the file and the tensor.
+// TestNonFiniteWeightsRefused: eval, predict and export refuse weights
+// with NaN or Inf, exit 1, and name the file and the tensor.
 func TestNonFiniteWeightsRefused(t *testing.T) {
 	tr := trainFixture(t)
 	png := filepath.Join(t.TempDir(), "digit.png")
@@ -53,7 +53,7 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 	writePNG(t, png, gray)
 	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		bad := poisoned(t, tr.Checkpoint, "fc2/b", v)
-		for _, args := range [][]string{{"eval", "--data", subsetDir, bad}, {"predict", bad, png}} {
+		for _, args := range [][]string{{"eval", "--data", subsetDir, bad}, {"predict", bad, png}, {"export", bad, "-o", filepath.Join(t.TempDir(), "m.onnx")}} {
 			code, stdout, stderr := runZoo(t, args...)
 			if code != exitFailure || stdout != "" {
 				t.Fatalf("%v with %v: exit %d, stdout %q", args[0], v, code, stdout)
@@ -205,6 +205,7 @@ func TestExitCodesEverySubcommand(t *testing.T) {
 	failing := map[string][]string{
 		"data":       {"--data", missing},
 		"eval":       {missing + ".safetensors"},
+		"export":     {missing + ".safetensors", "-o", filepath.Join(t.TempDir(), "m.onnx")},
 		"predict":    {missing + ".safetensors", "x.png"},
 		"sparsity":   {missing + ".safetensors"},
 		"train":      {"mlp", "--data", missing, "--out", filepath.Join(t.TempDir(), "out")},

@@ -169,7 +169,7 @@ func parseTrain(args []string, stderr io.Writer) (r models.Recipe, f *trainFlags
 		// The checkpoint's recipe is the run's recipe.
 		rec, err := models.ReadRecipe(f.resume)
 		if err != nil {
-			return fail(errors.WithMessage(err, "--resume"))
+			return r, f, failure(stderr, "train", errors.WithMessage(err, "--resume")), true
 		}
 		if len(pos) == 1 && pos[0] != rec.Model {
 			return fail(errors.Errorf("model %s contradicts the checkpoint's model %s", pos[0], rec.Model))

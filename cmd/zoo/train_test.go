@@ -372,6 +372,10 @@ func TestTrainCancelResume(t *testing.T) {
 		t.Fatalf("resumed run: exit %d\n%s", code, stderr)
 	}
 	got := withoutTimes(t, stdout)
+	if got["continuation"] != "pure" {
+		t.Errorf("continuation = %v, want pure", got["continuation"])
+	}
+	delete(got, "continuation")
 	for _, k := range []string{"out", "checkpoint", "last_checkpoint", "best_checkpoint"} {
 		if !strings.HasPrefix(got[k].(string), cut) {
 			t.Errorf("%s = %v", k, got[k])
