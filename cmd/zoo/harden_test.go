@@ -168,6 +168,10 @@ func TestSizesBoundedBeforeAllocation(t *testing.T) {
 		{[]string{"graph", "convnet-bn", "--batch", "1000000000"}, "--batch 1000000000: want 1 to 4096"},
 		{[]string{"summary", "mlp", "--hidden", "100000,100000"}, "hidden width 100000 exceeds the limit of 65536"},
 		{[]string{"graph", "mlp", "--hidden", "60000,60000,60000"}, "the limit is 134217728"},
+		{[]string{"train", "--batch", "1000000000"}, "--batch 1000000000: want 1 to 65536"},
+		{[]string{"train", "--hidden", "100000,100000"}, "hidden width 100000 exceeds the limit of 65536"},
+		{[]string{"train", "--min-delta", "NaN"}, "--min-delta NaN: want a finite number"},
+		{[]string{"eval", tr.Checkpoint, "--mc-samples", "-1"}, "--mc-samples -1"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runZoo(t, tt.args...)
