@@ -3,7 +3,10 @@ package models
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"testing"
+
+	"github.com/gozoo/zoo/training"
 )
 
 // FuzzModelConfig feeds arbitrary JSON to the path a checkpoint's model
@@ -49,6 +52,54 @@ func FuzzModelConfig(f *testing.F) {
 			if have != n {
 				t.Fatalf("%s %+v: Scalars %d, built %d", e.Name, cfg, n, have)
 			}
+		}
+	})
+}
+
+// FuzzLoad writes a small mlp's tensors under arbitrary checkpoint
+// metadata (model name and configuration) and loads the file: Load must not
+// panic, must never build a model larger than the file's tensors (so each
+// input costs at most the file's size), and whatever it accepts must have
+// exactly the file's tensors.
+func FuzzLoad(f *testing.F) {
+	e, _ := Lookup("mlp")
+	m, err := e.Build(Config{Hidden: []int{8}}, 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	src := filepath.Join(f.TempDir(), "m.safetensors")
+	if err := Save(src, m, nil, SaveInfo{}); err != nil {
+		f.Fatal(err)
+	}
+	base, err := training.LoadCheckpoint(src)
+	if err != nil {
+		f.Fatal(err)
+	}
+	have := modelScalars(base)
+	for _, s := range [][2]string{
+		{"mlp", `{"hidden":[8]}`}, {"mlp", `{"hidden":[60000]}`}, {"mlp", `{"hidden":[100000,100000]}`},
+		{"mlp-bn", `{"hidden":[8],"norm":"batch"}`}, {"lenet5", `{}`}, {"mlp", `{"hidden":[8],"dtype":"float64"}`},
+		{"mlp", `{"hidden":[4,2]}`}, {"resnet", `{}`}, {"mlp", `not json`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, name, config string) {
+		c := *base
+		c.ModelName, c.ModelConfig = name, json.RawMessage(config)
+		p := filepath.Join(t.TempDir(), "f.safetensors")
+		if err := training.SaveCheckpoint(p, &c); err != nil {
+			return // metadata the writer refuses (invalid JSON)
+		}
+		lm, _, _, err := Load(p)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, v := range lm.Store().Vars() {
+			n += v.Value().Shape().TotalSize()
+		}
+		if n != have {
+			t.Fatalf("%s %s: loaded a model of %d values from a file of %d", name, config, n, have)
 		}
 	})
 }
