@@ -9,8 +9,10 @@ import (
 )
 
 // Benchmarks of the products zoo's models run, against gonum's pure-Go
-// BLAS, in GFLOP/s (2·m·n·k per product). Run single-threaded and on two
-// cores with
+// BLAS, in GFLOP/s (2·m·n·k per product) and, with an assembly kernel, in
+// percent of the measured FMA peak of its instruction set (%peak: of one
+// core, see BenchmarkPeak; above 100 on two cores). Run single-threaded
+// and on two cores with
 //
 //	go test -run '^$' -bench . -cpu 1,2 ./internal/gemm
 //
@@ -74,8 +76,21 @@ func benchGemm[T float](b *testing.B, s benchShape, f gemmFunc[T]) {
 	for range b.N {
 		f(tA, tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, T(s.beta), c, s.n)
 	}
-	b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	gflops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+	b.ReportMetric(gflops, "GFLOP/s")
 	benchSink = c
+	if pl := peakOf[T](); pl != nil {
+		b.ReportMetric(100*gflops/measuredPeak(pl), "%peak")
+	}
+}
+
+// peakOf returns the peak loop of the kernel Sgemm or Dgemm uses for T.
+func peakOf[T float]() *peakLoop {
+	var x T
+	if _, ok := any(x).(float32); ok {
+		return archs32[0].peak
+	}
+	return archs64[0].peak
 }
 
 // zooS and zooD adapt Sgemm and Dgemm to the BLAS signature.

@@ -30,3 +30,19 @@ func hasAVX2FMA() bool {
 	const avx2 = 1 << 5
 	return ebx7&avx2 != 0
 }
+
+// hasAVX512 reports whether the CPU and the operating system support
+// AVX-512F besides AVX2 and FMA: CPUID leaf 7 (AVX512F) and XCR0 (the OS
+// saves the opmask, upper ZMM0–15 and ZMM16–31 state besides XMM and YMM).
+func hasAVX512() bool {
+	if !hasAVX2FMA() {
+		return false
+	}
+	const zmmState = 1<<1 | 1<<2 | 1<<5 | 1<<6 | 1<<7
+	if xcr0, _ := xgetbv(); xcr0&zmmState != zmmState {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx512f = 1 << 16
+	return ebx7&avx512f != 0
+}

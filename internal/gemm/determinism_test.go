@@ -136,3 +136,44 @@ func testChain[T float](t *testing.T, ar *arch[T], cases []gemmCase, madd func(x
 		}
 	}
 }
+
+// TestKernelsAgree runs random products, shapes chosen to cut tiles of
+// every kernel at their edges (m up to 3 tiles of 12 rows, n up to 3 of
+// 32 columns, k across several blocks), on every fused-multiply-add
+// kernel this CPU has (AVX-512 and AVX2), and requires the same bits from
+// all of them: each element is the same chain of FMAs whatever the tile.
+func TestKernelsAgree(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { testKernelsAgree(t, archs32) })
+	t.Run("float64", func(t *testing.T) { testKernelsAgree(t, archs64) })
+}
+
+func testKernelsAgree[T float](t *testing.T, archs []*arch[T]) {
+	var fused []*arch[T]
+	for _, ar := range archs {
+		if ar.name != "go 4x4" {
+			fused = append(fused, ar)
+		}
+	}
+	if len(fused) < 2 {
+		t.Skipf("%d fused kernel(s) on this CPU and build: nothing to compare", len(fused))
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	scalars := []float64{0, 1, -1, -0.5, 2}
+	for range 120 {
+		g := gemmCase{transA: rng.IntN(2) == 1, transB: rng.IntN(2) == 1,
+			m: 1 + rng.IntN(37), n: 1 + rng.IntN(97), k: rng.IntN(700),
+			alpha: scalars[rng.IntN(len(scalars))], beta: scalars[rng.IntN(len(scalars))],
+			padA: rng.IntN(3), padB: rng.IntN(3), padC: rng.IntN(3)}
+		o := newOperands[T](g, rng, false, false)
+		var first []T
+		for _, ar := range fused {
+			c := append([]T(nil), o.c...)
+			run(ar, 1+rng.IntN(3), g.transA, g.transB, g.m, g.n, g.k, T(g.alpha), o.a, o.lda, o.b, o.ldb, T(g.beta), c, o.ldc)
+			if first == nil {
+				first = c
+			} else if !bitsEqual(first, c) {
+				t.Fatalf("%v: %s and %s differ", g, fused[0].name, ar.name)
+			}
+		}
+	}
+}

@@ -12,13 +12,23 @@ type arch[T float] struct {
 	// kernel sets the mr×nr tile c[r*ldc+j] to init + Σ_p a[mr·p+r]·b[nr·p+j]
 	// for p = 0…k−1 in order, init = c if load, else 0.
 	kernel func(k int, a, b, c []T, ldc int, load bool)
-	// packRows64, if not nil, copies the first nr values of kb rows of
+	// packRows, if not nil, copies the first nr values of kb rows of
 	// src, ld values apart, into consecutive groups of dst, where nr
-	// values take 64 bytes.
-	packRows64 func(dst, src []T, ld, kb, nr int)
+	// values take 64 or 128 bytes.
+	packRows func(dst, src []T, ld, kb, nr int)
 	// packCols, if not nil, replaces the Go packCols for op(B) = Bᵀ
 	// (alpha 1).
 	packCols func(dst, src []T, ld, kb, nn, nr int)
+	// peak, if not nil, is the FMA-throughput loop of the kernel's
+	// instruction set and element type, for benchmarks.
+	peak *peakLoop
+}
+
+// peakLoop runs n iterations of independent vector FMAs, flops floating
+// point operations each.
+type peakLoop struct {
+	run   func(n int)
+	flops int
 }
 
 // Available micro-kernels, best first; init functions of the assembly

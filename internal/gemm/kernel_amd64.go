@@ -12,84 +12,128 @@ func kernS6x16(k int, a, b, c *float32, ldc int, load bool)
 //go:noescape
 func kernD6x8(k int, a, b, c *float64, ldc int, load bool)
 
-// avx2S calls the float32 assembly kernel after checking that the panels
-// and the tile lie inside their slices.
+//go:noescape
+func kernS12x32(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernD12x16(k int, a, b, c *float64, ldc int, load bool)
+
+// avx2S calls the float32 AVX2 kernel after checking that the panels and
+// the tile lie inside their slices.
 func avx2S(k int, a, b, c []float32, ldc int, load bool) {
 	_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
 	kernS6x16(k, &a[0], &b[0], &c[0], ldc, load)
 }
 
-// avx2D calls the float64 assembly kernel after checking that the panels
-// and the tile lie inside their slices.
+// avx2D calls the float64 AVX2 kernel after checking that the panels and
+// the tile lie inside their slices.
 func avx2D(k int, a, b, c []float64, ldc int, load bool) {
 	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
 	kernD6x8(k, &a[0], &b[0], &c[0], ldc, load)
 }
 
+// avx512S calls the float32 AVX-512 kernel after checking that the panels
+// and the tile lie inside their slices.
+func avx512S(k int, a, b, c []float32, ldc int, load bool) {
+	_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
+	kernS12x32(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+// avx512D calls the float64 AVX-512 kernel after checking that the panels
+// and the tile lie inside their slices.
+func avx512D(k int, a, b, c []float64, ldc int, load bool) {
+	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
+	kernD12x16(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
 // Block sizes for Zen 3 and Haswell-class cores (32 KiB L1d, ≥ 256 KiB
 // L2): a kc×nr panel of B (16 KiB) stays in L1 while the mc×kc block of A
-// (144 KiB float32, 144 KiB float64) streams from L2.
+// (144 KiB float32, 144 KiB float64) streams from L2. The AVX-512 kernels
+// are sized for Zen 4/5 and Skylake-X-class cores (≥ 32 KiB L1d, ≥ 1 MiB
+// L2): a 32 KiB panel of B and a 288 KiB block of A.
 var (
-	avx2Float32 = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S}
-	avx2Float64 = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D}
+	avx2Float32   = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S}
+	avx2Float64   = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D}
+	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S}
+	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D}
 )
 
 func init() {
-	if hasAVX2FMA() {
-		avx2Float32.packCols = packColsAVXS
-		avx2Float64.packCols = packColsAVXD
-		avx2Float32.packRows64 = packRows64AVX[float32]
-		avx2Float64.packRows64 = packRows64AVX[float64]
-		archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
-		archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
+	if !hasAVX2FMA() {
+		return
 	}
+	avx2Float32.packCols = packColsAVXS
+	avx2Float64.packCols = packColsAVXD
+	avx2Float32.packRows = packRowsAVX[float32]
+	avx2Float64.packRows = packRowsAVX[float64]
+	archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
+	archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
+	if disableAVX512 || !hasAVX512() {
+		return
+	}
+	avx512Float32.packCols = packColsAVXS
+	avx512Float64.packCols = packColsAVXD
+	avx512Float32.packRows = packRowsAVX[float32]
+	avx512Float64.packRows = packRowsAVX[float64]
+	archs32 = append([]*arch[float32]{avx512Float32}, archs32...)
+	archs64 = append([]*arch[float64]{avx512Float64}, archs64...)
 }
 
 //go:noescape
 func copyRows64(dst, src unsafe.Pointer, ld, rows int)
 
-// packRows64AVX copies the first 64 bytes (nr values) of kb rows of src,
-// ld values apart, into consecutive groups of dst.
-func packRows64AVX[T float](dst, src []T, ld, kb, nr int) {
+//go:noescape
+func copyRows128(dst, src unsafe.Pointer, ld, rows int)
+
+// packRowsAVX copies the first nr values (64 or 128 bytes) of kb rows of
+// src, ld values apart, into consecutive groups of dst.
+func packRowsAVX[T float](dst, src []T, ld, kb, nr int) {
 	_, _ = dst[kb*nr-1], src[(kb-1)*ld+nr-1]
-	size := 64 / nr
+	size := int(unsafe.Sizeof(dst[0]))
+	if nr*size == 128 {
+		copyRows128(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
+		return
+	}
 	copyRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
 }
 
 //go:noescape
-func transpose8x8S(dst, src unsafe.Pointer, ld, blocks int)
+func transpose8x8S(dst, src unsafe.Pointer, ld, blocks, ds int)
 
 //go:noescape
-func transpose4x4D(dst, src unsafe.Pointer, ld, blocks int)
+func transpose4x4D(dst, src unsafe.Pointer, ld, blocks, ds int)
 
-// packColsAVXS transposes 16 rows of kb float32 values of src (ld apart)
-// into a 16-wide panel, 8×8 blocks at a time; the last kb mod 8 columns
-// and partial panels go through packCols.
+// packColsAVXS transposes nr (16 or 32) rows of kb float32 values of src
+// (ld apart) into an nr-wide panel, 8×8 blocks at a time; the last kb mod
+// 8 columns and partial panels go through packCols.
 func packColsAVXS(dst, src []float32, ld, kb, nn, nr int) {
 	blocks := kb / 8
-	if nn != 16 || nr != 16 || blocks == 0 {
+	if nn != nr || nr%8 != 0 || blocks == 0 {
 		packCols(dst, src, ld, kb, nn, nr, 1)
 		return
 	}
-	_, _ = dst[kb*16-1], src[15*ld+kb-1]
-	transpose8x8S(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*4, blocks)
-	transpose8x8S(unsafe.Pointer(&dst[8]), unsafe.Pointer(&src[8*ld]), ld*4, blocks)
+	_, _ = dst[kb*nr-1], src[(nr-1)*ld+kb-1]
+	for j := 0; j < nr; j += 8 {
+		transpose8x8S(unsafe.Pointer(&dst[j]), unsafe.Pointer(&src[j*ld]), ld*4, blocks, nr*4)
+	}
 	if q := blocks * 8; q < kb {
-		packCols(dst[q*16:], src[q:], ld, kb-q, 16, 16, 1)
+		packCols(dst[q*nr:], src[q:], ld, kb-q, nr, nr, 1)
 	}
 }
 
-// packColsAVXD is packColsAVXS for float64 panels 8 wide, in 4×4 blocks.
+// packColsAVXD is packColsAVXS for float64 panels 8 or 16 wide, in 4×4
+// blocks.
 func packColsAVXD(dst, src []float64, ld, kb, nn, nr int) {
 	blocks := kb / 4
-	if nn != 8 || nr != 8 || blocks == 0 {
+	if nn != nr || nr%4 != 0 || blocks == 0 {
 		packCols(dst, src, ld, kb, nn, nr, 1)
 		return
 	}
-	_, _ = dst[kb*8-1], src[7*ld+kb-1]
-	transpose4x4D(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*8, blocks)
-	transpose4x4D(unsafe.Pointer(&dst[4]), unsafe.Pointer(&src[4*ld]), ld*8, blocks)
+	_, _ = dst[kb*nr-1], src[(nr-1)*ld+kb-1]
+	for j := 0; j < nr; j += 4 {
+		transpose4x4D(unsafe.Pointer(&dst[j]), unsafe.Pointer(&src[j*ld]), ld*8, blocks, nr*8)
+	}
 	if q := blocks * 4; q < kb {
-		packCols(dst[q*8:], src[q:], ld, kb-q, 8, 8, 1)
+		packCols(dst[q*nr:], src[q:], ld, kb-q, nr, nr, 1)
 	}
 }

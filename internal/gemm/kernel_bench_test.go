@@ -2,11 +2,15 @@ package gemm
 
 import "testing"
 
-// BenchmarkKernel times the micro-kernel alone on packed panels that stay
-// in L1 (kc = 256), the ceiling of the blocked product.
+// BenchmarkKernel times each micro-kernel alone on packed panels that
+// stay in L1 (kc = 256), the ceiling of the blocked product.
 func BenchmarkKernel(b *testing.B) {
-	b.Run("float32", func(b *testing.B) { benchKernel(b, archs32[0]) })
-	b.Run("float64", func(b *testing.B) { benchKernel(b, archs64[0]) })
+	for _, ar := range archs32 {
+		b.Run("float32/"+ar.name, func(b *testing.B) { benchKernel(b, ar) })
+	}
+	for _, ar := range archs64 {
+		b.Run("float64/"+ar.name, func(b *testing.B) { benchKernel(b, ar) })
+	}
 }
 
 func benchKernel[T float](b *testing.B, ar *arch[T]) {

@@ -64,8 +64,8 @@ func (p *problem[T]) packB(dst []T, kb, nb, pc, jc int) {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		nn := min(nr, nb-jr)
 		switch {
-		case !p.transB && nn == nr && p.ar.packRows64 != nil:
-			p.ar.packRows64(panel, p.b[pc*p.ldb+jc+jr:], p.ldb, kb, nr)
+		case !p.transB && nn == nr && p.ar.packRows != nil:
+			p.ar.packRows(panel, p.b[pc*p.ldb+jc+jr:], p.ldb, kb, nr)
 		case !p.transB:
 			// op(B)(p, j) = b[p·ldb + j]: nn contiguous values per p.
 			for q := range kb {

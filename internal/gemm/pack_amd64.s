@@ -26,16 +26,46 @@ done:
 	VZEROUPPER
 	RET
 
-// func transpose8x8S(dst, src unsafe.Pointer, ld, blocks int)
+// func copyRows128(dst, src unsafe.Pointer, ld, rows int)
+//
+// copyRows128 is copyRows64 for 128 bytes per row.
+TEXT ·copyRows128(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ rows+24(FP), CX
+	TESTQ CX, CX
+	JZ done128
+loop128:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ BX, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ loop128
+done128:
+	VZEROUPPER
+	RET
+
+// func transpose8x8S(dst, src unsafe.Pointer, ld, blocks, ds int)
 //
 // transpose8x8S reads 8 rows of 8·blocks float32 values from src, ld bytes
 // apart, and writes column q (q < 8·blocks) of them as the 8 values at
-// dst + 64·q: one half of a 16-wide packed panel of B. It needs AVX.
-TEXT ·transpose8x8S(SB), NOSPLIT, $0-32
+// dst + ds·q: 8 columns of a packed panel of B whose rows take ds bytes.
+// It needs AVX.
+TEXT ·transpose8x8S(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ld+16(FP), BX
 	MOVQ blocks+24(FP), CX
+	MOVQ ds+32(FP), R9
+	LEAQ (R9)(R9*2), R10 // 3·ds
 	TESTQ CX, CX
 	JZ tdone
 	LEAQ (BX)(BX*2), DX // 3·ld
@@ -73,33 +103,36 @@ tloop:
 	VPERM2F128 $0x31, Y5, Y1, Y13
 	VPERM2F128 $0x31, Y6, Y2, Y14
 	VPERM2F128 $0x31, Y7, Y3, Y15
+	LEAQ (DI)(R9*4), R11
 	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 64(DI)
-	VMOVUPS Y10, 128(DI)
-	VMOVUPS Y11, 192(DI)
-	VMOVUPS Y12, 256(DI)
-	VMOVUPS Y13, 320(DI)
-	VMOVUPS Y14, 384(DI)
-	VMOVUPS Y15, 448(DI)
+	VMOVUPS Y9, (DI)(R9*1)
+	VMOVUPS Y10, (DI)(R9*2)
+	VMOVUPS Y11, (DI)(R10*1)
+	VMOVUPS Y12, (R11)
+	VMOVUPS Y13, (R11)(R9*1)
+	VMOVUPS Y14, (R11)(R9*2)
+	VMOVUPS Y15, (R11)(R10*1)
 	ADDQ $32, SI
 	ADDQ $32, R8
-	ADDQ $512, DI
+	LEAQ (R11)(R9*4), DI
 	DECQ CX
 	JNZ tloop
 tdone:
 	VZEROUPPER
 	RET
 
-// func transpose4x4D(dst, src unsafe.Pointer, ld, blocks int)
+// func transpose4x4D(dst, src unsafe.Pointer, ld, blocks, ds int)
 //
 // transpose4x4D reads 4 rows of 4·blocks float64 values from src, ld bytes
-// apart, and writes column q of them as the 4 values at dst + 64·q: one
-// half of an 8-wide packed panel of B. It needs AVX.
-TEXT ·transpose4x4D(SB), NOSPLIT, $0-32
+// apart, and writes column q of them as the 4 values at dst + ds·q: 4
+// columns of a packed panel of B whose rows take ds bytes. It needs AVX.
+TEXT ·transpose4x4D(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ld+16(FP), BX
 	MOVQ blocks+24(FP), CX
+	MOVQ ds+32(FP), R9
+	LEAQ (R9)(R9*2), R10 // 3·ds
 	TESTQ CX, CX
 	JZ ddone
 	LEAQ (BX)(BX*2), DX
@@ -117,11 +150,11 @@ dloop:
 	VPERM2F128 $0x31, Y6, Y4, Y10
 	VPERM2F128 $0x31, Y7, Y5, Y11
 	VMOVUPD Y8, (DI)
-	VMOVUPD Y9, 64(DI)
-	VMOVUPD Y10, 128(DI)
-	VMOVUPD Y11, 192(DI)
+	VMOVUPD Y9, (DI)(R9*1)
+	VMOVUPD Y10, (DI)(R9*2)
+	VMOVUPD Y11, (DI)(R10*1)
 	ADDQ $32, SI
-	ADDQ $256, DI
+	LEAQ (DI)(R9*4), DI
 	DECQ CX
 	JNZ dloop
 ddone:
