@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,47 @@ func TestWithEnv(t *testing.T) {
 	env := withEnv([]string{"A=1", "GOMAXPROCS=8", "B=2"}, "GOMAXPROCS", "1")
 	if strings.Join(env, " ") != "A=1 B=2 GOMAXPROCS=1" {
 		t.Errorf("withEnv = %v", env)
+	}
+}
+
+// TestTorchEnv: only the torch+openblas child loses OpenBLAS's tuning
+// variables; the pinned one keeps them; both get the library directory.
+func TestTorchEnv(t *testing.T) {
+	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
+	t.Setenv("OPENBLAS_L2_SIZE", "512")
+	t.Setenv("LD_LIBRARY_PATH", "")
+	has := func(env []string, kv string) bool { return slices.Contains(env, kv) }
+	auto := torchEnv(variantOpenBLAS, 2, "/ob")
+	if has(auto, "OPENBLAS_CORETYPE=Haswell") || has(auto, "OPENBLAS_L2_SIZE=512") || !has(auto, "LD_LIBRARY_PATH=/ob") || !has(auto, "OPENBLAS_NUM_THREADS=2") {
+		t.Errorf("torch+openblas env: %v", auto)
+	}
+	pinned := torchEnv(variantPinned, 1, "/ob")
+	if !has(pinned, "OPENBLAS_CORETYPE=Haswell") || !has(pinned, "OPENBLAS_L2_SIZE=512") || !has(pinned, "LD_LIBRARY_PATH=/ob") {
+		t.Errorf("pinned env: %v", pinned)
+	}
+	if os.Getenv("OPENBLAS_CORETYPE") != "Haswell" {
+		t.Error("the bench's own environment changed")
+	}
+}
+
+// TestFastest: the headline column takes the fastest PyTorch variant of
+// each row.
+func TestFastest(t *testing.T) {
+	runs := []result{
+		{Variant: variantZoo, Model: "mlp", Threads: 1, TrainSPS: 300, EvalSPS: 900},
+		{Variant: variantOpenBLAS, Model: "mlp", Threads: 1, TrainSPS: 200, EvalSPS: 1000},
+		{Variant: variantPinned, Model: "mlp", Threads: 1, TrainSPS: 150, EvalSPS: 1200},
+	}
+	vs := []string{variantZoo, variantOpenBLAS, variantPinned}
+	rep := &report{Settings: spec{Batch: 128, EvalBatch: 1000}, Reps: 1, Variants: vs,
+		Summary: summarise(runs, []string{"mlp"}, []int{1}, vs), Runs: runs}
+	var sb strings.Builder
+	rep.markdown(&sb)
+	for _, want := range []string{"| mlp | 1 | 300 | torch+openblas | **1.50** | 200 | 1.50 | 150 | 2.00 |",
+		"| mlp | 1 | 900 | torch+openblas-pinned | **0.75** | 1000 | 0.90 | 1200 | 0.75 |"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, sb.String())
+		}
 	}
 }
 

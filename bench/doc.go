@@ -16,8 +16,12 @@
 // environment) through training.Fit and training.Evaluator, the code path a
 // user of the library gets. PyTorch runs bench/torch_ref.py under Debian's
 // python3-torch, with torch.set_num_threads and the OpenMP/MKL/OpenBLAS
-// thread variables set. Without PyTorch the command says how to install it
-// and measures zoo alone.
+// thread variables set; with OpenBLAS available (bash bench/openblas.sh), as
+// torch+openblas (OpenBLAS's own kernels for the CPU: that child runs
+// without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE) and, if the environment
+// sets OPENBLAS_CORETYPE, torch+openblas-pinned. The ratios are against the
+// fastest variant first. Without PyTorch the command says how to install
+// it and measures zoo alone.
 //
 // It prints markdown tables of the medians with the zoo/PyTorch ratios and
 // the machine (CPU, cores, load, Go, PyTorch and BLAS versions, relevant

@@ -199,8 +199,8 @@ func compare(ctx context.Context, st settings, stdout, stderr io.Writer) error {
 	if !st.skipTorch {
 		rep.Variants = append(rep.Variants, torchVariants(ctx, st, script, rep, stderr)...)
 		st.openblas = ""
-		if len(rep.Variants) > 2 {
-			st.openblas = rep.Machine.Torch[variantOpenBLAS]["dir"]
+		if ob := rep.Machine.Torch[variantOpenBLAS]; ob != nil {
+			st.openblas = ob["dir"]
 		}
 	}
 	total := st.reps * len(st.models) * len(st.threads) * len(rep.Variants)
@@ -249,9 +249,11 @@ measure:
 	return nil
 }
 
-// torchVariants probes PyTorch (and PyTorch on OpenBLAS) and returns the
-// variants to measure. Without PyTorch it says how to install it and
-// returns none.
+// torchVariants probes PyTorch and returns the variants to measure: with
+// OpenBLAS, torch+openblas (its own choice of kernels) and, if this
+// environment pins OpenBLAS's kernels (OPENBLAS_CORETYPE), the pinned
+// torch+openblas-pinned; without, torch on the system's libblas.so.3.
+// Without PyTorch it says how to install it and returns none.
 func torchVariants(ctx context.Context, st settings, script string, rep *report, stderr io.Writer) []string {
 	rep.Machine.Torch = map[string]map[string]string{}
 	info, err := probeTorch(ctx, st.python, script, variantTorch, "")
@@ -260,29 +262,38 @@ func torchVariants(ctx context.Context, st settings, script string, rep *report,
 		fmt.Fprintf(stderr, "bench: PyTorch not available (%v)\nbench: install it with: %s\nbench: measuring zoo only\n", err, installHint)
 		return nil
 	}
-	rep.Machine.Torch[variantTorch] = info
-	out := []string{variantTorch}
 	dir := findOpenBLAS(st.openblas)
-	switch {
-	case dir == "":
+	if dir == "" || info["blas"] == "OpenBLAS" {
+		rep.Machine.Torch[variantTorch] = info
 		if info["blas"] != "OpenBLAS" && info["blas"] != "MKL" {
-			rep.Machine.TorchNote = fmt.Sprintf("python3-torch here calls %s (BLAS_INFO=%s); see bench/README.md for the OpenBLAS variant (bash bench/openblas.sh)", info["blas"], info["blas_info"])
+			rep.Machine.TorchNote = fmt.Sprintf("python3-torch here calls %s (BLAS_INFO=%s); see bench/README.md for the OpenBLAS variants (bash bench/openblas.sh)", info["blas"], info["blas_info"])
 		}
-	case info["blas"] == "OpenBLAS":
-		// Already on OpenBLAS: a second variant would measure the same thing.
-	default:
-		ob, err := probeTorch(ctx, st.python, script, variantOpenBLAS, dir)
+		return []string{variantTorch}
+	}
+	variants := []string{variantOpenBLAS}
+	if os.Getenv("OPENBLAS_CORETYPE") != "" {
+		variants = append(variants, variantPinned)
+	}
+	var out []string
+	for _, v := range variants {
+		ob, err := probeTorch(ctx, st.python, script, v, dir)
 		if err != nil || ob["blas"] != "OpenBLAS" {
-			fmt.Fprintf(stderr, "bench: OpenBLAS in %s not picked up by PyTorch (%v, %v); skipping that variant\n", dir, err, ob["blas"])
-			break
+			fmt.Fprintf(stderr, "bench: OpenBLAS in %s not picked up by PyTorch (%v, %v); skipping %s\n", dir, err, ob["blas"], v)
+			continue
 		}
 		ob["dir"] = dir
-		rep.Machine.Torch[variantOpenBLAS] = ob
-		out = append(out, variantOpenBLAS)
-		rep.Machine.TorchNote = fmt.Sprintf("python3-torch as installed calls %s through libblas.so.3 (BLAS_INFO=%s) for matrix products; "+
-			"the %s variant is the same PyTorch with OpenBLAS %s put first on LD_LIBRARY_PATH (what installing libopenblas0 does system-wide). Convolutions go through oneDNN in both.",
-			info["blas"], info["blas_info"], variantOpenBLAS, dir)
+		rep.Machine.Torch[v] = ob
+		out = append(out, v)
 	}
+	if len(out) == 0 {
+		rep.Machine.Torch[variantTorch] = info
+		return []string{variantTorch}
+	}
+	rep.Machine.TorchNote = fmt.Sprintf("python3-torch as installed calls %s through libblas.so.3 (BLAS_INFO=%s); "+
+		"the PyTorch variants here put OpenBLAS %s first on LD_LIBRARY_PATH (what installing libopenblas0 does system-wide). "+
+		"%s runs without %s, so OpenBLAS picks its kernels for this CPU; %s keeps this environment's OPENBLAS_CORETYPE=%s. "+
+		"The headline ratio is against the fastest PyTorch variant of each row. Convolutions go through oneDNN in all of them.",
+		info["blas"], info["blas_info"], dir, variantOpenBLAS, strings.Join(openblasTuning, " and "), variantPinned, os.Getenv("OPENBLAS_CORETYPE"))
 	return out
 }
 

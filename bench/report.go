@@ -83,6 +83,18 @@ func summarise(runs []result, models []string, threads []int, variants []string)
 	return rows
 }
 
+// fastestOf returns the largest value of m among variants and that
+// variant's name, or "–" if none has one.
+func fastestOf(m map[string]float64, variants []string) (float64, string) {
+	best, name := 0.0, "–"
+	for _, v := range variants {
+		if x, ok := m[v]; ok && !math.IsNaN(x) && x > best {
+			best, name = x, v
+		}
+	}
+	return best, name
+}
+
 // ratio formats a/b, or "–" if either is missing.
 func ratio(a, b float64, okA, okB bool) string {
 	if !okA || !okB || b == 0 || math.IsNaN(a) || math.IsNaN(b) {
@@ -119,9 +131,15 @@ func (rep *report) markdown(w io.Writer) {
 	if rep.Machine.TorchNote != "" {
 		fmt.Fprintf(w, "**PyTorch:** %s\n\n", rep.Machine.TorchNote)
 	}
-	table := func(title, unit string, get func(summaryRow) map[string]float64, prec int) {
+	// table writes one quantity per model and threads; with fastest, the
+	// first ratio is against the fastest PyTorch variant of the row.
+	table := func(title, unit string, get func(summaryRow) map[string]float64, prec int, fastest bool) {
 		fmt.Fprintf(w, "### %s\n\n", title)
 		hdr := []string{"model", "threads", "zoo " + unit}
+		fastest = fastest && len(torchVariants) > 1
+		if fastest {
+			hdr = append(hdr, "fastest PyTorch", "**zoo / fastest**")
+		}
 		for _, v := range torchVariants {
 			hdr = append(hdr, label(v)+" "+unit, "zoo / "+v)
 		}
@@ -130,6 +148,10 @@ func (rep *report) markdown(w io.Writer) {
 			m := get(r)
 			z, zok := m[variantZoo]
 			cells := []string{r.Model, strconv.Itoa(r.Threads), num(z, zok, prec)}
+			if fastest {
+				best, bv := fastestOf(m, torchVariants)
+				cells = append(cells, bv, "**"+ratio(z, best, zok, bv != "–")+"**")
+			}
 			for _, v := range torchVariants {
 				t, tok := m[v]
 				cells = append(cells, num(t, tok, prec), ratio(z, t, zok, tok))
@@ -139,19 +161,19 @@ func (rep *report) markdown(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	table(fmt.Sprintf("Training: SGD (momentum %g), batch %d, float32, MNIST", s.Momentum, s.Batch), "samples/s",
-		func(r summaryRow) map[string]float64 { return r.TrainSPS }, 0)
+		func(r summaryRow) map[string]float64 { return r.TrainSPS }, 0, true)
 	table(fmt.Sprintf("Evaluation: forward pass in eval mode, batch %d", s.EvalBatch), "samples/s",
-		func(r summaryRow) map[string]float64 { return r.EvalSPS }, 0)
+		func(r summaryRow) map[string]float64 { return r.EvalSPS }, 0, true)
 	fmt.Fprintf(w, "Per CPU-second (user+system time of the whole process, all threads): on a busy machine, a better estimate of the "+
 		"unloaded speed for 1 thread; with 2 threads it also charges spinning or idle-waiting worker threads.\n\n")
 	table("Training, samples per CPU-second", "samples/CPU-s",
-		func(r summaryRow) map[string]float64 { return r.TrainSPC }, 0)
+		func(r summaryRow) map[string]float64 { return r.TrainSPC }, 0, true)
 	table("Evaluation, samples per CPU-second", "samples/CPU-s",
-		func(r summaryRow) map[string]float64 { return r.EvalSPC }, 0)
+		func(r summaryRow) map[string]float64 { return r.EvalSPC }, 0, true)
 	table("Peak resident memory of the process (train then eval)", "MiB",
-		func(r summaryRow) map[string]float64 { return r.PeakRSSMiB }, 0)
+		func(r summaryRow) map[string]float64 { return r.PeakRSSMiB }, 0, false)
 	table("Resident memory after loading MNIST (before the model; included in the peak)", "MiB",
-		func(r summaryRow) map[string]float64 { return r.DataRSSMiB }, 0)
+		func(r summaryRow) map[string]float64 { return r.DataRSSMiB }, 0, false)
 
 	fmt.Fprintf(w, "### zoo: Go heap allocation per training step\n\n| model | threads | MB/step | allocations/step | GC cycles/step |\n|---|---|---|---|---|\n")
 	for _, r := range rep.Summary {
@@ -175,8 +197,16 @@ func (rep *report) machineMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "- Go: %s %s GOAMD64=%s; zoo: %s, GOMAXPROCS = threads\n", m.Go, m.GOARCH, m.GOAMD64, zooRuntime(rep.Runs))
 	for _, v := range sortedKeys(m.Torch) {
 		t := m.Torch[v]
-		fmt.Fprintf(w, "- %s: torch %s, numpy %s, python %s, BLAS_INFO=%s, BLAS loaded: %s (%s), oneDNN %s, CPU capability %s\n",
-			v, t["torch"], t["numpy"], t["python"], t["blas_info"], t["blas"], t["blas_libs"], t["mkldnn"], t["cpu_capability"])
+		core := ""
+		if t["openblas_core"] != "" {
+			core = ", OpenBLAS kernels " + t["openblas_core"]
+		}
+		check := ""
+		if t["product_err"] != "" {
+			check = fmt.Sprintf("; float32 products vs float64: max |error|/(|A||B|) %s, within k·2⁻²⁴: %s", t["product_err"], t["product_ok"])
+		}
+		fmt.Fprintf(w, "- %s: torch %s, numpy %s, python %s, BLAS_INFO=%s, BLAS loaded: %s (%s)%s, oneDNN %s, CPU capability %s%s\n",
+			v, t["torch"], t["numpy"], t["python"], t["blas_info"], t["blas"], t["blas_libs"], core, t["mkldnn"], t["cpu_capability"], check)
 	}
 	var env []string
 	for _, k := range sortedKeys(m.Env) {
@@ -255,6 +285,9 @@ func csvRow(r result) []string {
 func runtimeBLAS(r result) string {
 	if r.Runtime == nil {
 		return ""
+	}
+	if c := r.Runtime["openblas_core"]; c != "" {
+		return r.Runtime["blas"] + " " + c
 	}
 	return r.Runtime["blas"]
 }

@@ -28,18 +28,31 @@ const installHint = "apt-get update && apt-get install -y python3-torch python3-
 // Variants of the PyTorch measurement.
 const (
 	variantTorch    = "torch"          // the BLAS that python3-torch links (libblas.so.3)
-	variantOpenBLAS = "torch+openblas" // the same, with OpenBLAS first on LD_LIBRARY_PATH
-	variantZoo      = "zoo"
+	variantOpenBLAS = "torch+openblas" // the same, with OpenBLAS first on LD_LIBRARY_PATH, choosing its own kernels
+	// variantPinned is torch+openblas with the kernels this environment's
+	// OPENBLAS_CORETYPE pins (measured only when it is set).
+	variantPinned = "torch+openblas-pinned"
+	variantZoo    = "zoo"
 )
 
+// openblasTuning are the variables that override OpenBLAS's choice of
+// kernels and cache sizes; the torch+openblas child runs without them.
+var openblasTuning = []string{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+
 // torchEnv is a PyTorch variant's environment: the thread variables, and
-// for the OpenBLAS variant the library directory.
+// for the OpenBLAS variants the library directory (and for torch+openblas
+// none of openblasTuning).
 func torchEnv(variant string, threads int, openblasDir string) []string {
 	n := strconv.Itoa(threads)
 	env := withEnv(os.Environ(), "OMP_NUM_THREADS", n)
 	env = withEnv(env, "MKL_NUM_THREADS", n)
 	env = withEnv(env, "OPENBLAS_NUM_THREADS", n)
 	if variant == variantOpenBLAS {
+		for _, k := range openblasTuning {
+			env = withoutEnv(env, k)
+		}
+	}
+	if variant == variantOpenBLAS || variant == variantPinned {
 		lp := openblasDir
 		if old := os.Getenv("LD_LIBRARY_PATH"); old != "" {
 			lp += ":" + old
@@ -51,13 +64,18 @@ func torchEnv(variant string, threads int, openblasDir string) []string {
 
 // withEnv returns env with key set to value (replacing any earlier value).
 func withEnv(env []string, key, value string) []string {
+	return append(withoutEnv(env, key), key+"="+value)
+}
+
+// withoutEnv returns env without key.
+func withoutEnv(env []string, key string) []string {
 	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {
 		if k, _, _ := strings.Cut(kv, "="); k != key {
 			out = append(out, kv)
 		}
 	}
-	return append(out, key+"="+value)
+	return out
 }
 
 // writeTorchScript writes the embedded script to a temporary file and
@@ -178,6 +196,9 @@ func lastJSONLine(b []byte) []byte {
 func describeVariant(variant string, info map[string]string) string {
 	if info == nil {
 		return variant
+	}
+	if c := info["openblas_core"]; c != "" {
+		return fmt.Sprintf("%s [%s %s]", variant, info["blas"], c)
 	}
 	return fmt.Sprintf("%s [%s]", variant, info["blas"])
 }

@@ -11,7 +11,7 @@ passes at eval_batch, and reports the process's peak resident set.
 
 Usage (the Go command runs it; by hand for debugging):
 
-    /usr/bin/python3 bench/torch_ref.py --probe
+    /usr/bin/python3 bench/torch_ref.py --probe   # runtime, BLAS kernel, products vs float64
     /usr/bin/python3 bench/torch_ref.py '{"model": "mlp", "threads": 1, ...}'
 
 It prints one JSON object on stdout. It needs python3-torch and
@@ -82,12 +82,54 @@ def classify_blas(libs):
     return "unknown"
 
 
+def openblas_corename(libs):
+    """The kernel family OpenBLAS chose (openblas_get_corename), or ""."""
+    import ctypes
+    for lib in libs:
+        if "openblas" not in os.path.basename(lib).lower():
+            continue
+        try:
+            f = ctypes.CDLL(lib).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_char_p
+        return f().decode()
+    return ""
+
+
+# Products checked against float64 (m, n, k, transposes): zoo's MLP
+# (784-800-800-10 at batch 128 and 1000), a convolution's and odd sizes.
+CHECK_SHAPES = ((128, 800, 784, "NN"), (128, 800, 800, "NN"), (128, 784, 800, "NT"),
+                (800, 800, 128, "TN"), (1000, 800, 784, "NN"), (37, 53, 61, "NN"), (6, 576, 25, "NN"))
+
+
+def check_products(torch):
+    """torch.mm in float32 against float64 on CHECK_SHAPES: the largest
+    |C32 - C64| / (|A||B|) over all elements, and whether every shape is
+    within the dot-product error bound k*2^-24 (Higham, section 3.1)."""
+    g = torch.Generator().manual_seed(1)
+    worst, ok = 0.0, True
+    for m, n, k, t in CHECK_SHAPES:
+        a = torch.rand(k, m, generator=g) * 2 - 1 if t[0] == "T" else torch.rand(m, k, generator=g) * 2 - 1
+        b = torch.rand(n, k, generator=g) * 2 - 1 if t[1] == "T" else torch.rand(k, n, generator=g) * 2 - 1
+        A = a.t() if t[0] == "T" else a
+        B = b.t() if t[1] == "T" else b
+        c32 = torch.mm(A, B).double()
+        c64 = torch.mm(A.double(), B.double())
+        scale = torch.mm(A.double().abs(), B.double().abs())
+        r = ((c32 - c64).abs() / scale).max().item()
+        worst = max(worst, r)
+        ok = ok and r <= k * 2.0 ** -24
+    return worst, ok
+
+
 def runtime_info(torch, np):
     cfg = torch.__config__.show()
     blas_info = re.search(r"BLAS_INFO=([^,\s]*)", cfg)
     capability = re.search(r"CPU capability usage: (\S+)", cfg)
     libs = blas_libraries()
     return {
+        "openblas_core": openblas_corename(libs),
         "torch": torch.__version__,
         "numpy": np.__version__,
         "python": sys.version.split()[0],
@@ -266,7 +308,12 @@ def main(argv):
     if len(argv) == 2 and argv[1] == "--probe":
         import numpy as np
         import torch
-        print(json.dumps(runtime_info(torch, np)))
+        info = runtime_info(torch, np)
+        torch.set_num_threads(1)
+        worst, ok = check_products(torch)
+        info["product_err"] = "%.2g" % worst
+        info["product_ok"] = str(ok)
+        print(json.dumps(info))
         return 0
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
