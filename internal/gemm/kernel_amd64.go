@@ -2,7 +2,11 @@
 
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/gozoo/zoo/internal/cpufeat"
+)
 
 //go:generate go run gen_kernel.go
 
@@ -59,7 +63,7 @@ var (
 )
 
 func init() {
-	if !hasAVX2FMA() {
+	if !cpufeat.HasAVX2FMA() {
 		return
 	}
 	avx2Float32.packCols = packColsAVXS
@@ -68,7 +72,7 @@ func init() {
 	avx2Float64.packRows = packRowsAVX[float64]
 	archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
 	archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
-	if disableAVX512 || !hasAVX512() {
+	if disableAVX512 || !cpufeat.HasAVX512() {
 		return
 	}
 	avx512Float32.packCols = packColsAVXS

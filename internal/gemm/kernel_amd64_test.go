@@ -2,18 +2,22 @@
 
 package gemm
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gozoo/zoo/internal/cpufeat"
+)
 
 // TestKernelChoice: the kernel in use is the widest the CPU and the
 // operating system support (AVX2 on an AVX-512 CPU with -tags noavx512).
 func TestKernelChoice(t *testing.T) {
 	s, d := Kernel()
 	switch {
-	case hasAVX512() && !disableAVX512:
+	case cpufeat.HasAVX512() && !disableAVX512:
 		if s != avx512Float32.name || d != avx512Float64.name {
 			t.Errorf("AVX-512 CPU: kernels %q, %q", s, d)
 		}
-	case hasAVX2FMA():
+	case cpufeat.HasAVX2FMA():
 		if s != avx2Float32.name || d != avx2Float64.name {
 			t.Errorf("AVX2 CPU: kernels %q, %q", s, d)
 		}

@@ -18,6 +18,16 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 			}
 			continue
 		}
+		if p.transA && mm == mr {
+			for q := range kb {
+				src := a[(pc+q)*lda+ic+ir:][:mr]
+				d := panel[q*mr : q*mr+mr]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+			continue
+		}
 		if p.transA {
 			for q := range kb {
 				src := a[(pc+q)*lda+ic+ir:][:mm]
@@ -38,6 +48,20 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 				d := panel[q*6 : q*6+6 : q*6+6]
 				d[0], d[1], d[2] = alpha*r0[q], alpha*r1[q], alpha*r2[q]
 				d[3], d[4], d[5] = alpha*r3[q], alpha*r4[q], alpha*r5[q]
+			}
+			continue
+		}
+		if mm == 12 && mr == 12 {
+			base := (ic+ir)*lda + pc
+			var r [12][]T
+			for i := range r {
+				r[i] = a[base+i*lda : base+i*lda+kb]
+			}
+			for q := range kb {
+				d := (*[12]T)(panel[q*12:])
+				d[0], d[1], d[2], d[3] = alpha*r[0][q], alpha*r[1][q], alpha*r[2][q], alpha*r[3][q]
+				d[4], d[5], d[6], d[7] = alpha*r[4][q], alpha*r[5][q], alpha*r[6][q], alpha*r[7][q]
+				d[8], d[9], d[10], d[11] = alpha*r[8][q], alpha*r[9][q], alpha*r[10][q], alpha*r[11][q]
 			}
 			continue
 		}

@@ -1,5 +1,3 @@
-//go:build !noasm && !purego
-
 #include "textflag.h"
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)

@@ -1,15 +1,13 @@
-//go:build !noasm && !purego
-
-package gemm
+package cpufeat
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv() (eax, edx uint32)
 
-// hasAVX2FMA reports whether the CPU and the operating system support AVX2
+// HasAVX2FMA reports whether the CPU and the operating system support AVX2
 // and FMA3: CPUID leaf 1 (FMA, OSXSAVE, AVX), XCR0 (the OS saves the XMM
 // and YMM state) and CPUID leaf 7 (AVX2).
-func hasAVX2FMA() bool {
+func HasAVX2FMA() bool {
 	maxID, _, _, _ := cpuid(0, 0)
 	if maxID < 7 {
 		return false
@@ -31,11 +29,11 @@ func hasAVX2FMA() bool {
 	return ebx7&avx2 != 0
 }
 
-// hasAVX512 reports whether the CPU and the operating system support
+// HasAVX512 reports whether the CPU and the operating system support
 // AVX-512F besides AVX2 and FMA: CPUID leaf 7 (AVX512F) and XCR0 (the OS
 // saves the opmask, upper ZMM0–15 and ZMM16–31 state besides XMM and YMM).
-func hasAVX512() bool {
-	if !hasAVX2FMA() {
+func HasAVX512() bool {
+	if !HasAVX2FMA() {
 		return false
 	}
 	const zmmState = 1<<1 | 1<<2 | 1<<5 | 1<<6 | 1<<7
