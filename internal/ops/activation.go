@@ -7,6 +7,8 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/vmath"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,9 +24,10 @@ import (
 // respect to the mask, unused), negative inputs give −0, and the gradient at
 // x = 0 is gy.
 //
-// Sigmoid: y = 1/(1 + e^−x), computed in float64 for float32 inputs too and
-// rounded once (the value Gorgonia's Sigmoid computes, bit for bit, where it
-// does not clip). Its gradient is PyTorch's sigmoid_backward,
+// Sigmoid: y = 1/(1 + e^−x); in float64 with math.Exp (the value Gorgonia's
+// Sigmoid computes, bit for bit, where it does not clip), in float32 with
+// internal/vmath's float32 exponential (within 2 ulp of the float64 formula
+// rounded to float32, the same bits on every CPU, vectorised). Its gradient is PyTorch's sigmoid_backward,
 // gx = (gy·(1 − y))·y, in the tensor's dtype: no exponential. Gorgonia's
 // Sigmoid, which this replaces, differs in two ways: it clips, returning
 // exactly 1 for x > 15 (float32) or x > 19 (float64) and 0 for x < −88
@@ -128,7 +131,7 @@ func (op actOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	case []float32:
 		switch op.kind {
 		case actSigmoid:
-			sigmoidForward(xs, out.Float32s())
+			vmath.SigmoidSlice32(xs, out.Float32s())
 		case actLeakyReLU:
 			leakyForward(xs, out.Float32s(), float32(op.slope))
 		default:
@@ -137,7 +140,7 @@ func (op actOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	case []float64:
 		switch op.kind {
 		case actSigmoid:
-			sigmoidForward(xs, out.Float64s())
+			sigmoidForward64(xs, out.Float64s())
 		case actLeakyReLU:
 			leakyForward(xs, out.Float64s(), op.slope)
 		default:
@@ -274,12 +277,11 @@ func reluBackward64(y, gy, gx []float64) {
 	}
 }
 
-// sigmoidForward writes y = 1/(1 + e^−x), evaluated in float64 and rounded
-// once to T.
-func sigmoidForward[T float](x, y []T) {
+// sigmoidForward64 writes y = 1/(1 + e^−x).
+func sigmoidForward64(x, y []float64) {
 	y = y[:len(x)]
 	for i, v := range x {
-		y[i] = T(1 / (1 + math.Exp(-float64(v))))
+		y[i] = 1 / (1 + math.Exp(-v))
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build !amd64 || noasm || purego
+
+package vmath
+
+// sigmoidVec computes no element: the Go loop does them all.
+func sigmoidVec(x, y []float32) int { return 0 }
