@@ -16,7 +16,7 @@ const (
 	p3    = float32(4.1665795894e-2)
 	p4    = float32(1.6666665459e-1)
 	p5    = float32(5.0000001201e-1)
-	maxX  = float32(88.72283172607422)  // largest x with e^x < MaxFloat32
+	maxX  = float32(88.72283172607422)   // largest x with e^x < MaxFloat32
 	minX  = float32(-103.97207641601562) // e^x rounds to 0 below
 )
 
