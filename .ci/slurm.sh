@@ -98,7 +98,8 @@ for i in $(seq 100); do
 done
 log "cluster up: $(sinfo -h -o '%P %D node(s), %c CPUs, %T')"
 
-# The zoo binary and the spec, on the "shared" file system ($work).
+# The zoo binary and the spec, on the "shared" file system ($work); each
+# sweep writes into sweeps/tiny under the folder it is run from.
 go build -o "$work/zoo" ./cmd/zoo
 mkdir -p "$work/local" "$work/slurm"
 for d in local slurm; do
@@ -113,11 +114,11 @@ SPEC
 done
 
 start=$SECONDS
-"$work/zoo" sweep run "$work/local/tiny.json" >/dev/null
+(cd "$work/local" && "$work/zoo" sweep run tiny.json >/dev/null)
 log "local runner: $((SECONDS - start))s"
 
 start=$SECONDS
-job=$("$work/zoo" sweep submit "$work/slurm/tiny.json" --cpus-per-task 1 --max-parallel 2 --time 10:00 |
+job=$(cd "$work/slurm" && "$work/zoo" sweep submit tiny.json --cpus-per-task 1 --max-parallel 2 --time 10:00 |
 	sed -n 's/.*"job_id": "\([0-9]*\)".*/\1/p')
 [[ -n $job ]] || { log "no job ID from zoo sweep submit"; exit 1; }
 log "submitted job array $job"
@@ -126,7 +127,7 @@ cat "$work/slurm/sweeps/tiny/slurm/sweep.sbatch" >&2
 # Requeue task 0 once it has finished its first epoch (of 8, about 0.2 s
 # each): Slurm sends it SIGTERM, zoo saves last.safetensors mid-run, and the
 # requeued task resumes it.
-run0=$("$work/zoo" sweep plan "$work/slurm/tiny.json" 2>/dev/null | sed -n 's/.*"dir": "\(.*\)".*/\1/p' | head -1)
+run0=$(cd "$work/slurm" && "$work/zoo" sweep plan tiny.json 2>/dev/null | sed -n 's/.*"dir": "\(.*\)".*/\1/p' | head -1)
 for i in $(seq 600); do
 	if grep -qs '^epoch 1/8' "$run0/train.log"; then break; fi
 	if ((i == 600)); then log "task 0 did not start"; squeue || true; exit 1; fi
@@ -150,8 +151,9 @@ if ! grep -q 'cancelled; .* holds the run' "$run0/train.log" || [[ $(grep -c '^z
 	exit 1
 fi
 
-"$work/zoo" sweep collect "$work/local/tiny.json" >/dev/null
-"$work/zoo" sweep collect "$work/slurm/tiny.json" >/dev/null
+for d in local slurm; do
+	(cd "$work/$d" && "$work/zoo" sweep collect tiny.json >/dev/null)
+done
 # Every column but the wall time (column 8) must be equal, byte for byte.
 for d in local slurm; do
 	cut -d, --complement -f8 "$work/$d/sweeps/tiny/results.csv" >"$work/$d.csv"

@@ -67,7 +67,11 @@ func (s *Spec) Plan(resolve Resolver) (*Plan, error) {
 	if s.Name == "" {
 		s.Name = "sweep"
 	}
-	p := &Plan{Name: s.Name, Out: s.OutDir(), Metric: metric, Goal: goal}
+	out, err := s.OutDir()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Name: s.Name, Out: out, Metric: metric, Goal: goal}
 	for _, a := range s.Axes {
 		p.Axes = append(p.Axes, a.Path)
 	}

@@ -30,6 +30,9 @@ type SlurmOptions struct {
 	MaxParallel int
 	// LogDir receives one log per task, JOBID_TASK.out (required).
 	LogDir string
+	// Dir is the tasks' working directory, where a relative Spec.Out
+	// starts (sbatch --chdir; default: the directory sbatch runs in).
+	Dir string
 }
 
 // SbatchScript returns a batch script that submits the plan's selected
@@ -72,6 +75,9 @@ func SbatchScript(p *Plan, o SlurmOptions) (string, error) {
 	}
 	if o.Time != "" {
 		line("#SBATCH --time=%s", shellWord(o.Time))
+	}
+	if o.Dir != "" {
+		line("#SBATCH --chdir=%s", shellWord(o.Dir))
 	}
 	line("#SBATCH --output=%s", shellWord(strings.TrimSuffix(o.LogDir, "/")+"/%A_%a.out"))
 	line("#SBATCH --open-mode=append")

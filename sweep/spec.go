@@ -43,7 +43,8 @@ type Spec struct {
 	// Seeds.Path. Nil: one run per configuration, the base recipe's seed.
 	Seeds *Seeds `json:"seeds,omitempty"`
 	// Out is the output folder; run ID's output goes to Out/ID. Default
-	// "sweeps/NAME". A relative Out is relative to the spec file's folder.
+	// "sweeps/NAME". A relative Out is relative to the working directory
+	// (as zoo train's runs/ folder is).
 	Out string `json:"out,omitempty"`
 	// Metric is the result metric that selects the best configuration
 	// (default "val_acc"); it must not be a test metric.
@@ -51,9 +52,6 @@ type Spec struct {
 	// Goal is "max" or "min" (default: "min" for a metric whose name ends
 	// in "loss" or "error", else "max").
 	Goal string `json:"goal,omitempty"`
-
-	// dir is the folder of the spec file, where a relative Out starts.
-	dir string
 }
 
 // Axis sets one field of the recipe, named by a dotted path, to grid
@@ -100,19 +98,13 @@ func LoadSpec(path string) (*Spec, error) {
 	if err != nil {
 		return nil, errors.WithMessagef(err, "spec %s", path)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, errors.Wrap(err, "sweep: spec")
-	}
-	s.dir = filepath.Dir(abs)
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return s, nil
 }
 
-// ParseSpec decodes and validates a spec. Its relative Out is relative to
-// the working directory.
+// ParseSpec decodes and validates a spec.
 func ParseSpec(text []byte) (*Spec, error) {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
@@ -246,15 +238,16 @@ func (s *Spec) objective() (metric, goal string, err error) {
 	return metric, goal, nil
 }
 
-// OutDir returns the sweep's output folder, absolute when the spec was
-// loaded from a file.
-func (s *Spec) OutDir() string {
+// OutDir returns the sweep's output folder as an absolute path.
+func (s *Spec) OutDir() (string, error) {
 	out := s.Out
 	if out == "" {
-		out = filepath.Join("sweeps", s.Name)
+		name := s.Name
+		if name == "" {
+			name = "sweep"
+		}
+		out = filepath.Join("sweeps", name)
 	}
-	if !filepath.IsAbs(out) && s.dir != "" {
-		out = filepath.Join(s.dir, out)
-	}
-	return out
+	abs, err := filepath.Abs(out)
+	return abs, errors.Wrap(err, "sweep: output folder")
 }

@@ -243,9 +243,13 @@ saves its last.safetensors; scontrol requeue, or zoo sweep submit again
 		}
 		return exitOK
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return failure(stderr, "sweep submit", errors.Wrap(err, "working directory"))
+	}
 	dir := filepath.Join(p.Out, "slurm")
 	script, err := sweep.SbatchScript(p, sweep.SlurmOptions{Zoo: bin, Spec: spec, Indexes: idx, Partition: *partition, Time: *limit,
-		CPUsPerTask: *cpus, MaxParallel: *maxPar, LogDir: dir})
+		CPUsPerTask: *cpus, MaxParallel: *maxPar, LogDir: dir, Dir: wd})
 	if err != nil {
 		return failure(stderr, "sweep submit", err)
 	}

@@ -17,10 +17,14 @@ import (
 )
 
 // writeSpec writes a sweep spec into a new folder and returns its path;
-// the sweep's output goes to that folder's sweeps/NAME.
+// the sweep's output goes to that folder's sweeps/NAME (text must be a
+// JSON object without "out").
 func writeSpec(t *testing.T, name, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), name+".json")
+	dir := t.TempDir()
+	path := filepath.Join(dir, name+".json")
+	out, _ := json.Marshal(filepath.Join(dir, "sweeps", name))
+	text = strings.Replace(text, "{", `{"out": `+string(out)+", ", 1)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
