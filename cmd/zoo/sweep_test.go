@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,5 +220,32 @@ func TestSweepSIGTERMResumesBitForBit(t *testing.T) {
 	mb, _ := json.Marshal(recB.Metrics)
 	if string(ma) != string(mb) {
 		t.Errorf("metrics: uninterrupted %s, interrupted %s", ma, mb)
+	}
+}
+
+// TestSweepExamples plans every example spec of the sweep package's docs.
+func TestSweepExamples(t *testing.T) {
+	specs, _ := filepath.Glob(filepath.Join("..", "..", "sweep", "examples", "*.json"))
+	if len(specs) == 0 {
+		t.Fatal("no example specs")
+	}
+	for _, spec := range specs {
+		s, err := sweep.LoadSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Out = t.TempDir()
+		p, err := s.Plan(resolveSweepRecipe)
+		if err != nil || len(p.Runs) == 0 {
+			t.Errorf("%s: %v", spec, err)
+		}
+		if filepath.Base(spec) != "dropout-seeds.json" {
+			continue
+		}
+		// The Kubernetes example runs this spec: one completion per run.
+		k8s, err := os.ReadFile(filepath.Join(filepath.Dir(spec), "k8s-indexed-job.yaml"))
+		if err != nil || !strings.Contains(string(k8s), fmt.Sprintf("\n  completions: %d\n", len(p.Runs))) {
+			t.Errorf("k8s-indexed-job.yaml: want completions: %d (%v)", len(p.Runs), err)
+		}
 	}
 }
