@@ -12,11 +12,7 @@ import (
 
 // Row is one run of a collected table.
 type Row struct {
-	Index  int               `json:"index"`
-	ID     string            `json:"id"`
-	Config int               `json:"config"`
-	Values []json.RawMessage `json:"values"`
-	Seed   *uint64           `json:"seed,omitempty"`
+	Coord
 	// Done reports whether the run has finished (has a valid record);
 	// Status and Metrics are empty otherwise.
 	Done    bool             `json:"done"`
@@ -40,7 +36,7 @@ func Collect(p *Plan) *Table {
 	t := &Table{Name: p.Name, Axes: p.Axes, Seed: p.Seed}
 	var ms []map[string]Float
 	for _, r := range p.Runs {
-		row := Row{Index: r.Index, ID: r.ID, Config: r.Config, Values: r.Values, Seed: r.Seed, Seconds: Float(math.NaN())}
+		row := Row{Coord: r.Coord, Seconds: Float(math.NaN())}
 		if rec, ok := ReadRecord(r); ok {
 			row.Done, row.Status, row.Metrics, row.Seconds = true, rec.Status, rec.Metrics, rec.Seconds
 			ms = append(ms, rec.Metrics)

@@ -32,6 +32,16 @@ type Plan struct {
 
 // Run is one run of a plan.
 type Run struct {
+	Coord
+	// Dir is the run's output folder, Plan.Out/ID.
+	Dir string `json:"dir"`
+	// Recipe is the run's full recipe in canonical JSON.
+	Recipe json.RawMessage `json:"recipe"`
+}
+
+// Coord places a run in its plan: its index, ID, configuration, axis
+// values and seed.
+type Coord struct {
 	// Index is the run's position in the plan, 0-based: the Slurm array
 	// task ID and the --index of zoo sweep run.
 	Index int `json:"index"`
@@ -44,10 +54,6 @@ type Run struct {
 	Values []json.RawMessage `json:"values"`
 	// Seed is the replicate's seed, nil without Spec.Seeds.
 	Seed *uint64 `json:"seed,omitempty"`
-	// Dir is the run's output folder, Plan.Out/ID.
-	Dir string `json:"dir"`
-	// Recipe is the run's full recipe in canonical JSON.
-	Recipe json.RawMessage `json:"recipe"`
 }
 
 // sampleStream is the PCG stream of the random axes' draws:
@@ -107,7 +113,7 @@ func (s *Spec) Plan(resolve Resolver) (*Plan, error) {
 				}
 			}
 			for _, seed := range seeds {
-				r := Run{Index: len(p.Runs), Config: config, Values: values, Seed: seed}
+				r := Run{Coord: Coord{Index: len(p.Runs), Config: config, Values: values, Seed: seed}}
 				recipe := clone(base).(map[string]any)
 				for k, a := range s.Axes {
 					v, err := decode(values[k])
