@@ -150,7 +150,8 @@ type Outcome struct {
 	Index int    `json:"index"`
 	ID    string `json:"id"`
 	// State is "done" (finished now), "skipped" (finished before),
-	// "failed" or "cancelled" (its checkpoint is kept to resume).
+	// "failed", "cancelled" (stopped; its checkpoint is kept to resume) or
+	// "pending" (not started before the cancellation).
 	State   string           `json:"state"`
 	Status  string           `json:"status,omitempty"`
 	Metrics map[string]Float `json:"metrics,omitempty"`
@@ -164,6 +165,7 @@ type Report struct {
 	Skipped   int       `json:"skipped"`
 	Failed    int       `json:"failed"`
 	Cancelled int       `json:"cancelled"`
+	Pending   int       `json:"pending"`
 	Runs      []Outcome `json:"runs"`
 }
 
@@ -173,6 +175,7 @@ const (
 	StateSkipped   = "skipped"
 	StateFailed    = "failed"
 	StateCancelled = "cancelled"
+	StatePending   = "pending"
 )
 
 // ErrRunsFailed reports that some runs of [Execute] failed.
@@ -257,7 +260,7 @@ func Execute(ctx context.Context, p *Plan, runner Runner, opts Options) (*Report
 	wg.Wait()
 	for k := sent; k < len(sel); k++ {
 		r := p.Runs[sel[k]]
-		rep.Runs[k] = Outcome{Index: r.Index, ID: r.ID, State: StateCancelled, Error: "not started"}
+		rep.Runs[k] = Outcome{Index: r.Index, ID: r.ID, State: StatePending}
 	}
 	for _, o := range rep.Runs {
 		switch o.State {
@@ -269,10 +272,12 @@ func Execute(ctx context.Context, p *Plan, runner Runner, opts Options) (*Report
 			rep.Failed++
 		case StateCancelled:
 			rep.Cancelled++
+		case StatePending:
+			rep.Pending++
 		}
 	}
 	switch {
-	case ctx.Err() != nil && rep.Cancelled > 0:
+	case ctx.Err() != nil && rep.Cancelled+rep.Pending > 0:
 		return rep, errors.WithMessage(ctx.Err(), "sweep: cancelled")
 	case rep.Failed > 0:
 		return rep, errors.WithMessagef(ErrRunsFailed, "%d of %d", rep.Failed, len(sel))

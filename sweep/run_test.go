@@ -140,7 +140,7 @@ func TestExecuteCancelThenResume(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if !errors.Is(err, context.Canceled) || rep.Cancelled != 6 || f.calls.Load() != 2 {
+	if !errors.Is(err, context.Canceled) || rep.Cancelled != 2 || rep.Pending != 4 || f.calls.Load() != 2 {
 		t.Fatalf("%v, %+v, %d calls", err, rep, f.calls.Load())
 	}
 	// The cancelled runs kept their checkpoints and resume from them.

@@ -157,6 +157,10 @@ the same command resumes.`, stderr)
 	if werr := writeJSON(stdout, sweepRunResult{Name: p.Name, Out: p.Out, Workers: *workers, Report: rep}); werr != nil {
 		return failure(stderr, "sweep run", werr)
 	}
+	if ctx.Err() != nil && err != nil {
+		fmt.Fprintf(stderr, "zoo sweep run: cancelled: %d runs stopped with their checkpoints saved, %d not started; the same command resumes\n", rep.Cancelled, rep.Pending)
+		return exitFailure
+	}
 	if err != nil {
 		return failure(stderr, "sweep run", err)
 	}
