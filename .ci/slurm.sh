@@ -105,10 +105,9 @@ mkdir -p "$work/local" "$work/slurm"
 for d in local slurm; do
 	cat >"$work/$d/tiny.json" <<'SPEC'
 {
-  "base": {"model": "mlp", "config": {"hidden": [256]},
-           "plan": {"epochs": 8, "train_limit": 2000, "schedule": "none"}},
-  "axes": [{"path": "plan.lr", "values": [0.02, 0.1]}],
-  "seeds": {"path": "plan.seed", "values": [1, 2]}
+  "base": {"model": "mlp", "config": {"hidden": [256]}, "epochs": 8, "train_limit": 2000, "schedule": "none"},
+  "axes": [{"path": "lr", "values": [0.02, 0.1]}],
+  "seeds": {"values": [1, 2]}
 }
 SPEC
 done

@@ -115,7 +115,7 @@ func marshalCanonical(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// setPath sets the field at a dotted path ("plan.lr", "config.hidden.0")
+// setPath sets the field at a dotted path ("lr", "config.hidden.0")
 // of a decoded JSON object to v. Missing objects on the way are created; a
 // numeric segment indexes an existing array.
 func setPath(root map[string]any, path string, v any) error {

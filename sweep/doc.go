@@ -3,7 +3,7 @@
 // results.
 //
 // A [Spec] names a base recipe (any JSON object) and the axes that vary it:
-// each axis sets one field, named by a dotted path such as "plan.lr", to
+// each axis sets one field, named by a dotted path such as "config.hidden_dropout", to
 // grid values or to seeded random draws (uniform, log-uniform or a choice
 // among values). [Spec.Plan] expands the spec into a deterministic list of
 // runs: the grid's product (first axis slowest) × the random samples × the

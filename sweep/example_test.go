@@ -16,9 +16,9 @@ func ExampleExecute() {
 	defer os.RemoveAll(out)
 	spec, err := sweep.ParseSpec([]byte(`{
 		"name": "lr", "out": "` + out + `",
-		"base": {"model": "mlp", "plan": {"epochs": 2}},
-		"axes": [{"path": "plan.lr", "values": [0.01, 0.1]}],
-		"seeds": {"path": "plan.seed", "values": [1, 2, 3]}
+		"base": {"model": "mlp", "epochs": 2},
+		"axes": [{"path": "lr", "values": [0.01, 0.1]}],
+		"seeds": {"values": [1, 2, 3]}
 	}`))
 	if err != nil {
 		fmt.Println(err)
@@ -31,15 +31,13 @@ func ExampleExecute() {
 	}
 	train := sweep.RunnerFunc(func(ctx context.Context, job sweep.Job) (sweep.Result, error) {
 		var r struct {
-			Plan struct {
-				LR   float64 `json:"lr"`
-				Seed int     `json:"seed"`
-			} `json:"plan"`
+			LR   float64 `json:"lr"`
+			Seed int     `json:"seed"`
 		}
 		if err := json.Unmarshal(job.Recipe, &r); err != nil {
 			return sweep.Result{}, err
 		}
-		acc := 0.9 + r.Plan.LR/2 + float64(r.Plan.Seed)/1000
+		acc := 0.9 + r.LR/2 + float64(r.Seed)/1000
 		return sweep.Result{Status: "max_epochs", Metrics: map[string]sweep.Float{"val_acc": sweep.Float(acc)}}, nil
 	})
 	rep, err := sweep.Execute(context.Background(), plan, train, sweep.Options{Workers: 2})
@@ -55,12 +53,12 @@ func ExampleExecute() {
 	}
 	for _, c := range sum.Configs {
 		st := c.Metrics["val_acc"]
-		fmt.Printf("plan.lr=%s: val_acc %.4f ± %.4f over %d seeds\n", c.Values[0], st.Mean, st.SD, st.N)
+		fmt.Printf("lr=%s: val_acc %.4f ± %.4f over %d seeds\n", c.Values[0], st.Mean, st.SD, st.N)
 	}
-	fmt.Printf("best: plan.lr=%s\n", sum.Best.Values[0])
+	fmt.Printf("best: lr=%s\n", sum.Best.Values[0])
 	// Output:
 	// runs: 6 done: 6
-	// plan.lr=0.01: val_acc 0.9070 ± 0.0010 over 3 seeds
-	// plan.lr=0.1: val_acc 0.9520 ± 0.0010 over 3 seeds
-	// best: plan.lr=0.1
+	// lr=0.01: val_acc 0.9070 ± 0.0010 over 3 seeds
+	// lr=0.1: val_acc 0.9520 ± 0.0010 over 3 seeds
+	// best: lr=0.1
 }

@@ -216,7 +216,7 @@ func (s *Spec) draws() ([][]json.RawMessage, error) {
 }
 
 // describe spells a run's axis values and seed for messages:
-// "plan.lr=0.01 plan.seed=2".
+// "lr=0.01 seed=2".
 func describe(axes []string, values []json.RawMessage, seedPath string, seed *uint64) string {
 	s := ""
 	for k, a := range axes {
@@ -234,5 +234,5 @@ func describe(axes []string, values []json.RawMessage, seedPath string, seed *ui
 	return s
 }
 
-// Describe spells the run's axis values and seed: "plan.lr=0.01 plan.seed=2".
+// Describe spells the run's axis values and seed: "lr=0.01 seed=2".
 func (p *Plan) Describe(r Run) string { return describe(p.Axes, r.Values, p.Seed, r.Seed) }

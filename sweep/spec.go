@@ -16,13 +16,13 @@ import (
 //
 //	{
 //	  "name": "lr-dropout",
-//	  "base": {"model": "mlp", "plan": {"epochs": 2, "train_limit": 2000}},
+//	  "base": {"model": "mlp", "epochs": 2, "train_limit": 2000},
 //	  "axes": [
-//	    {"path": "plan.lr", "values": [0.01, 0.1]},
+//	    {"path": "lr", "values": [0.01, 0.1]},
 //	    {"path": "config.hidden_dropout", "dist": "uniform", "min": 0, "max": 0.5}
 //	  ],
 //	  "samples": 4, "sample_seed": 1,
-//	  "seeds": {"path": "plan.seed", "values": [1, 2, 3]},
+//	  "seeds": {"values": [1, 2, 3]},
 //	  "metric": "val_acc"
 //	}
 type Spec struct {

@@ -30,11 +30,10 @@ const sweepUsage = `usage: zoo sweep plan|run|submit|collect SPEC [flags]
   submit SPEC    write an sbatch script and submit the plan as one Slurm job array
   collect SPEC   gather the runs into results.csv, results.json, summary.json and plots/
 
-SPEC is a JSON file: a base recipe ({"model": ..., "config": {...}, "plan": {...}},
-the "model", "config" and "plan" of zoo train's result.json; fields left out take
-the model's defaults and recipe), axes over dotted fields ("plan.lr",
-"config.hidden_dropout"), grid values or random draws (uniform, log-uniform,
-choice), and seeds. Run i writes into OUT/ID/ (zoo train's files, train.log,
+SPEC is a JSON file: a base recipe (a recipe.json, the "recipe" of zoo train's
+result.json; fields left out take the model's registry recipe), axes over
+dotted recipe fields ("lr", "config.hidden_dropout"), grid values or random
+draws (uniform, log-uniform, choice), and seeds. Run i writes into OUT/ID/ (zoo train's files, train.log,
 and run.json when it has finished). See the sweep package's documentation
 (go doc github.com/gozoo/zoo/sweep) and cmd/zoo/README.md.
 
@@ -150,7 +149,7 @@ the same command resumes.`, stderr)
 		n = 1
 	}
 	fmt.Fprintf(stderr, "zoo sweep run: %s: %d of %d runs, %d at a time, GOMAXPROCS %d, into %s\n", p.Name, n, len(p.Runs), *workers, runtime.GOMAXPROCS(0), p.Out)
-	rep, err := sweep.Execute(ctx, p, sweepTrainer{data: *data, strict: *strict}, opts)
+	rep, err := sweep.Execute(ctx, p, &sweepTrainer{data: *data, strict: *strict, log: stderr}, opts)
 	if rep == nil {
 		return failure(stderr, "sweep run", err)
 	}
@@ -346,8 +345,12 @@ and prints the summary. Unfinished runs are rows with "done": false.`, stderr)
 		{sweepResultsJSON, func(w io.Writer) error { return writeJSON(w, t) }},
 		{sweepSummaryJSON, func(w io.Writer) error { return writeJSON(w, sum) }},
 	} {
+		var b bytes.Buffer
 		path := filepath.Join(p.Out, f.name)
-		if err := writeFile(path, f.write); err != nil {
+		if err := f.write(&b); err != nil {
+			return failure(stderr, "sweep collect", err)
+		}
+		if err := writeFileAtomic(path, b.Bytes()); err != nil {
 			return failure(stderr, "sweep collect", err)
 		}
 		res.Files = append(res.Files, path)

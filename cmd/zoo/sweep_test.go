@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/sweep"
 	"github.com/gozoo/zoo/training"
 )
@@ -47,30 +48,30 @@ func sweepPlan(t *testing.T, spec string) *sweep.Plan {
 }
 
 func TestSweepPlanResolvesRecipes(t *testing.T) {
-	spec := writeSpec(t, "p", `{"base": {"model": "mlp", "config": {"hidden": [32]}, "plan": {"epochs": 1}},
-		"axes": [{"path": "plan.lr", "values": [0.1, 1e-1, 0.2]}]}`)
+	spec := writeSpec(t, "p", `{"base": {"model": "mlp", "config": {"hidden": [32]}, "epochs": 1},
+		"axes": [{"path": "lr", "values": [0.1, 1e-1, 0.2]}]}`)
 	code, _, stderr := runZoo(t, "sweep", "plan", spec)
 	if code != exitFailure || !strings.Contains(stderr, "same recipe") {
 		t.Fatalf("0.1 twice: exit %d, %s", code, stderr)
 	}
-	spec = writeSpec(t, "p", `{"base": {"model": "mlp", "config": {"hidden": [32]}, "plan": {"epochs": 1}},
-		"axes": [{"path": "plan.lr", "values": [0.1, 0.2]}], "seeds": {"path": "plan.seed", "values": [3, 4]}}`)
+	spec = writeSpec(t, "p", `{"base": {"model": "mlp", "config": {"hidden": [32]}, "epochs": 1},
+		"axes": [{"path": "lr", "values": [0.1, 0.2]}], "seeds": {"values": [3, 4]}}`)
 	p := sweepPlan(t, spec)
 	if len(p.Runs) != 4 || p.Out != filepath.Join(filepath.Dir(spec), "sweeps", "p") {
 		t.Fatalf("plan %d runs into %s", len(p.Runs), p.Out)
 	}
-	var meta trainMeta
-	if err := strictDecode(p.Runs[3].Recipe, &meta); err != nil {
+	r, err := models.ParseRecipe(p.Runs[3].Recipe)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The full recipe: the flags' defaults and the mlp recipe, then the spec.
-	if meta.Model != "mlp" || meta.Plan.LR != 0.2 || meta.Plan.Seed != 4 || meta.Plan.Epochs != 1 || meta.Plan.BatchSize != 128 ||
-		meta.Plan.Optimizer != "sgd" || meta.Plan.Momentum != 0.9 || meta.Plan.Schedule != "cosine" || len(meta.Config.Hidden) != 1 {
+	// The full recipe: the mlp's registry recipe, then the spec.
+	if r.Model != "mlp" || r.LR != 0.2 || r.Seed != 4 || r.Epochs != 1 || r.BatchSize != 128 ||
+		r.Optimizer != "sgd" || r.Momentum != 0.9 || r.Schedule != "cosine" || len(r.Config.Hidden) != 1 {
 		t.Fatalf("recipe %s", p.Runs[3].Recipe)
 	}
 	for name, text := range map[string]string{
-		"typo":       `{"base": {"plan": {"lrr": 0.1}}}`,
-		"bad value":  `{"base": {"plan": {"epochs": 0}}}`,
+		"typo":       `{"base": {"lrr": 0.1}}`,
+		"bad value":  `{"base": {"epochs": 0}}`,
 		"bad model":  `{"base": {"model": "nope"}}`,
 		"bad config": `{"base": {"config": {"activation": "swish"}}}`,
 		"test best":  `{"base": {}, "metric": "test_acc"}`,
@@ -90,8 +91,8 @@ func TestSweepPlanResolvesRecipes(t *testing.T) {
 
 func TestSweepRunCollectSubmit(t *testing.T) {
 	data, _ := filepath.Abs(subsetDir)
-	spec := writeSpec(t, "tiny", `{"base": {"model": "mlp", "config": {"hidden": [16]}, "plan": {"epochs": 1, "batch_size": 50, "train_limit": 100}},
-		"axes": [{"path": "plan.lr", "values": [0.05, 0.2]}], "seeds": {"path": "plan.seed", "values": [1, 2]}}`)
+	spec := writeSpec(t, "tiny", `{"base": {"model": "mlp", "config": {"hidden": [16]}, "epochs": 1, "batch_size": 50, "train_limit": 100},
+		"axes": [{"path": "lr", "values": [0.05, 0.2]}], "seeds": {"values": [1, 2]}}`)
 	p := sweepPlan(t, spec)
 	code, stdout, stderr := runZoo(t, "sweep", "run", spec, "--data", data, "--index", "2")
 	if code != exitOK {
@@ -101,19 +102,27 @@ func TestSweepRunCollectSubmit(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Done != 1 || rep.Runs[0].Index != 2 {
 		t.Fatalf("%v %s", err, stdout)
 	}
-	// The run's numbers are zoo train's for the same recipe.
-	var meta trainMeta
-	strictDecode(p.Runs[2].Recipe, &meta)
+	// The run is zoo train --recipe of its recipe: the same numbers and
+	// the same model file.
+	recipe := filepath.Join(t.TempDir(), "recipe.json")
+	os.WriteFile(recipe, p.Runs[2].Recipe, 0o644)
 	out := filepath.Join(t.TempDir(), "train")
-	code, trainOut, stderr := runZoo(t, "train", "mlp", "--data", data, "--hidden", "16", "--epochs", "1", "--batch", "50",
-		"--train-limit", "100", "--lr", "0.2", "--seed", "1", "--out", out)
+	code, trainOut, stderr := runZoo(t, "train", "--recipe", recipe, "--data", data, "--out", out)
 	if code != exitOK {
 		t.Fatalf("zoo train: %s", stderr)
 	}
-	var tr trainOutput
+	var tr struct {
+		ValAcc   float64 `json:"val_acc"`
+		TestLoss float64 `json:"test_loss"`
+	}
 	json.Unmarshal([]byte(trainOut), &tr)
-	if m := rep.Runs[0].Metrics; float64(m["val_acc"]) != *tr.ValAcc || float64(m["test_loss"]) != *tr.TestLoss || tr.Plan != meta.Plan {
-		t.Fatalf("sweep run %v, zoo train val_acc %v test_loss %v", m, *tr.ValAcc, *tr.TestLoss)
+	if m := rep.Runs[0].Metrics; float64(m["val_acc"]) != tr.ValAcc || float64(m["test_loss"]) != tr.TestLoss {
+		t.Fatalf("sweep run %v, zoo train %+v", m, tr)
+	}
+	a, _ := os.ReadFile(filepath.Join(p.Runs[2].Dir, training.ModelFile))
+	b, _ := os.ReadFile(filepath.Join(out, training.ModelFile))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("model.safetensors of the sweep run (%d bytes) and of zoo train (%d bytes) differ", len(a), len(b))
 	}
 	// Submit: only the three unfinished runs, through a stand-in sbatch.
 	sbatch := filepath.Join(t.TempDir(), "sbatch")
@@ -160,7 +169,7 @@ func TestSweepRunCollectSubmit(t *testing.T) {
 func TestSweepSIGTERMResumesBitForBit(t *testing.T) {
 	bin := zooBinary(t)
 	data, _ := filepath.Abs(subsetDir)
-	const text = `{"base": {"model": "mlp", "plan": {"epochs": 30, "batch_size": 50, "patience": 40}}, "seeds": {"path": "plan.seed", "values": [3]}}`
+	const text = `{"base": {"model": "mlp", "epochs": 30, "batch_size": 50, "patience": 40}, "seeds": {"values": [3]}}`
 	ref, killed := writeSpec(t, "r", text), writeSpec(t, "r", text)
 	if code, _, stderr := runZoo(t, "sweep", "run", ref, "--data", data); code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
@@ -201,13 +210,13 @@ func TestSweepSIGTERMResumesBitForBit(t *testing.T) {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
 	log, _ := os.ReadFile(logPath)
-	if bytes.Count(log, []byte("zoo train: mlp, ")) != 2 || !bytes.Contains(log, []byte("zoo train: cancelled; ")) {
+	if bytes.Count(log, []byte("zoo train: mlp, ")) != 2 || !bytes.Contains(log, []byte("zoo sweep: cancelled; ")) {
 		t.Fatalf("log of the killed run:\n%s", log)
 	}
 	if resumed := string(log[bytes.LastIndex(log, []byte("zoo train: mlp, ")):]); strings.Contains(resumed, "\nepoch 1/30 ") || strings.Contains(resumed, "\nepoch 2/30 ") {
 		t.Fatalf("the second attempt started over instead of resuming:\n%s", resumed)
 	}
-	for _, f := range []string{modelCheckpoint, training.BestCheckpoint} {
+	for _, f := range []string{training.ModelFile, training.BestCheckpoint} {
 		a, errA := os.ReadFile(filepath.Join(refRun.Dir, f))
 		b, errB := os.ReadFile(filepath.Join(run.Dir, f))
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {

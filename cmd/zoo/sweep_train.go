@@ -1,125 +1,96 @@
 package main
 
-// The training path of zoo sweep: a run's recipe is the training
-// configuration zoo train records in its checkpoints (trainMeta: model,
-// model configuration, training plan), and a run trains it as zoo train
-// does, into the run's folder.
+// The training path of zoo sweep: a run's recipe is a models.Recipe, and a
+// run is models.Train into the run's folder, as zoo train --recipe does.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/pkg/errors"
 
+	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/sweep"
 	"github.com/gozoo/zoo/training"
 )
 
-// sweepRecipe is the JSON form of a sweep's recipe before it is resolved:
-// {"model": "mlp", "config": {...}, "plan": {...}}, where config holds
-// fields of the model's configuration and plan fields of the training plan
-// (result.json's "config" and "plan"); every field left out takes the
-// model's default or recipe, as with zoo train and no flags.
-type sweepRecipe struct {
-	Model  string          `json:"model"`
-	Config json.RawMessage `json:"config"`
-	Plan   json.RawMessage `json:"plan"`
-}
-
-// resolveSweepRecipe fills in the model's defaults and recipe, validates
-// the result, and returns it as a trainMeta.
+// resolveSweepRecipe completes a sweep's recipe: the registry recipe of
+// its "model" (default models.Default) with the recipe's fields laid over
+// it, validated, every default spelled out (models.Recipe.JSON). Unknown
+// fields are errors.
 func resolveSweepRecipe(text json.RawMessage) (json.RawMessage, error) {
-	meta, _, err := decodeSweepRecipe(text)
+	var head struct {
+		Model string `json:"model"`
+	}
+	if err := json.Unmarshal(text, &head); err != nil {
+		return nil, errors.Wrap(err, "recipe")
+	}
+	if head.Model == "" {
+		head.Model = models.Default
+	}
+	e, err := models.Lookup(head.Model)
+	if err != nil {
+		return nil, errors.WithMessage(err, "recipe")
+	}
+	// A deep copy of the registry's recipe (decoding into it must not
+	// write into the registry's slices).
+	base, err := e.Recipe.JSON()
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(meta)
-	return b, errors.Wrap(err, "recipe")
-}
-
-// decodeSweepRecipe decodes and validates a recipe (unknown fields are
-// errors) and returns it with its registry entry.
-func decodeSweepRecipe(text json.RawMessage) (trainMeta, models.Entry, error) {
-	var r sweepRecipe
-	if err := strictDecode(text, &r); err != nil {
-		return trainMeta{}, models.Entry{}, errors.WithMessage(err, "recipe")
+	var r models.Recipe
+	if err := json.Unmarshal(base, &r); err != nil {
+		return nil, errors.Wrap(err, "recipe")
 	}
-	if r.Model == "" {
-		r.Model = models.Default
-	}
-	e, err := models.Lookup(r.Model)
-	if err != nil {
-		return trainMeta{}, e, errors.WithMessage(err, "recipe")
-	}
-	meta := trainMeta{Model: r.Model, Config: e.Defaults}
-	meta.Config.Hidden = append([]int(nil), e.Defaults.Hidden...)
-	if r.Config != nil {
-		if err := strictDecode(r.Config, &meta.Config); err != nil {
-			return meta, e, errors.WithMessage(err, "recipe: config")
-		}
-	}
-	if err := meta.Config.Validate(); err != nil {
-		return meta, e, errors.WithMessage(err, "recipe: config")
-	}
-	// The plan of zoo train without flags.
-	fs := newFlagSet("sweep", "", io.Discard)
-	var f trainFlags
-	f.register(fs)
-	meta.Plan = f.resolve(fs, e.Recipe)
-	if r.Plan != nil {
-		if err := strictDecode(r.Plan, &meta.Plan); err != nil {
-			return meta, e, errors.WithMessage(err, "recipe: plan")
-		}
-	}
-	m, err := e.Build(meta.Config, meta.Plan.Seed)
-	if err != nil {
-		return meta, e, errors.WithMessage(err, "recipe")
-	}
-	if _, err := meta.Plan.config(m); err != nil {
-		return meta, e, errors.WithMessage(err, "recipe: plan")
-	}
-	return meta, e, nil
-}
-
-// strictDecode decodes one JSON value into v, refusing unknown fields.
-func strictDecode(text []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
-	return errors.Wrap(dec.Decode(v), "decode")
+	if err := dec.Decode(&r); err != nil {
+		return nil, errors.Wrap(err, "recipe")
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return r.JSON()
 }
 
-// sweepTrainer runs a sweep's jobs through zoo train's path.
+// sweepTrainer runs a sweep's jobs with models.Train. MNIST is loaded once,
+// by the first job that trains, and shared by all (training reads it only).
 type sweepTrainer struct {
 	data   string // --data (default: $ZOO_MNIST_DIR, else the module cache)
 	strict bool
+	log    io.Writer // where loading MNIST is reported
+
+	once  sync.Once
+	mnist *datasets.MNIST
+	err   error
 }
 
 // Files of a run folder that a fresh start removes.
-var sweepRunFiles = []string{training.LastCheckpoint, training.BestCheckpoint, modelCheckpoint, resultFile, historyCSV, historyJSONL, curvesPNG}
+var sweepRunFiles = []string{training.LastCheckpoint, training.BestCheckpoint, training.ModelFile,
+	models.ResultFile, models.HistoryCSV, models.HistoryJSONL, models.CurvesPNG}
 
 // sweepLog is the log of a run's training, in its folder.
 const sweepLog = "train.log"
 
 // Run trains the job's recipe into job.Dir, resuming from its
-// last.safetensors unless job.Fresh. The training's log is appended to
-// job.Dir/train.log.
-func (s sweepTrainer) Run(ctx context.Context, job sweep.Job) (sweep.Result, error) {
-	meta, e, err := decodeSweepRecipe(job.Recipe)
+// last.safetensors unless job.Fresh; the training's log is appended to
+// job.Dir/train.log. A diverged run is a result (status "diverged").
+func (s *sweepTrainer) Run(ctx context.Context, job sweep.Job) (sweep.Result, error) {
+	r, err := models.ParseRecipe(job.Recipe)
 	if err != nil {
 		return sweep.Result{}, err
 	}
-	m, err := e.Build(meta.Config, meta.Plan.Seed)
-	if err != nil {
-		return sweep.Result{}, err
-	}
-	tcfg, err := meta.Plan.config(m)
-	if err != nil {
-		return sweep.Result{}, err
+	s.once.Do(func() { s.mnist, s.err = loadMNIST(ctx, s.data, s.strict, s.log) })
+	if s.err != nil {
+		return sweep.Result{}, s.err
 	}
 	last := filepath.Join(job.Dir, training.LastCheckpoint)
 	resume := ""
@@ -137,31 +108,29 @@ func (s sweepTrainer) Run(ctx context.Context, job sweep.Job) (sweep.Result, err
 		return sweep.Result{}, errors.Wrap(err, "training log")
 	}
 	defer logf.Close()
-	var stdout, stderr bytes.Buffer
-	t := &trainer{name: meta.Model, e: e, m: m, mcfg: meta.Config, plan: meta.Plan, tcfg: tcfg, out: job.Dir, resume: resume,
-		stdout: &stdout, stderr: io.MultiWriter(logf, &stderr)}
-	code := t.run(ctx, dataFlags{dir: s.data, valFrac: meta.Plan.ValFrac, seed: meta.Plan.Seed, split: meta.Plan.Split, strict: s.strict})
-	var r trainResult
-	decodeErr := json.Unmarshal(stdout.Bytes(), &r)
+	res, _, err := models.Train(ctx, r, s.mnist, models.TrainOptions{Out: job.Dir, Resume: resume, Log: logf})
 	switch {
-	case code == exitOK && decodeErr == nil, decodeErr == nil && r.Stopped == training.StopDiverged:
-		return sweep.Result{Status: string(r.Stopped), Metrics: r.metrics()}, nil
+	case res != nil && (err == nil || res.Stopped == training.StopDiverged):
+		return sweep.Result{Status: string(res.Stopped), Metrics: sweepMetrics(res)}, nil
 	case ctx.Err() != nil:
-		return sweep.Result{}, errors.WithMessage(ctx.Err(), "training cancelled (last checkpoint kept)")
+		if res != nil && res.LastCheckpoint != "" {
+			fmt.Fprintf(logf, "zoo sweep: cancelled; %s holds the run, and zoo sweep run resumes it\n", res.LastCheckpoint)
+			return sweep.Result{}, errors.WithMessagef(ctx.Err(), "training cancelled (%s saved)", res.LastCheckpoint)
+		}
+		return sweep.Result{}, errors.WithMessage(ctx.Err(), "training cancelled before its first checkpoint")
 	}
-	msg := lastLine(stderr.String())
-	return sweep.Result{}, errors.Errorf("training failed (%s; log %s)", msg, logf.Name())
+	return sweep.Result{}, errors.WithMessagef(err, "training (log %s)", logf.Name())
 }
 
-// metrics returns the result's numbers by name.
-func (r *trainResult) metrics() map[string]sweep.Float {
+// sweepMetrics returns the result's finite numbers by name.
+func sweepMetrics(r *models.Result) map[string]sweep.Float {
 	out := map[string]sweep.Float{"epochs_run": sweep.Float(r.EpochsRun)}
-	for k, v := range map[string]*number{
+	for k, v := range map[string]models.Number{
 		"train_loss": r.TrainLoss, "train_acc": r.TrainAcc, "val_loss": r.ValLoss, "val_acc": r.ValAcc,
 		"test_loss": r.TestLoss, "test_acc": r.TestAcc, "test_error": r.TestError,
 	} {
-		if v != nil {
-			out[k] = sweep.Float(*v)
+		if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			out[k] = sweep.Float(f)
 		}
 	}
 	if r.BestEpoch != nil {
@@ -170,10 +139,4 @@ func (r *trainResult) metrics() map[string]sweep.Float {
 	return out
 }
 
-// lastLine returns the last non-empty line of s.
-func lastLine(s string) string {
-	lines := bytes.Split(bytes.TrimSpace([]byte(s)), []byte("\n"))
-	return string(lines[len(lines)-1])
-}
-
-var _ sweep.Runner = sweepTrainer{}
+var _ sweep.Runner = (*sweepTrainer)(nil)
