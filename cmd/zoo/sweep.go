@@ -25,29 +25,38 @@ func init() {
 
 const sweepUsage = `usage: zoo sweep plan|run|submit|collect SPEC [flags]
 
+` + sweepSynopsis + `.
+
   plan SPEC      print the runs: index, ID (hash of the full recipe), axis values, seed, folder, recipe
   run SPEC       run the plan on this machine (--workers N, --index I for one run)
   submit SPEC    write an sbatch script and submit the plan as one Slurm job array
   collect SPEC   gather the runs into results.csv, results.json, summary.json and plots/
 
-SPEC is a JSON file: a base recipe (a recipe.json, the "recipe" of zoo train's
-result.json; fields left out take the model's registry recipe), axes over
-dotted recipe fields ("lr", "config.hidden_dropout"), grid values or random
-draws (uniform, log-uniform, choice), and seeds. Run i writes into OUT/ID/ (zoo train's files, train.log,
-and run.json when it has finished). See the sweep package's documentation
-(go doc github.com/gozoo/zoo/sweep) and cmd/zoo/README.md.
+SPEC is a JSON file: a base recipe (a recipe.json, the "recipe" of zoo
+train's result.json; fields left out take the model's registry recipe),
+axes over dotted recipe fields ("lr", "config.hidden_dropout"), grid
+values or random draws (uniform, log-uniform, choice), and seeds. Run ID
+writes into OUT/ID/: zoo train's files, train.log, and run.json once it
+has finished. The guide is sweep/README.md; go doc
+github.com/gozoo/zoo/sweep documents the library.
 
 zoo sweep SUBCOMMAND -h shows a subcommand's flags.
+
+Exit status: 0 success, 1 failure or cancelled, 2 usage error.
 `
 
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "zoo sweep: no subcommand\n\n"+sweepUsage)
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "zoo sweep: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "Run 'zoo sweep -h' for usage.")
 		return exitUsage
+	}
+	if len(args) == 0 {
+		return bad("no subcommand (plan, run, submit or collect)")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stderr, sweepUsage)
+		fmt.Fprint(stdout, sweepUsage)
 		return exitOK
 	case "plan":
 		return runSweepPlan(ctx, args[1:], stdout, stderr)
@@ -58,8 +67,10 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case "collect":
 		return runSweepCollect(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "zoo sweep: unknown subcommand %q\n\n%s", args[0], sweepUsage)
-	return exitUsage
+	if strings.HasPrefix(args[0], "-") {
+		return bad("unknown flag %s", args[0])
+	}
+	return bad("unknown subcommand %q (want plan, run, submit or collect)", args[0])
 }
 
 // loadSweep reads the spec and plans it with the training path's
