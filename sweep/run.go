@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/models"
 )
 
 // Job is one run handed to a [Runner].
@@ -63,31 +64,9 @@ type Record struct {
 	Seconds Float `json:"seconds"`
 }
 
-// Float is a float64 that encodes NaN and ±Inf as JSON null.
-type Float float64
-
-// MarshalJSON implements json.Marshaler.
-func (f Float) MarshalJSON() ([]byte, error) {
-	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-		return []byte("null"), nil
-	}
-	b, err := json.Marshal(float64(f))
-	return b, errors.Wrap(err, "sweep: number")
-}
-
-// UnmarshalJSON implements json.Unmarshaler; null decodes to NaN.
-func (f *Float) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = Float(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return errors.Wrap(err, "sweep: number")
-	}
-	*f = Float(v)
-	return nil
-}
+// Float is a float64 written as JSON null when it is NaN or infinite
+// (models.Number, the type of result.json's metrics).
+type Float = models.Number
 
 // ReadRecord returns the record of a finished run, or ok == false when the
 // run has not finished: no record, a torn one, or one whose recipe does
