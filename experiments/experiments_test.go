@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/training"
 )
 
 // TestExperimentsQuick runs every registered experiment in quick mode and
@@ -58,7 +60,7 @@ func TestExperimentsQuick(t *testing.T) {
 				t.Fatalf("second run wrote %v, first %v", res2.Files, res.Files)
 			}
 			for _, f := range res.Files {
-				if filepath.Ext(f) != ".csv" {
+				if ext := filepath.Ext(f); ext != ".csv" && ext != ".safetensors" {
 					continue
 				}
 				a, errA := os.ReadFile(filepath.Join(dirA, f))
@@ -109,6 +111,15 @@ func checkFiles(t *testing.T, dir string, res *Result) {
 			}
 			if r := img.Bounds(); r.Dx() < 300 || r.Dy() < 200 {
 				t.Errorf("%s: %v image", f, r)
+			}
+		case ".safetensors":
+			c, err := training.LoadCheckpoint(path)
+			if err != nil {
+				t.Errorf("%s: %v", f, err)
+				continue
+			}
+			if len(c.Tensors) == 0 {
+				t.Errorf("%s holds no tensors", f)
 			}
 		case ".md":
 			if len(bytes.TrimSpace(b)) == 0 {
