@@ -48,35 +48,48 @@ func Load(path string) (*Model, *training.Checkpoint, *Recipe, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	m, r, err := FromCheckpoint(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c.Tensors, c.Optimizer = nil, nil
+	return m, c, r, nil
+}
+
+// FromCheckpoint is [Load] for a checkpoint already read (from an embedded
+// file, say): it rebuilds the registry model named in c with c's model
+// configuration, restores its parameters and buffers, and returns the
+// recipe stored in c (nil if none). Errors name c.Path.
+func FromCheckpoint(c *training.Checkpoint) (*Model, *Recipe, error) {
 	e, err := Lookup(c.ModelName)
 	if err != nil {
-		return nil, nil, nil, errors.WithMessagef(err, "checkpoint %s", path)
+		return nil, nil, errors.WithMessagef(err, "checkpoint %s", c.Path)
 	}
 	if len(c.ModelConfig) == 0 {
-		return nil, nil, nil, errors.Errorf("checkpoint %s: no model configuration", path)
+		return nil, nil, errors.Errorf("checkpoint %s: no model configuration", c.Path)
 	}
 	var cfg Config
 	dec := json.NewDecoder(bytes.NewReader(c.ModelConfig))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "checkpoint %s: model configuration", path)
+		return nil, nil, errors.Wrapf(err, "checkpoint %s: model configuration", c.Path)
 	}
 	// The configuration is only metadata: before it allocates a model,
 	// bound it by the values the file actually holds.
 	need, err := e.Scalars(cfg)
 	if err != nil {
-		return nil, nil, nil, errors.WithMessagef(err, "checkpoint %s: model configuration", path)
+		return nil, nil, errors.WithMessagef(err, "checkpoint %s: model configuration", c.Path)
 	}
 	if have := modelScalars(c); need > have {
-		return nil, nil, nil, errors.WithMessagef(training.ErrIncompatibleCheckpoint,
-			"checkpoint %s: its model configuration makes a %s of %d values, the file holds %d", path, e.Name, need, have)
+		return nil, nil, errors.WithMessagef(training.ErrIncompatibleCheckpoint,
+			"checkpoint %s: its model configuration makes a %s of %d values, the file holds %d", c.Path, e.Name, need, have)
 	}
 	m, err := e.Build(cfg, 0)
 	if err != nil {
-		return nil, nil, nil, errors.WithMessagef(err, "checkpoint %s", path)
+		return nil, nil, errors.WithMessagef(err, "checkpoint %s", c.Path)
 	}
 	if err := c.RestoreModel(m); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	var r *Recipe
 	if len(c.TrainingConfig) > 0 {
@@ -84,8 +97,7 @@ func Load(path string) (*Model, *training.Checkpoint, *Recipe, error) {
 			r = &rec
 		}
 	}
-	c.Tensors, c.Optimizer = nil, nil
-	return m, c, r, nil
+	return m, r, nil
 }
 
 // modelScalars counts the values of a checkpoint's model tensors (not the

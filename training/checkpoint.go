@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -218,6 +219,22 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, errors.WithMessagef(err, "training: load checkpoint %s", path)
 	}
 	c.Path = path
+	return c, nil
+}
+
+// ReadCheckpoint reads a checkpoint written by SaveCheckpoint from r (an
+// embedded file, say). name stands for the file in error messages and is
+// recorded as the checkpoint's Path.
+func ReadCheckpoint(r io.Reader, name string) (*Checkpoint, error) {
+	tensors, md, err := safetensors.Read(r)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "training: read checkpoint %s", name)
+	}
+	c, err := decodeCheckpoint(tensors, md)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "training: read checkpoint %s", name)
+	}
+	c.Path = name
 	return c, nil
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/gozoo/zoo/training"
 )
 
-const evalSynopsis = "score a checkpoint on the full MNIST test set: loss, accuracy, per-class accuracy, confusion matrix"
+const evalSynopsis = "score a trained model (shipped weights or a checkpoint) on the full MNIST test set: loss, accuracy, per-class accuracy, confusion matrix"
 
 func init() {
 	register(command{name: "eval", synopsis: evalSynopsis, run: runEval})
@@ -65,11 +65,10 @@ type predictionsFile struct {
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval", evalSynopsis+`.
 
-zoo eval CHECKPOINT [--data DIR] [--mc-samples K] [--predictions FILE]
+zoo eval MODEL [--data DIR] [--mc-samples K] [--predictions FILE]
 
-CHECKPOINT is a zoo checkpoint (model.safetensors, best.safetensors or
-last.safetensors from zoo train), a file or a pipe (zoo eval <(cat FILE));
-the model is rebuilt from the name and configuration stored in it. All test
+`+modelArgHelp+` A checkpoint may be a pipe (zoo eval <(cat FILE)).
+The model is rebuilt from the name and configuration stored in it. All test
 images are scored (n = 10000 on MNIST). test_error is in percent; metrics
 that cannot be measured (no test images) are null. A missing, truncated or
 corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
@@ -80,7 +79,7 @@ corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
 	mcSeed := fs.Uint64("mc-seed", 0, "seed of the Monte-Carlo dropout masks")
 	batch := fs.Int("batch", 1000, "evaluation batch size")
 	predOut := fs.String("predictions", "", "also write every test image's label, predicted class and probabilities to FILE as JSON")
-	pos, code, done := parseArgs(fs, args, 1, 1, "checkpoint file")
+	pos, code, done := parseArgs(fs, args, 1, 1, "model name or checkpoint file")
 	if done {
 		return code
 	}
@@ -109,7 +108,7 @@ corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
 		return failure(stderr, "eval", errors.Errorf("checkpoint %s: the test loss is %v: the model's outputs are not finite, its accuracy means nothing", path, met.Loss))
 	}
 	r := evalReport{
-		Checkpoint: path, Model: m.Name(), Config: m.Config(), Data: s.mnist.Dir, N: met.N, MCSamples: *mc,
+		Checkpoint: c.Path, Model: m.Name(), Config: m.Config(), Data: s.mnist.Dir, N: met.N, MCSamples: *mc,
 		TestLoss: number(met.Loss), TestAcc: number(met.Accuracy), TestError: number(errorPercent(met)),
 	}
 	r.PerClassAccuracy, r.PerClassN, r.Confusion, r.Correct = confusion(s.test.Y, met.Predictions, s.test.NumClasses)
@@ -120,7 +119,7 @@ corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
 		}
 	}
 	if *predOut != "" {
-		if err := writePredictions(ctx, *predOut, path, m, s.test, opts); err != nil {
+		if err := writePredictions(ctx, *predOut, c.Path, m, s.test, opts); err != nil {
 			return failure(stderr, "eval", err)
 		}
 		r.Predictions = *predOut

@@ -39,9 +39,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 zoo export MODEL_OR_CHECKPOINT -o FILE.onnx [--opset N]
 
-CHECKPOINT is a zoo checkpoint (model.safetensors, best.safetensors or
-last.safetensors from zoo train). A registry model name exports that
-model's shipped weights where the build has them. The ONNX graph takes
+`+modelArgHelp+` The ONNX graph takes
 "input", float32 [N, 1, 28, 28] pixel values in [0, 1] (N dynamic), and
 gives "logits" and "probabilities", float32 [N, 10]. The model name, the
 training configuration, the model configuration and the test error recorded
@@ -62,11 +60,6 @@ or Inf, fail with a message naming it, and no file is written.`, stderr)
 		return usageError(fs, err)
 	}
 	src := pos[0]
-	if _, err := os.Stat(src); err != nil {
-		if _, lerr := models.Lookup(src); lerr == nil {
-			return failure(stderr, "export", errors.Errorf("%s: this build ships no trained weights for it; train it (zoo train %s) and export the checkpoint it writes (runs/%s-1/model.safetensors)", src, src, src))
-		}
-	}
 	m, c, err := loadFiniteModel(ctx, src)
 	if err != nil {
 		return failure(stderr, "export", err)

@@ -9,8 +9,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/onnx"
 	"github.com/gozoo/zoo/onnx/onnxpb"
+	"github.com/gozoo/zoo/pretrained"
 )
 
 // zoo export writes what onnx.Export makes of the checkpoint's model, with
@@ -70,7 +72,6 @@ func TestExportErrors(t *testing.T) {
 		{"no source", []string{"-o", out}, exitUsage, "missing model or checkpoint"},
 		{"bad opset", []string{tr.Checkpoint, "-o", out, "--opset", "18"}, exitUsage, "opset 18 not in [13, 17]"},
 		{"missing file", []string{filepath.Join(dir, "none.safetensors"), "-o", out}, exitFailure, "none.safetensors"},
-		{"registry name", []string{"lenet5", "-o", out}, exitFailure, "ships no trained weights"},
 		{"bad output dir", []string{tr.Checkpoint, "-o", filepath.Join(dir, "no", "x.onnx")}, exitFailure, "create"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +80,15 @@ func TestExportErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, tc.code, tc.msg)
 			}
 		})
+	}
+	for _, e := range models.List() {
+		if !pretrained.Has(e.Name) { // a registry name without shipped weights
+			code, _, stderr := runZoo(t, "export", e.Name, "-o", out)
+			if code != exitFailure || !strings.Contains(stderr, "no shipped weights") {
+				t.Errorf("export %s: exit %d, stderr %q; want exit 1 mentioning no shipped weights", e.Name, code, stderr)
+			}
+			break
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) != 0 {

@@ -236,8 +236,8 @@ func TestExitCodesEverySubcommand(t *testing.T) {
 		})
 	}
 	code, _, stderr := runZoo(t, "predict", "model.safetensors")
-	if code != exitUsage || !strings.Contains(stderr, "PNG file after it") {
-		t.Errorf("predict without PNGs: exit %d, %q", code, stderr)
+	if code != exitUsage || !strings.Contains(stderr, "at least one picture") {
+		t.Errorf("predict without pictures: exit %d, %q", code, stderr)
 	}
 }
 

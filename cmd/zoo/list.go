@@ -8,9 +8,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/gozoo/zoo/models"
+	"github.com/gozoo/zoo/pretrained"
 )
 
-const listSynopsis = "list the models with their parameter counts, papers, default recipes and measured test errors"
+const listSynopsis = "list the models with their parameter counts, papers, default recipes, measured test errors and shipped weights"
 
 func init() {
 	register(command{name: "list", synopsis: listSynopsis, run: runList})
@@ -36,6 +37,18 @@ type listEntry struct {
 	Measured    *models.Measurement `json:"measured"`
 	Config      models.Config       `json:"config"`
 	Recipe      models.Recipe       `json:"recipe"`
+	// Shipped describes the model's shipped weights (zoo eval NAME, zoo
+	// predict NAME …); null when the model has none.
+	Shipped *shippedWeights `json:"shipped"`
+}
+
+// shippedWeights summarises a shipped file's manifest.
+type shippedWeights struct {
+	SHA256    string `json:"sha256"`
+	Bytes     int64  `json:"bytes"`
+	TestError number `json:"test_error"`
+	Command   string `json:"command"`
+	ZooCommit string `json:"zoo_commit"`
 }
 
 func runList(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -43,7 +56,9 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 
 Errors are test errors in percent; null (or "-" in the table) when not
 known. On a terminal the result is a table; piped or with --json it is JSON
-with every field (recipes, configurations, measurement details).`, stderr)
+with every field (recipes, configurations, measurement details). "shipped"
+describes a model's shipped weights, which zoo eval, predict, sparsity,
+card and export take by name; null when it has none.`, stderr)
 	forceJSON := jsonFlag(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -61,6 +76,13 @@ with every field (recipes, configurations, measurement details).`, stderr)
 		}
 		if e.Measured != nil {
 			le.TestError = optNumber(e.Measured.TestError, true)
+		}
+		if pretrained.Has(e.Name) {
+			man, err := pretrained.ManifestOf(e.Name)
+			if err != nil {
+				return failure(stderr, "list", err)
+			}
+			le.Shipped = &shippedWeights{SHA256: man.SHA256, Bytes: man.Bytes, TestError: number(man.TestError), Command: man.Command, ZooCommit: man.ZooCommit}
 		}
 		r.Models = append(r.Models, le)
 	}

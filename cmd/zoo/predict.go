@@ -2,19 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pkg/errors"
 
-	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/datasets/digitimage"
 	"github.com/gozoo/zoo/training"
 )
 
-const predictSynopsis = "classify 28×28 grayscale PNG digits with a checkpoint"
+const predictSynopsis = "classify pictures of digits (PNG or JPEG, any size) with a trained model"
 
 func init() {
 	register(command{name: "predict", synopsis: predictSynopsis, run: runPredict})
@@ -22,7 +24,7 @@ func init() {
 
 // MNIST's image side and number of classes.
 const (
-	mnistSide    = 28
+	mnistSide    = digitimage.Side
 	mnistClasses = 10
 )
 
@@ -33,71 +35,120 @@ type predictReport struct {
 	Predictions []prediction `json:"predictions"`
 }
 
-// prediction is one file's result: the most probable digit and every
-// digit's probability.
+// prediction is one file's result: the most probable digit, every digit's
+// probability, and what was done to the picture.
 type prediction struct {
-	File          string   `json:"file"`
-	Digit         int      `json:"digit"`
-	Probabilities []number `json:"probabilities"`
+	File          string     `json:"file"`
+	Digit         int        `json:"digit"`
+	Probabilities []number   `json:"probabilities"`
+	Input         inputTrace `json:"input"`
+}
+
+// inputTrace says how a picture became the 28×28 input: "normalized"
+// (Report says how) or "raw" (read pixel for pixel, inverted on request).
+type inputTrace struct {
+	Mode     string             `json:"mode"`
+	Done     string             `json:"done"`
+	Inverted bool               `json:"inverted"`
+	Report   *digitimage.Report `json:"report,omitempty"`
+	Saved    string             `json:"saved,omitempty"`
 }
 
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("predict", predictSynopsis+`.
 
-zoo predict CHECKPOINT FILE.png... [--invert]
+zoo predict MODEL FILE... [--raw] [--invert] [--polarity P] [--save-input DIR]
 
-Each FILE must be a 28×28 PNG. Gray and 16-bit gray images are read as they
-are; any other color model is converted to gray by luminance
-(0.299 R + 0.587 G + 0.114 B, Go's color.Gray16Model), and transparent pixels
-count as black. Pixels are scaled to [0, 1] as the MNIST loader does.
-MNIST digits are white (or light) on a black background: a PNG must follow
-that convention, or pass --invert for dark digits on a light background.
-Other sizes are rejected, not resized. A file that is not a valid PNG exits 1
-with a message naming it.`, stderr)
-	invert := fs.Bool("invert", false, "invert the images (for black digits on white)")
-	pos, code, done := parseArgs(fs, args, 2, -1, "checkpoint and at least one PNG file after it")
+`+modelArgHelp+`
+
+By default each FILE, a PNG or JPEG of any size (grey or colour;
+transparent pixels are composited on white), is brought to MNIST's format
+the way the data set was made: light-on-dark or dark-on-light is detected
+from the picture's border and the picture inverted if needed, the
+background is mapped to black and the brightest ink to white, the ink's
+bounding box is fitted into 20×20 pixels preserving its aspect ratio (with
+antialiasing) and centred by its centre of mass in a 28×28 field
+(package datasets/digitimage). Each prediction's "input" says what was
+done (inverted, cropped, scaled, placed). A picture whose header claims
+more than 25 million pixels is refused before it is decoded.
+
+--raw reads 28×28 pictures pixel for pixel instead: grey values as they
+are, other colour models by luminance (0.299 R + 0.587 G + 0.114 B),
+transparent pixels as black, scaled to [0, 1] as the MNIST loader does;
+MNIST digits are light on dark, so pass --invert for dark digits on a
+light background. Other sizes are refused, not resized.
+
+--save-input DIR writes the 28×28 picture each FILE was classified as to
+DIR/NAME.png (NAME: the file's base name without extension); zoo predict
+--raw on a saved picture classifies exactly the same input. A file that
+cannot be read exits 1 with a message naming it.`, stderr)
+	raw := fs.Bool("raw", false, "read 28×28 pictures pixel for pixel, without normalisation")
+	invert := fs.Bool("invert", false, "invert the pictures (with --raw: for dark digits on light; otherwise the same as --polarity dark-on-light)")
+	polarity := fs.String("polarity", "auto", "auto (detect from the border), light-on-dark or dark-on-light (not with --raw)")
+	saveDir := fs.String("save-input", "", "write each 28×28 input to `DIR` as PNG")
+	pos, code, done := parseArgs(fs, args, 2, -1, "model (or checkpoint) and at least one picture")
 	if done {
 		return code
 	}
+	opts := digitimage.Options{}
+	switch *polarity {
+	case "auto":
+	case "light-on-dark":
+		opts.Polarity = digitimage.LightOnDark
+	case "dark-on-light":
+		opts.Polarity = digitimage.DarkOnLight
+	default:
+		fmt.Fprintf(stderr, "predict: --polarity %q: want auto, light-on-dark or dark-on-light\n", *polarity)
+		return exitUsage
+	}
+	if *invert {
+		if opts.Polarity == digitimage.LightOnDark {
+			fmt.Fprintln(stderr, "predict: --invert contradicts --polarity light-on-dark")
+			return exitUsage
+		}
+		opts.Polarity = digitimage.DarkOnLight
+	}
+	if *raw && *polarity != "auto" {
+		fmt.Fprintln(stderr, "predict: --polarity applies to normalised pictures; with --raw use --invert")
+		return exitUsage
+	}
 	ckpt, files := pos[0], pos[1:]
-	m, _, err := loadFiniteModel(ctx, ckpt)
+	m, c, err := loadFiniteModel(ctx, ckpt)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
 	x := make([]float32, 0, len(files)*mnistSide*mnistSide)
-	for _, f := range files {
-		px, err := readDigitPNG(f, *invert)
+	traces := make([]inputTrace, len(files))
+	saved := map[string]bool{}
+	for i, f := range files {
+		px, tr, err := readPicture(f, *raw, *invert, opts)
 		if err != nil {
 			return failure(stderr, "predict", err)
 		}
-		x = append(x, px...)
-	}
-	ds, err := datasets.New(x, make([]int, len(files)), datasets.Shape{C: 1, H: mnistSide, W: mnistSide}, mnistClasses)
-	if err != nil {
-		return failure(stderr, "predict", err)
-	}
-	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(len(files), 1000)})
-	if err != nil {
-		return failure(stderr, "predict", err)
-	}
-	defer ev.Close()
-	probs, err := ev.Probabilities(ctx, ds)
-	if err != nil {
-		return failure(stderr, "predict", err)
-	}
-	if err := finiteRows(probs, mnistClasses, func(i int) string { return files[i] }); err != nil {
-		return failure(stderr, "predict", err)
-	}
-	r := predictReport{Checkpoint: ckpt, Model: m.Name()}
-	for i, f := range files {
-		row := probs[i*mnistClasses : (i+1)*mnistClasses]
-		p := prediction{File: f, Probabilities: numbers(row)}
-		for j, v := range row {
-			if v > row[p.Digit] {
-				p.Digit = j
+		if *saveDir != "" {
+			if tr.Saved, err = saveInput(*saveDir, f, px, saved); err != nil {
+				return failure(stderr, "predict", err)
 			}
 		}
+		x = append(x, px...)
+		traces[i] = tr
+	}
+	preds, err := training.Predict(ctx, m, x)
+	if err != nil {
+		return failure(stderr, "predict", err)
+	}
+	flat := make([]float64, 0, len(preds)*mnistClasses)
+	for _, p := range preds {
+		flat = append(flat, p.Probs...)
+	}
+	if err := finiteRows(flat, mnistClasses, func(i int) string { return files[i] }); err != nil {
+		return failure(stderr, "predict", err)
+	}
+	r := predictReport{Checkpoint: c.Path, Model: m.Name()}
+	for i, f := range files {
+		p := prediction{File: f, Digit: preds[i].Class, Probabilities: numbers(preds[i].Probs), Input: traces[i]}
 		r.Predictions = append(r.Predictions, p)
+		fmt.Fprintf(stderr, "zoo predict: %s: %d (p %.3f); %s\n", f, p.Digit, preds[i].Probs[p.Digit], p.Input.Done)
 	}
 	if err := writeJSON(stdout, r); err != nil {
 		return failure(stderr, "predict", err)
@@ -105,51 +156,60 @@ with a message naming it.`, stderr)
 	return exitOK
 }
 
-// readDigitPNG reads a 28×28 PNG as 784 gray values in [0, 1], row by row.
-// 8-bit gray values v become float32(v)/255 exactly as the MNIST loader
-// scales its pixels, so an MNIST image saved as a gray PNG gives the same
-// input; other values become Y/65535 of their 16-bit luminance Y. --invert
-// maps Y to 65535 − Y (v to 255 − v).
-func readDigitPNG(path string, invert bool) (px []float32, err error) {
+// readPicture reads one file as 784 values in [0, 1]: pixel for pixel if
+// raw (inverted if invert), else normalised to MNIST's format. Every error
+// names the file.
+func readPicture(path string, raw, invert bool, opts digitimage.Options) (px []float32, tr inputTrace, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "image")
+		return nil, tr, errors.Wrap(err, "picture")
 	}
 	defer f.Close() // read only
-	img, err := png.Decode(f)
-	if err != nil {
-		return nil, errors.Wrapf(err, "%s: not a valid PNG", path)
-	}
-	b := img.Bounds()
-	if b.Dx() != mnistSide || b.Dy() != mnistSide {
-		return nil, errors.Errorf("%s: image is %d×%d, want %d×%d (zoo predict does not resize)", path, b.Dx(), b.Dy(), mnistSide, mnistSide)
-	}
-	px = make([]float32, 0, mnistSide*mnistSide)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			y16 := gray16(img, x, y)
-			if invert {
-				y16 = 0xffff - y16
-			}
-			px = append(px, unit(y16))
+	if raw {
+		px, err = digitimage.Raw(f, invert, opts)
+		if err != nil {
+			return nil, tr, errors.WithMessage(err, path)
 		}
+		tr = inputTrace{Mode: "raw", Inverted: invert, Done: "read 28×28 pixel for pixel"}
+		if invert {
+			tr.Done += ", inverted"
+		}
+		return px, tr, nil
 	}
-	return px, nil
+	g, rep, err := digitimage.Normalize(f, opts)
+	if err != nil {
+		return nil, tr, errors.WithMessage(err, path)
+	}
+	return digitimage.Pixels(g), inputTrace{Mode: "normalized", Inverted: rep.Inverted, Done: rep.String(), Report: &rep}, nil
 }
 
-// gray16 returns the pixel's 16-bit luminance.
-func gray16(img image.Image, x, y int) uint16 {
-	if g, ok := img.(*image.Gray); ok {
-		return uint16(g.GrayAt(x, y).Y) * 257
+// saveInput writes the 28×28 input px of file to dir as NAME.png, NAME
+// being the file's base name without extension, made unique among the
+// names already used in this run (NAME-2.png, …). It returns the path.
+func saveInput(dir, file string, px []float32, used map[string]bool) (path string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", errors.Wrap(err, "save input")
 	}
-	return color.Gray16Model.Convert(img.At(x, y)).(color.Gray16).Y
+	stem := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	name := stem + ".png"
+	for n := 2; used[name]; n++ {
+		name = fmt.Sprintf("%s-%d.png", stem, n)
+	}
+	used[name] = true
+	path = filepath.Join(dir, name)
+	return path, writePNGFile(path, digitimage.Image(px))
 }
 
-// unit scales a 16-bit luminance to [0, 1]; a value widened from 8 bits
-// (a multiple of 257) is scaled as the MNIST loader scales its bytes.
-func unit(y16 uint16) float32 {
-	if y16%257 == 0 {
-		return float32(y16/257) / 255
+// writePNGFile encodes img to path, keeping the Close error.
+func writePNGFile(path string, img image.Image) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return errors.Wrap(err, "save input")
 	}
-	return float32(float64(y16) / 65535)
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = errors.Wrap(cerr, "save input")
+		}
+	}()
+	return errors.Wrapf(png.Encode(f, img), "save input %s", path)
 }

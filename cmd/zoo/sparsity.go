@@ -11,7 +11,7 @@ import (
 	"github.com/gozoo/zoo/regularizers"
 )
 
-const sparsitySynopsis = "report how sparse a checkpoint's weights are: zeros, small weights and histograms per layer"
+const sparsitySynopsis = "report how sparse a trained model's weights are: zeros, small weights and histograms per layer"
 
 func init() {
 	register(command{name: "sparsity", synopsis: sparsitySynopsis, run: runSparsity})
@@ -34,7 +34,9 @@ const maxBins = 10000
 func runSparsity(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sparsity", sparsitySynopsis+`.
 
-zoo sparsity CHECKPOINT [--tol 1e-4] [--bins 50] [--all]
+zoo sparsity MODEL [--tol 1e-4] [--bins 50] [--all]
+
+`+modelArgHelp+`
 
 For each weight matrix or convolution filter (every parameter with --all):
 count, exact zeros, weights with |w| < tol, non-finite values, mean and
@@ -43,7 +45,7 @@ all of them ("overall").`, stderr)
 	tol := fs.Float64("tol", 1e-4, "magnitude below which a weight counts as small, ≥ 0")
 	bins := fs.Int("bins", 50, fmt.Sprintf("number of histogram bins, 1 to %d", maxBins))
 	all := fs.Bool("all", false, "include biases and normalisation parameters, not only weights")
-	pos, code, done := parseArgs(fs, args, 1, 1, "checkpoint file")
+	pos, code, done := parseArgs(fs, args, 1, 1, "model name or checkpoint file")
 	if done {
 		return code
 	}
@@ -57,7 +59,7 @@ all of them ("overall").`, stderr)
 		m, c, err := loadModel(pos[0])
 		return loadedModel{m, c}, err
 	})
-	m := lm.m
+	m, c := lm.m, lm.c
 	if err != nil {
 		return failure(stderr, "sparsity", err)
 	}
@@ -69,7 +71,7 @@ all of them ("overall").`, stderr)
 	if err != nil {
 		return failure(stderr, "sparsity", err)
 	}
-	if err := writeJSON(stdout, sparsityReport{Checkpoint: pos[0], Model: m.Name(), Selection: selName, Sparsity: rep}); err != nil {
+	if err := writeJSON(stdout, sparsityReport{Checkpoint: c.Path, Model: m.Name(), Selection: selName, Sparsity: rep}); err != nil {
 		return failure(stderr, "sparsity", err)
 	}
 	return exitOK

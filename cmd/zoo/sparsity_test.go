@@ -94,7 +94,7 @@ func TestSparsityErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"no checkpoint", nil, exitUsage, "missing checkpoint file"},
+		{"no checkpoint", nil, exitUsage, "missing model name or checkpoint file"},
 		{"tol", []string{tr.Checkpoint, "--tol", "-1"}, exitUsage, "--tol"},
 		{"tol inf", []string{tr.Checkpoint, "--tol", "Inf"}, exitUsage, "--tol"},
 		{"bins", []string{tr.Checkpoint, "--bins", "0"}, exitUsage, "--bins"},
