@@ -123,11 +123,25 @@ func TrainRecipe(ctx context.Context, r models.Recipe, data *datasets.MNIST, cfg
 		ri.Seed = seed
 		return ri.Splits(data.Train)
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	// The manifest is written first, so that a cancelled run can be
+	// resumed from it.
+	man := &Manifest{Format: ManifestFormat, Recipe: r, Members: cfg.Members, Method: cfg.Method.String()}
+	for i := range cfg.Members {
+		man.Checkpoints = append(man.Checkpoints, filepath.Join(fmt.Sprintf("member-%d", i), training.ModelFile))
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, nil, nil, errors.Wrap(err, "ensemble: output directory")
+	}
+	if err := writeManifest(filepath.Join(opts.Out, ManifestFile), man); err != nil {
+		return nil, nil, nil, err
+	}
 	members, err := train(ctx, build, split, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	man := &Manifest{Format: ManifestFormat, Recipe: r, Members: cfg.Members, Method: cfg.Method.String()}
 	ms := make([]training.Model, len(members))
 	for i, mem := range members {
 		ms[i] = mem.Model
@@ -141,10 +155,6 @@ func TrainRecipe(ctx context.Context, r models.Recipe, data *datasets.MNIST, cfg
 		if err := saveMember(opts.Out, i, built[i], &recipes[i], mem, test); err != nil {
 			return nil, nil, nil, err
 		}
-		man.Checkpoints = append(man.Checkpoints, filepath.Join(fmt.Sprintf("member-%d", i), training.ModelFile))
-	}
-	if err := writeManifest(filepath.Join(opts.Out, ManifestFile), man); err != nil {
-		return nil, nil, nil, err
 	}
 	return man, built, rep, nil
 }
@@ -192,21 +202,31 @@ func IsManifest(path string) (string, bool) {
 	return path, filepath.Base(path) == ManifestFile
 }
 
-// Load reads a manifest written by TrainRecipe and loads its members with
-// models.Load. Every error names the file.
-func Load(path string) (*Manifest, []*models.Model, error) {
+// ReadManifest reads a manifest written by TrainRecipe (which writes it
+// before training the members).
+func ReadManifest(path string) (*Manifest, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, errors.Wrap(err, "ensemble: manifest")
+		return nil, errors.Wrap(err, "ensemble: manifest")
 	}
 	var man Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&man); err != nil {
-		return nil, nil, errors.Wrapf(err, "ensemble: manifest %s", path)
+		return nil, errors.Wrapf(err, "ensemble: manifest %s", path)
 	}
 	if man.Format != ManifestFormat || len(man.Checkpoints) == 0 || len(man.Checkpoints) != man.Members {
-		return nil, nil, errors.Errorf("ensemble: manifest %s: format %q with %d of %d checkpoints, want %s", path, man.Format, len(man.Checkpoints), man.Members, ManifestFormat)
+		return nil, errors.Errorf("ensemble: manifest %s: format %q with %d of %d checkpoints, want %s", path, man.Format, len(man.Checkpoints), man.Members, ManifestFormat)
+	}
+	return &man, nil
+}
+
+// Load reads a manifest written by TrainRecipe and loads its members with
+// models.Load. Every error names the file.
+func Load(path string) (*Manifest, []*models.Model, error) {
+	man, err := ReadManifest(path)
+	if err != nil {
+		return nil, nil, err
 	}
 	var ms []*models.Model
 	for _, c := range man.Checkpoints {
@@ -216,7 +236,7 @@ func Load(path string) (*Manifest, []*models.Model, error) {
 		}
 		ms = append(ms, m)
 	}
-	return &man, ms, nil
+	return man, ms, nil
 }
 
 type writerFunc func(p []byte) (int, error)
