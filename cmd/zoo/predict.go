@@ -11,7 +11,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/training"
 )
 
 const predictSynopsis = "classify 28×28 grayscale PNG digits with a checkpoint"
@@ -44,7 +43,10 @@ type prediction struct {
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("predict", predictSynopsis+`.
 
-zoo predict CHECKPOINT FILE.png... [--invert]
+zoo predict CHECKPOINT|ENSEMBLE_DIR FILE.png... [--invert]
+
+An ensemble (the --out of zoo train --ensemble K) predicts the arithmetic
+mean of its members' probabilities.
 
 Each FILE must be a 28×28 PNG. Gray and 16-bit gray images are read as they
 are; any other color model is converted to gray by luminance
@@ -60,7 +62,7 @@ with a message naming it.`, stderr)
 		return code
 	}
 	ckpt, files := pos[0], pos[1:]
-	m, _, err := loadFiniteModel(ctx, ckpt)
+	ms, name, err := loadPredictors(ctx, ckpt)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
@@ -76,19 +78,14 @@ with a message naming it.`, stderr)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
-	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(len(files), 1000)})
-	if err != nil {
-		return failure(stderr, "predict", err)
-	}
-	defer ev.Close()
-	probs, err := ev.Probabilities(ctx, ds)
+	probs, err := predictProbs(ctx, ms, ds)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
 	if err := finiteRows(probs, mnistClasses, func(i int) string { return files[i] }); err != nil {
 		return failure(stderr, "predict", err)
 	}
-	r := predictReport{Checkpoint: ckpt, Model: m.Name()}
+	r := predictReport{Checkpoint: ckpt, Model: name}
 	for i, f := range files {
 		row := probs[i*mnistClasses : (i+1)*mnistClasses]
 		p := prediction{File: f, Probabilities: numbers(row)}
