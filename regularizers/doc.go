@@ -1,7 +1,14 @@
 // Package regularizers provides zoo's weight regularizers: penalty terms
 // added to the training loss, constraints and proximal steps applied to the
-// parameters after each optimizer step, and magnitude pruning with a
-// sparsity report.
+// parameters after each optimizer step, and pruning with a sparsity report.
+//
+// Pruning ranks weights by a [Criterion]: magnitude, Optimal Brain Damage's
+// saliency ½·h_kk·w² with the exact diagonal of the Gauss-Newton matrix of
+// the cross-entropy ([GaussNewtonDiagonal]), the first-order Taylor
+// criterion |w·∂L/∂w|, or at random ([Saliency]); [Prune] and [PruneScores]
+// remove a fraction of them globally or per layer and return a [Mask] that
+// holds them at zero through further training; [IterativePrune] alternates
+// pruning and retraining.
 //
 // Penalties ([L2], [L1], [ElasticNet], [WeightElimination]) build a scalar
 // node in a [graph.Builder]'s graph over the selected parameters' nodes; the

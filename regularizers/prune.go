@@ -59,20 +59,29 @@ func Prune(s *graph.Store, fraction float64, scope Scope, sel Selector) (*Mask, 
 	if err != nil {
 		return nil, err
 	}
-	m := &Mask{dtype: s.Dtype()}
 	mags := make([][]float64, len(vars))
 	for i, v := range vars {
 		if mags[i], err = magnitudes(v); err != nil {
 			return nil, err
 		}
+	}
+	return pruneRanked(s, vars, mags, fraction, scope)
+}
+
+// pruneRanked prunes the fraction of vars' elements with the lowest scores
+// (one slice per variable, row-major), ranked globally or per variable, and
+// applies the mask to s.
+func pruneRanked(s *graph.Store, vars []*graph.Var, scores [][]float64, fraction float64, scope Scope) (*Mask, error) {
+	m := &Mask{dtype: s.Dtype()}
+	for _, v := range vars {
 		m.names = append(m.names, v.Name())
 		m.shapes = append(m.shapes, v.Shape())
 	}
 	if scope == Global {
-		m.keep = splitLike(keepLargest(slices.Concat(mags...), fraction), mags)
+		m.keep = splitLike(keepLargest(slices.Concat(scores...), fraction), scores)
 	} else {
-		for _, mg := range mags {
-			m.keep = append(m.keep, keepLargest(mg, fraction))
+		for _, sc := range scores {
+			m.keep = append(m.keep, keepLargest(sc, fraction))
 		}
 	}
 	if err := m.Apply(s); err != nil {

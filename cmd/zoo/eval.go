@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/ensemble"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -65,21 +66,25 @@ type predictionsFile struct {
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval", evalSynopsis+`.
 
-zoo eval MODEL [--data DIR] [--mc-samples K] [--predictions FILE]
+zoo eval MODEL|ENSEMBLE_DIR [--data DIR] [--mc-samples K] [--predictions FILE] [--combine arithmetic|geometric]
 
 `+modelArgHelp+` A checkpoint may be a pipe (zoo eval <(cat FILE)).
 The model is rebuilt from the name and configuration stored in it. All test
 images are scored (n = 10000 on MNIST). test_error is in percent; metrics
 that cannot be measured (no test images) are null. A missing, truncated or
 corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
-1 with a message naming the file (and the tensor).`, stderr)
+1 with a message naming the file (and the tensor). ENSEMBLE_DIR is the --out of zoo
+train --ensemble K (or its ensemble.json): the members' probabilities are
+averaged (--combine) and the result has the ensemble's loss and accuracy,
+each member's accuracy and the members' disagreement.`, stderr)
 	dir := fs.String("data", "", "directory holding the four MNIST files, raw or gzipped (default: $"+datasets.EnvMNISTDir+", else the GoMNIST module in the Go module cache)")
 	strict := fs.Bool("strict", false, "fail, rather than warn, when files in --data differ from the original MNIST")
 	mc := fs.Int("mc-samples", 0, "average the class probabilities of K Monte-Carlo dropout passes (0: deterministic evaluation)")
 	mcSeed := fs.Uint64("mc-seed", 0, "seed of the Monte-Carlo dropout masks")
 	batch := fs.Int("batch", 1000, "evaluation batch size")
 	predOut := fs.String("predictions", "", "also write every test image's label, predicted class and probabilities to FILE as JSON")
-	pos, code, done := parseArgs(fs, args, 1, 1, "model name or checkpoint file")
+	combine := fs.String("combine", "arithmetic", "for an ensemble: average the members' probabilities arithmetically or geometrically (normalised)")
+	pos, code, done := parseArgs(fs, args, 1, 1, "model name, checkpoint file or ensemble directory")
 	if done {
 		return code
 	}
@@ -91,6 +96,16 @@ corrupt checkpoint, weights with NaN or Inf, or a non-finite test loss exit
 	}
 	start := time.Now()
 	path := pos[0]
+	if mp, ok := ensemble.IsManifest(path); ok {
+		if *predOut != "" {
+			return usageError(fs, errors.New("--predictions: not for an ensemble"))
+		}
+		data, err := loadMNIST(ctx, *dir, *strict, stderr)
+		if err != nil {
+			return failure(stderr, "eval", err)
+		}
+		return evalEnsemble(ctx, mp, *combine, data, training.EvalOptions{BatchSize: *batch, MCSamples: *mc, Seed: *mcSeed}, stdout, stderr)
+	}
 	m, c, err := loadFiniteModel(ctx, path)
 	if err != nil {
 		return failure(stderr, "eval", err)

@@ -183,7 +183,7 @@ func TestEvalErrors(t *testing.T) {
 		code   int
 		stderr []string
 	}{
-		{"no checkpoint", nil, exitUsage, []string{"missing model name or checkpoint file", "zoo eval -h"}},
+		{"no checkpoint", nil, exitUsage, []string{"missing model name, checkpoint file or ensemble directory", "zoo eval -h"}},
 		{"two checkpoints", []string{tr.Checkpoint, tr.Checkpoint}, exitUsage, []string{"unexpected argument"}},
 		{"unknown flag", []string{tr.Checkpoint, "--epochs", "1"}, exitUsage, []string{"unknown flag --", "-h' for usage"}},
 		{"mc-samples", []string{tr.Checkpoint, "--mc-samples", "-1"}, exitUsage, []string{"--mc-samples"}},

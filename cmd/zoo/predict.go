@@ -12,8 +12,8 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/datasets/digitimage"
-	"github.com/gozoo/zoo/training"
 )
 
 const predictSynopsis = "classify pictures of digits (PNG or JPEG, any size) with a trained model"
@@ -57,7 +57,10 @@ type inputTrace struct {
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("predict", predictSynopsis+`.
 
-zoo predict MODEL FILE... [--raw] [--invert] [--polarity P] [--save-input DIR]
+zoo predict MODEL|ENSEMBLE_DIR FILE... [--raw] [--invert] [--polarity P] [--save-input DIR]
+
+An ensemble (the --out of zoo train --ensemble K) predicts the arithmetic
+mean of its members' probabilities.
 
 `+modelArgHelp+`
 
@@ -113,7 +116,7 @@ cannot be read exits 1 with a message naming it.`, stderr)
 		return exitUsage
 	}
 	ckpt, files := pos[0], pos[1:]
-	m, c, err := loadFiniteModel(ctx, ckpt)
+	ms, name, err := loadPredictors(ctx, ckpt)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
@@ -133,22 +136,28 @@ cannot be read exits 1 with a message naming it.`, stderr)
 		x = append(x, px...)
 		traces[i] = tr
 	}
-	preds, err := training.Predict(ctx, m, x)
+	ds, err := datasets.New(x, make([]int, len(files)), datasets.Shape{C: 1, H: mnistSide, W: mnistSide}, mnistClasses)
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
-	flat := make([]float64, 0, len(preds)*mnistClasses)
-	for _, p := range preds {
-		flat = append(flat, p.Probs...)
+	flat, err := predictProbs(ctx, ms, ds)
+	if err != nil {
+		return failure(stderr, "predict", err)
 	}
 	if err := finiteRows(flat, mnistClasses, func(i int) string { return files[i] }); err != nil {
 		return failure(stderr, "predict", err)
 	}
-	r := predictReport{Checkpoint: c.Path, Model: m.Name()}
+	r := predictReport{Checkpoint: ckpt, Model: name}
 	for i, f := range files {
-		p := prediction{File: f, Digit: preds[i].Class, Probabilities: numbers(preds[i].Probs), Input: traces[i]}
+		row := flat[i*mnistClasses : (i+1)*mnistClasses]
+		p := prediction{File: f, Probabilities: numbers(row), Input: traces[i]}
+		for j, v := range row {
+			if v > row[p.Digit] {
+				p.Digit = j
+			}
+		}
 		r.Predictions = append(r.Predictions, p)
-		fmt.Fprintf(stderr, "zoo predict: %s: %d (p %.3f); %s\n", f, p.Digit, preds[i].Probs[p.Digit], p.Input.Done)
+		fmt.Fprintf(stderr, "zoo predict: %s: %d (p %.3f); %s\n", f, p.Digit, row[p.Digit], p.Input.Done)
 	}
 	if err := writeJSON(stdout, r); err != nil {
 		return failure(stderr, "predict", err)

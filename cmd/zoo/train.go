@@ -54,6 +54,7 @@ type trainFlags struct {
 	strict, allowChange       bool
 	config                    *configFlags
 	optimizer                 string
+	ensemble                  ensembleFlags
 }
 
 // bindRecipe defines zoo train's flags on fs, the recipe's bound to r.
@@ -88,6 +89,7 @@ func bindRecipe(fs *flag.FlagSet, r *models.Recipe) *trainFlags {
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this last.safetensors, with the recipe stored in it; flags that change the recipe are refused, listing the changes, unless --allow-recipe-change")
 	fs.BoolVar(&f.allowChange, "allow-recipe-change", false, "with --resume, accept flags that change the checkpoint's recipe (the result then says \"continuation\": \"changed\" and lists the changes)")
 	fs.StringVar(&f.recipe, "recipe", "", "start from this recipe (a recipe.json, a result.json's recipe saved alone, or a checkpoint) instead of MODEL's")
+	f.ensemble.register(fs)
 	return f
 }
 
@@ -166,8 +168,8 @@ func parseTrain(args []string, stderr io.Writer) (r models.Recipe, f *trainFlags
 	var base models.Recipe
 	switch {
 	case f.resume != "" && f.recipe == "":
-		// The checkpoint's recipe is the run's recipe.
-		rec, err := models.ReadRecipe(f.resume)
+		// The checkpoint's (or the ensemble's) recipe is the run's recipe.
+		rec, err := resumeRecipe(f.resume)
 		if err != nil {
 			return r, f, failure(stderr, "train", errors.WithMessage(err, "--resume")), true
 		}
@@ -237,6 +239,9 @@ func parseTrain(args []string, stderr io.Writer) (r models.Recipe, f *trainFlags
 			return fail(errors.Errorf("--resume %s: these flags change the checkpoint's recipe: %s (add --allow-recipe-change to go on with them; the run is then no longer a pure continuation)", f.resume, strings.Join(s, ", ")))
 		}
 	}
+	if err := f.ensemble.validate(); err != nil {
+		return fail(err)
+	}
 	return r.Normalized(), f, exitOK, false
 }
 
@@ -252,6 +257,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	data, err := loadMNIST(ctx, f.data, f.strict, stderr)
 	if err != nil {
 		return failure(stderr, "train", err)
+	}
+	if f.ensemble.members > 0 {
+		return trainEnsemble(ctx, r, f.ensemble, f.resume, out, data, stdout, stderr)
 	}
 	opts := models.TrainOptions{Out: out, Resume: f.resume, AllowRecipeChange: f.allowChange, Log: stderr}
 	if isTerminal(stderr) {
