@@ -38,7 +38,7 @@ func TestOpenBLASInstalled(t *testing.T) {
 	for _, tc := range []struct {
 		use  G.BLAS
 		want string
-	}{{gonum.Implementation{}, "gonum"}, {countingBLAS{}, "graph.countingBLAS"}} {
+	}{{gonum.Implementation{}, "gonum"}, {countingBLAS{}, "graph_test.countingBLAS"}} {
 		G.Use(tc.use)
 		if got := graph.BLASName(); got != tc.want {
 			t.Errorf("graph.BLASName() = %q with %T installed, want %q", got, tc.use, tc.want)
