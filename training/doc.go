@@ -29,7 +29,7 @@
 //
 // For plain SGD without momentum the two coincide; with momentum or Adam
 // they do not. Gorgonia's own solvers are not used: they decay the wrong
-// quantity or nothing at all (see the project's notes).
+// quantity or nothing at all.
 //
 // # Epochs
 //
