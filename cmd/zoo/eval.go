@@ -124,7 +124,7 @@ each member's accuracy and the members' disagreement.`, stderr)
 	}
 	r := evalReport{
 		Checkpoint: c.Path, Model: m.Name(), Config: m.Config(), Data: s.mnist.Dir, N: met.N, MCSamples: *mc,
-		TestLoss: number(met.Loss), TestAcc: number(met.Accuracy), TestError: number(errorPercent(met)),
+		TestLoss: number(met.Loss), TestAcc: number(met.Accuracy), TestError: number(models.ErrorPercent(met)),
 	}
 	r.PerClassAccuracy, r.PerClassN, r.Confusion, r.Correct = confusion(s.test.Y, met.Predictions, s.test.NumClasses)
 	if len(c.Metrics) > 0 {
@@ -154,16 +154,6 @@ func evaluate(ctx context.Context, m training.Model, ds *datasets.Dataset, opts 
 	}
 	defer ev.Close()
 	return ev.Evaluate(ctx, ds, keep)
-}
-
-// errorPercent is the percentage of misclassified samples, computed from
-// counts so that 93 wrong of 200 prints as 46.5, not 46.499999999999996.
-func errorPercent(met training.Metrics) float64 {
-	if met.N == 0 {
-		return math.NaN()
-	}
-	wrong := met.N - int(math.Round(met.Accuracy*float64(met.N)))
-	return 100 * float64(wrong) / float64(met.N)
 }
 
 // confusion returns per-class accuracy and counts, the confusion matrix

@@ -186,10 +186,10 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 	rep := &pruneReport{
 		Source: src, Model: m.Name(), Criterion: icfg.Saliency.Criterion.String(), Scope: icfg.Scope.String(),
 		Target: icfg.Target, Steps: max(icfg.Steps, 1), Samples: icfg.Saliency.Samples, RetrainEpochs: retrainEpochs,
-		TestLoss: number(met.Loss), TestError: number(errorPercent(met)),
+		TestLoss: number(met.Loss), TestError: number(models.ErrorPercent(met)),
 	}
 	fmt.Fprintf(stderr, "zoo prune: %s, test error %.2f%% before pruning; %s saliency on %d training images\n",
-		m.Name(), errorPercent(met), rep.Criterion, scoredImages(icfg.Saliency.Samples, train.Len()))
+		m.Name(), models.ErrorPercent(met), rep.Criterion, scoredImages(icfg.Saliency.Samples, train.Len()))
 	fractions := icfg.Fractions()
 	scored := time.Now()
 	retrain := func(ctx context.Context, round int, mask *regularizers.Mask) error {
@@ -198,9 +198,9 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 		if err != nil {
 			return errors.WithMessage(err, "test set")
 		}
-		rd.PrunedTestLoss, rd.PrunedTestError = number(met.Loss), number(errorPercent(met))
+		rd.PrunedTestLoss, rd.PrunedTestError = number(met.Loss), number(models.ErrorPercent(met))
 		fmt.Fprintf(stderr, "zoo prune: round %d/%d: %.1f%% of the weights removed, test error %.2f%%\n",
-			round+1, len(fractions), 100*mask.Sparsity(), errorPercent(met))
+			round+1, len(fractions), 100*mask.Sparsity(), models.ErrorPercent(met))
 		if retrainEpochs > 0 {
 			cfg, err := r.TrainingConfig()
 			if err != nil {
@@ -215,9 +215,9 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 			if err != nil {
 				return errors.WithMessage(err, "test set")
 			}
-			l, te := number(met.Loss), number(errorPercent(met))
+			l, te := number(met.Loss), number(models.ErrorPercent(met))
 			rd.RetrainedTestLoss, rd.RetrainedTestError = &l, &te
-			fmt.Fprintf(stderr, "zoo prune: round %d/%d: retrained %d epochs, test error %.2f%%\n", round+1, len(fractions), retrainEpochs, errorPercent(met))
+			fmt.Fprintf(stderr, "zoo prune: round %d/%d: retrained %d epochs, test error %.2f%%\n", round+1, len(fractions), retrainEpochs, models.ErrorPercent(met))
 		}
 		rep.Rounds = append(rep.Rounds, rd)
 		scored = time.Now()
