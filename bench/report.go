@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/fileio"
 )
 
 // summaryRow is the medians of one (model, threads) configuration, per
@@ -309,26 +311,19 @@ func (rep *report) write(dir string) (err error) {
 	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return errors.Wrap(err, "bench")
 	}
-	f, err := os.Create(filepath.Join(dir, "results.csv"))
-	if err != nil {
-		return errors.Wrap(err, "bench")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, "bench")
+	return errors.WithMessage(fileio.Write(filepath.Join(dir, "results.csv"), func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(csvHeader); err != nil {
+			return errors.Wrap(err, "csv")
 		}
-	}()
-	cw := csv.NewWriter(f)
-	if err := cw.Write(csvHeader); err != nil {
-		return errors.Wrap(err, "bench")
-	}
-	for _, r := range rep.Runs {
-		if err := cw.Write(csvRow(r)); err != nil {
-			return errors.Wrap(err, "bench")
+		for _, r := range rep.Runs {
+			if err := cw.Write(csvRow(r)); err != nil {
+				return errors.Wrap(err, "csv")
+			}
 		}
-	}
-	cw.Flush()
-	return errors.Wrap(cw.Error(), "bench")
+		cw.Flush()
+		return errors.Wrap(cw.Error(), "csv")
+	}), "bench")
 }
 
 // zooRuntime describes the BLAS the zoo children used: each distinct

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -13,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gozoo/zoo/internal/fileio"
 )
 
 // WriteMarkdown renders the card as Markdown. diagram, if not empty, is
@@ -133,17 +134,10 @@ func (c *Card) WriteReliabilityPNG(path string) (err error) {
 	p.Legend.Top, p.Legend.Left = false, false // bottom right, below the diagonal
 	img := vgimg.New(5*vg.Inch, 5*vg.Inch)
 	p.Draw(draw.New(img))
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "card: reliability diagram")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, "card: reliability diagram")
-		}
-	}()
-	_, err = (vgimg.PngCanvas{Canvas: img}).WriteTo(f)
-	return errors.Wrap(err, "card: reliability diagram")
+	return errors.WithMessage(fileio.Write(path, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
+		return errors.Wrap(err, "png")
+	}), "card: reliability diagram")
 }
 
 // commas formats n with thousands separators: 1276810 → "1,276,810".

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/graph"
+	"github.com/gozoo/zoo/internal/fileio"
 	"github.com/gozoo/zoo/training"
 )
 
@@ -398,15 +399,6 @@ func writeJSONFile(path string, v any) error {
 }
 
 // writeFile creates path and fills it with write.
-func writeFile(path string, write func(io.Writer) error) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "models")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrapf(cerr, "models: close %s", path)
-		}
-	}()
-	return errors.WithMessage(write(f), path)
+func writeFile(path string, write func(io.Writer) error) error {
+	return errors.WithMessage(fileio.Write(path, write), "models")
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/ensemble"
+	"github.com/gozoo/zoo/internal/fileio"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -184,15 +184,6 @@ func resumeRecipe(path string) (models.Recipe, error) {
 }
 
 // writeJSONFile writes v as indented JSON to path.
-func writeJSONFile(path string, v any) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "create")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrapf(cerr, "close %s", path)
-		}
-	}()
-	return errors.WithMessage(writeJSON(f, v), path)
+func writeJSONFile(path string, v any) error {
+	return fileio.Write(path, func(w io.Writer) error { return writeJSON(w, v) })
 }

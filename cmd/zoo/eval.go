@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"os"
 	"time"
 
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
 	"github.com/gozoo/zoo/ensemble"
+	"github.com/gozoo/zoo/internal/fileio"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/training"
 )
@@ -202,18 +202,11 @@ func writePredictions(ctx context.Context, out, ckpt string, m *models.Model, ds
 			}
 		}
 	}
-	f, err := os.Create(out)
-	if err != nil {
-		return errors.Wrap(err, "predictions")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, "predictions")
+	return errors.WithMessage(fileio.Write(out, func(f io.Writer) error {
+		w := bufio.NewWriter(f)
+		if err := json.NewEncoder(w).Encode(p); err != nil {
+			return errors.Wrap(err, "encode")
 		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := json.NewEncoder(w).Encode(p); err != nil {
-		return errors.Wrapf(err, "predictions %s", out)
-	}
-	return errors.Wrapf(w.Flush(), "predictions %s", out)
+		return errors.Wrap(w.Flush(), "write")
+	}), "predictions")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/internal/fileio"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/regularizers"
 	"github.com/gozoo/zoo/training"
@@ -266,16 +267,9 @@ func saveMask(path string, mask *regularizers.Mask) (err error) {
 	for _, name := range names {
 		list = append(list, safetensors.Tensor{Name: name, Dense: ts[name]})
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "mask")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrapf(cerr, "close %s", path)
-		}
-	}()
-	return errors.WithMessage(safetensors.Write(f, list, map[string]string{"format": "zoo-mask"}), path)
+	return errors.WithMessage(fileio.Write(path, func(w io.Writer) error {
+		return safetensors.Write(w, list, map[string]string{"format": "zoo-mask"})
+	}), "mask")
 }
 
 func scoredImages(samples, n int) int {

@@ -25,17 +25,8 @@ var (
 	ErrConfig = errors.New("digitimage: invalid options")
 )
 
-// detailError attaches a detail to a sentinel. Its message is
-// "<sentinel>: <detail>" and errors.Is(err, sentinel) reports true.
-type detailError struct {
-	kind   error
-	detail string
-}
-
-func (e *detailError) Error() string { return e.kind.Error() + ": " + e.detail }
-func (e *detailError) Unwrap() error { return e.kind }
-
-// errorf returns an error of the given kind with a formatted detail.
+// errorf returns an error of the given kind with a formatted detail: its
+// message is "<kind>: <detail>" and errors.Is(err, kind) reports true.
 func errorf(kind error, format string, args ...any) error {
-	return &detailError{kind: kind, detail: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
 }

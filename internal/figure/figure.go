@@ -5,8 +5,8 @@
 package figure
 
 import (
+	"io"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/pkg/errors"
@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gozoo/zoo/internal/fileio"
 )
 
 // New returns a plot with a title, axis labels and a grid.
@@ -147,17 +149,8 @@ func SaveTiles(path string, w, h vg.Length, plots []*plot.Plot) (err error) {
 	for i, p := range plots {
 		Draw(tiles.At(dc, i, 0), p)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "figure")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, "figure")
-		}
-	}()
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		return errors.Wrapf(err, "figure: %s", path)
-	}
-	return nil
+	return errors.WithMessage(fileio.Write(path, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
+		return errors.Wrap(err, "png")
+	}), "figure")
 }
