@@ -211,8 +211,8 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 		}
 	}
 	if env.Quick() {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: a %s MLP, %d training, %d validation and %d test images, %d epochs, patience %d; run without -quick for the full-size experiment.",
-			arch, cfg.sizes.Train, cfg.sizes.Val, cfg.sizes.Test, cfg.epochs, cfg.patience))
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: a %s MLP, %d training, %d validation and %d test images (the Prechelt condition: %d/%d/%d), %d epochs, patience %d; run without -quick for the full-size experiment.",
+			arch, cfg.sizes.Train, cfg.sizes.Val, cfg.sizes.Test, cfg.proben.Train, cfg.proben.Val, cfg.proben.Test, cfg.epochs, cfg.patience))
 	}
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
