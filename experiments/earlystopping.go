@@ -35,6 +35,7 @@ type esConfig struct {
 	momentum float64
 	monitor  string
 	noise    float64 // label-noise fraction of the second condition
+	proben   Sizes   // the third condition's split, 50/25/25 as in Proben1
 	rise     float64 // relative rise of the validation loss that counts as "turns up"
 	riseErr  float64 // rise of the validation error (absolute) that counts as "turns up"
 }
@@ -44,9 +45,11 @@ func esSettings(quick bool) esConfig {
 		sizes: Sizes{Train: 1000, Val: 1000}, hidden: []int{800},
 		epochs: 50, patience: 10, batch: 50, lr: 0.05, momentum: 0.9,
 		monitor: "val_loss", noise: 0.2, rise: 0.05, riseErr: 0.01,
+		proben: Sizes{Train: 1000, Val: 500, Test: 500},
 	}
 	if quick {
 		c.sizes = Sizes{Train: 500, Val: 500, Test: 2000}
+		c.proben = Sizes{Train: 500, Val: 250, Test: 250}
 		c.hidden = []int{256}
 		c.epochs, c.patience = 30, 5
 	}
@@ -64,6 +67,10 @@ const (
 type esPoint struct {
 	train, val, test training.Metrics
 }
+
+// esSEP is Prechelt's squared error percentage on the three sets after one
+// epoch.
+type esSEP struct{ train, val, test float64 }
 
 // esCondition is one labelling of the data, trained twice.
 type esCondition struct {
@@ -84,6 +91,18 @@ type esCondition struct {
 	held       bool
 	identical  bool // the early-stopping run repeated the first run's epochs exactly
 	sameTest   bool // and its kept model scores as the first run did at that epoch
+
+	// Prechelt's measure, for a condition with sep set: the squared error
+	// percentage after every epoch of run 1, and the claim checked in it.
+	sep           bool
+	sepCurve      []esSEP
+	sepMin        int     // epoch of the lowest validation SEP (0-based)
+	sepKept       int     // epoch early stopping on the validation SEP keeps (0-based, replayed)
+	sepGL         float64 // Prechelt's generalisation loss at the last epoch, 100·(E_va/E_opt − 1)
+	sepTurnsUp    bool
+	sepTrainFalls bool
+	sepNoWorse    bool
+	sepHeld       bool
 }
 
 func (c *esCondition) last() esPoint { return c.curve[len(c.curve)-1] }
@@ -117,14 +136,28 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 	if err := writeESFiles(env, cfg, conds); err != nil {
 		return nil, err
 	}
+	// The setting closest to Prechelt's: clean labels, a 50/25/25 split,
+	// the claim checked in his squared error percentage.
+	pdata, err := env.MNIST(ctx, cfg.proben)
+	if err != nil {
+		return nil, err
+	}
+	pc := &esCondition{key: "prechelt", label: "clean labels, 50/25/25 split, Prechelt's squared error percentage", sep: true}
+	if err := runESCondition(ctx, env, cfg, pc, pdata, modelSeed, fitSeed); err != nil {
+		return nil, errors.WithMessagef(err, "%s", pc.label)
+	}
+	if err := writeESPrecheltFiles(env, cfg, pc); err != nil {
+		return nil, err
+	}
 
-	held := true
+	// The headline verdict is the closest-to-Prechelt condition's; the
+	// other two are reported beside it.
+	held := pc.sepHeld
 	var parts []string
 	for _, c := range conds {
-		held = held && c.held
 		parts = append(parts, esVerdict(cfg, c))
 	}
-	verdict := strings.Join(parts, " ")
+	verdict := esSEPVerdict(cfg, pc) + fmt.Sprintf(" Reported beside it, not part of the verdict (classification error, %d validation images): ", data.Val.Len()) + strings.Join(parts, " ")
 	arch := "784-" + joinInts(cfg.hidden) + "-10"
 	m, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
 	if err != nil {
@@ -140,6 +173,7 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 			{"training objective", "keeps falling", fmt.Sprintf("clean: %.3g → %.3g; noisy: %.3g → %.3g (at the validation-loss minimum → last epoch)", clean.curve[clean.minLoss].train.Loss, clean.last().train.Loss, nz.curve[nz.minLoss].train.Loss, nz.last().train.Loss)},
 			{"validation loss", "U-shaped: minimum, then rising", fmt.Sprintf("clean: min %.4f at epoch %d, %.4f at the end; noisy: min %.4f at epoch %d, %.4f at the end", clean.curve[clean.minLoss].val.Loss, clean.minLoss+1, clean.last().val.Loss, nz.curve[nz.minLoss].val.Loss, nz.minLoss+1, nz.last().val.Loss)},
 			{"validation error", "rises after its minimum", fmt.Sprintf("clean: min %.2f%% at epoch %d, %.2f%% at the end; noisy: min %.2f%% at epoch %d, %.2f%% at the end", pct(clean.curve[clean.minErr].val), clean.minErr+1, pct(clean.last().val), pct(nz.curve[nz.minErr].val), nz.minErr+1, pct(nz.last().val))},
+			{"Prechelt's measure, closest setting", "validation error (his squared error percentage) turns up while the training error falls; the stopped model tests no worse", esSEPVerdict(cfg, pc)},
 			{"stopped vs trained to the end", "stopping at the validation minimum tests better", fmt.Sprintf("clean: test error %.2f%% (epoch %d) vs %.2f%%; noisy: %.2f%% (epoch %d) vs %.2f%%", pct(clean.stopped), clean.best+1, pct(clean.last().test), pct(nz.stopped), nz.best+1, pct(nz.last().test))},
 		},
 		Setup: []string{
@@ -149,15 +183,19 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 			fmt.Sprintf("Training: SGD with momentum %g, learning rate %g, batch %d, up to %d epochs, batch order from seed %d; the same for every run.", cfg.momentum, cfg.lr, cfg.batch, cfg.epochs, fitSeed),
 			fmt.Sprintf("Run 1 (no early stopping): all %d epochs; after each epoch the model is scored in evaluation mode on the training, validation and test sets (curves.csv; the fit_train_* columns are training.Fit's running means over the epoch's batches). The test scores are only plotted and reported: nothing is chosen by them.", cfg.epochs),
 			fmt.Sprintf("Run 2 (early stopping): the same model, data and seeds with training.EarlyStoppingConfig{Monitor: %q, Patience: %d} (Keras semantics), the best epoch's weights restored, then scored once on the test set (outcome.csv).", cfg.monitor, cfg.patience),
-			fmt.Sprintf("\"Turns up\": the validation error at the last epoch is at least %.0f point above its minimum (the validation loss: at least %.0f%% above). The claim is checked on the classification error; the cross-entropy is reported beside it.", 100*cfg.riseErr, 100*cfg.rise),
+			fmt.Sprintf("\"Turns up\": the validation error at the last epoch is at least %.0f point above its minimum (the validation loss: at least %.0f%% above). For the clean and noisy conditions the claim is checked on the classification error; the cross-entropy is reported beside it.", 100*cfg.riseErr, 100*cfg.rise),
+			fmt.Sprintf("Third condition, the setting closest to Prechelt's: clean labels split 50/25/25 as in his Proben1 runs (%d training and %d validation images from MNIST's training set, %d class-balanced test images from MNIST's test set, the held-out sample of the same task), the same over-sized %s MLP, seeds and SGD. %s", pdata.Train.Len(), pdata.Val.Len(), pdata.Test.Len(), arch, pdata.Source+"."),
+			"Prechelt's error measure: the squared error percentage E = 100·(o_max − o_min)/(N·P)·Σ_p Σ_i (o_pi − t_pi)² over P examples and N = 10 outputs, here the softmax probabilities (o_max − o_min = 1) against one-hot targets, computed from the evaluation graph's probabilities after every epoch on the training, validation and test sets (prechelt_curves.csv). The network is trained on cross-entropy: training.Fit has no squared-error loss for classification (graph/nn's MeanSquaredError exists, but Fit's objective is fixed).",
+			fmt.Sprintf("Early stopping in his measure: training's early-stopping rule (patience %d, restore best) replayed on the recorded validation SEP; the kept model's test SEP is run 1's at that epoch (valid because its early-stopping run repeats run 1's epochs bit for bit; see the notes). \"Turns up\": Prechelt's generalisation loss GL = 100·(E_va/E_opt − 1) at the last epoch is at least %.0f (E_opt the lowest validation SEP so far); the training SEP at the last epoch is below its value at the validation minimum; the stopped model's test SEP is no higher than the last epoch's. This condition's verdict is the experiment's verdict.", cfg.patience, 100*cfg.rise),
 		},
-		Tables: []MarkdownTable{esTable(cfg, conds)},
+		Tables: []MarkdownTable{esTable(cfg, conds), esSEPTable(cfg, pc)},
 	}
 	for _, c := range conds {
 		sum.Figures = append(sum.Figures,
 			Figure{"loss_" + c.key + ".png", fmt.Sprintf("%s: mean cross-entropy on the training, validation and test sets after each epoch of the run without early stopping (log axis). Vertical lines: the epoch early stopping kept and the epoch after which it stopped.", c.label)},
 			Figure{"error_" + c.key + ".png", fmt.Sprintf("%s: classification error on the same sets and epochs.", c.label)})
 	}
+	sum.Figures = append(sum.Figures, Figure{"sep_prechelt.png", fmt.Sprintf("%s: squared error percentage on the training, validation and test sets after each epoch of the run without early stopping. Vertical lines: the epoch early stopping on the validation SEP keeps and the last epoch it needed.", pc.label)})
 	for _, c := range conds {
 		sum.Notes = append(sum.Notes,
 			fmt.Sprintf("%s: the early-stopping run's epochs are %s the first run's, and its restored model's test scores %s the first run's at epoch %d.",
@@ -165,6 +203,7 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 			fmt.Sprintf("%s: early stopping on val_acc with the same patience (replayed on the recorded curve) would have kept epoch %d, test error %.2f%%.",
 				c.label, c.accPick+1, pct(c.curve[c.accPick].test)))
 	}
+	sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the early-stopping run's epochs are %s run 1's.", pc.label, yesNo(pc.identical, "bit-for-bit equal to", "NOT equal to")))
 	for _, c := range conds {
 		if c.minErr > c.minLoss+cfg.patience {
 			sum.Notes = append(sum.Notes, fmt.Sprintf("%s: the validation cross-entropy was lowest at epoch %d, the validation error only at epoch %d, more than the patience later, so stopping on the loss stops before the error has settled. The usual cause: once the training set is fitted the network keeps growing more confident, which raises the loss on the validation images it gets wrong without changing which ones those are.",
@@ -172,8 +211,8 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 		}
 	}
 	if env.Quick() {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: a %s MLP, %d training, %d validation and %d test images, %d epochs, patience %d; run without -quick for the full-size experiment.",
-			arch, cfg.sizes.Train, cfg.sizes.Val, cfg.sizes.Test, cfg.epochs, cfg.patience))
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Quick mode: a %s MLP, %d training, %d validation and %d test images (the Prechelt condition: %d/%d/%d), %d epochs, patience %d; run without -quick for the full-size experiment.",
+			arch, cfg.sizes.Train, cfg.sizes.Val, cfg.sizes.Test, cfg.proben.Train, cfg.proben.Val, cfg.proben.Test, cfg.epochs, cfg.patience))
 	}
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
@@ -191,6 +230,16 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 		metrics[p+"test_loss_last"] = c.last().test.Loss
 		metrics[p+"held"] = b2f(c.held)
 	}
+	metrics["prechelt_held"] = b2f(pc.sepHeld)
+	metrics["prechelt_val_sep_min_epoch"] = float64(pc.sepMin + 1)
+	metrics["prechelt_kept_epoch"] = float64(pc.sepKept + 1)
+	metrics["prechelt_gl_last"] = pc.sepGL
+	metrics["prechelt_train_sep_at_val_min"] = pc.sepCurve[pc.sepMin].train
+	metrics["prechelt_train_sep_last"] = pc.sepCurve[len(pc.sepCurve)-1].train
+	metrics["prechelt_test_sep_stopped"] = pc.sepCurve[pc.sepKept].test
+	metrics["prechelt_test_sep_last"] = pc.sepCurve[len(pc.sepCurve)-1].test
+	metrics["prechelt_test_err_stopped"] = 1 - pc.curve[pc.sepKept].test.Accuracy
+	metrics["prechelt_test_err_last"] = 1 - pc.last().test.Accuracy
 	metrics["epochs"] = float64(cfg.epochs)
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }
@@ -259,6 +308,19 @@ func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition,
 			return
 		}
 		c.curve = append(c.curve, pt)
+		if c.sep {
+			var e esSEP
+			for _, s := range []struct {
+				ds  *datasets.Dataset
+				dst *float64
+			}{{data.Train, &e.train}, {data.Val, &e.val}, {data.Test, &e.test}} {
+				if *s.dst, evalErr = sepOf(ctx, m, s.ds); evalErr != nil {
+					return
+				}
+			}
+			c.sepCurve = append(c.sepCurve, e)
+			env.Logf("early-stopping: %s: epoch %d: squared error percentage train %.3f val %.3f test %.3f", c.key, p.Epoch, e.train, e.val, e.test)
+		}
 		env.Logf("early-stopping: %s: epoch %d: train loss %.4f err %.2f%%, test loss %.4f err %.2f%%",
 			c.key, p.Epoch, pt.train.Loss, pct(pt.train), pt.test.Loss, pct(pt.test))
 	}
@@ -327,7 +389,81 @@ func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition,
 		}
 	}
 	c.sameTest = c.stopped.Accuracy == c.curve[c.best].test.Accuracy && c.stopped.Loss == c.curve[c.best].test.Loss
+	if c.sep {
+		return c.judgeSEP(cfg)
+	}
 	return nil
+}
+
+// judgeSEP checks the claim in Prechelt's squared error percentage.
+func (c *esCondition) judgeSEP(cfg esConfig) error {
+	if len(c.sepCurve) != len(c.curve) {
+		return errors.Errorf("experiments: %d epochs trained, %d scored in squared error percentage", len(c.curve), len(c.sepCurve))
+	}
+	es, err := training.NewEarlyStopping(training.EarlyStoppingConfig{Monitor: "val_sep", Mode: training.ModeMin, Patience: cfg.patience})
+	if err != nil {
+		return err
+	}
+	for i, e := range c.sepCurve {
+		if e.val < c.sepCurve[c.sepMin].val {
+			c.sepMin = i
+		}
+		if _, stop := es.Update(i, e.val); stop {
+			break
+		}
+	}
+	c.sepKept = es.BestEpoch()
+	n := len(c.sepCurve) - 1
+	last := c.sepCurve[n]
+	c.sepGL = 100 * (last.val/c.sepCurve[c.sepMin].val - 1)
+	c.sepTurnsUp = c.sepMin < n && c.sepGL >= 100*cfg.rise
+	c.sepTrainFalls = last.train < c.sepCurve[c.sepMin].train
+	c.sepNoWorse = c.sepCurve[c.sepKept].test <= last.test
+	c.sepHeld = c.sepTurnsUp && c.sepTrainFalls && c.sepNoWorse
+	return nil
+}
+
+// sepOf scores m on ds in Prechelt's squared error percentage.
+func sepOf(ctx context.Context, m training.Model, ds *datasets.Dataset) (float64, error) {
+	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(1000, ds.Len())})
+	if err != nil {
+		return 0, err
+	}
+	defer ev.Close()
+	probs, err := ev.Probabilities(ctx, ds)
+	if err != nil {
+		return 0, err
+	}
+	return squaredErrorPercentage(probs, ds.Y, ds.NumClasses)
+}
+
+// squaredErrorPercentage returns Prechelt's squared error percentage
+//
+//	E = 100 · (o_max − o_min)/(N·P) · Σ_p Σ_i (o_pi − t_pi)²
+//
+// of P examples' class probabilities probs (P rows of N = k values, back to
+// back) against one-hot targets t for the labels y. The outputs are
+// probabilities, so o_max − o_min = 1. (Prechelt, "Early stopping — but
+// when?", 1998, and his Proben1 rules: the measure is independent of the
+// number of outputs and examples and of the output range.)
+func squaredErrorPercentage(probs []float64, y []int, k int) (float64, error) {
+	if k <= 0 || len(y) == 0 || len(probs) != len(y)*k {
+		return 0, errors.Wrapf(ErrConfig, "experiments: squared error percentage of %d probabilities for %d labels of %d classes", len(probs), len(y), k)
+	}
+	sum := 0.0
+	for p, label := range y {
+		if label < 0 || label >= k {
+			return 0, errors.Wrapf(ErrConfig, "experiments: label %d outside 0…%d", label, k-1)
+		}
+		for i, o := range probs[p*k : (p+1)*k] {
+			t := 0.0
+			if i == label {
+				t = 1
+			}
+			sum += (o - t) * (o - t)
+		}
+	}
+	return 100 * sum / float64(k*len(y)), nil
 }
 
 // replayEarlyStopping runs training's early-stopping state machine on the
@@ -451,4 +587,79 @@ func writeESFiles(env *Env, cfg esConfig, conds []*esCondition) error {
 		}
 	}
 	return nil
+}
+
+func esSEPVerdict(cfg esConfig, c *esCondition) string {
+	n := len(c.sepCurve) - 1
+	first, last, lo := c.sepCurve[0], c.sepCurve[n], c.sepCurve[c.sepMin]
+	kept := c.sepCurve[c.sepKept]
+	return fmt.Sprintf("With %s: validation SEP %.3f after epoch 1, lowest %.3f at epoch %d, %.3f at epoch %d (GL %.1f, %s); training SEP %.3f → %.3f (%s). "+
+		"Early stopping on the validation SEP (patience %d, replayed) keeps epoch %d: test SEP %.3f against %.3f at the last epoch (%s); in classification error %.2f%% against %.2f%%. Claim %s.",
+		c.label, first.val, lo.val, c.sepMin+1, last.val, n+1, c.sepGL, yesNo(c.sepTurnsUp, fmt.Sprintf("turned up: GL ≥ %.0f", 100*cfg.rise), fmt.Sprintf("did not turn up: GL < %.0f", 100*cfg.rise)),
+		lo.train, last.train, yesNo(c.sepTrainFalls, "still falling", "not falling"),
+		cfg.patience, c.sepKept+1, kept.test, last.test, yesNo(c.sepNoWorse, yesNo(kept.test < last.test, "better", "equal"), "worse"),
+		pct(c.curve[c.sepKept].test), pct(c.last().test), yesNo(c.sepHeld, "held", "did not hold"))
+}
+
+func esSEPTable(cfg esConfig, c *esCondition) MarkdownTable {
+	n := len(c.sepCurve) - 1
+	row := func(run string, t int) []string {
+		e := c.sepCurve[t]
+		return []string{run, fmt.Sprintf("epoch %d", t+1), fmt.Sprintf("%.3f", e.train), fmt.Sprintf("%.3f", e.val), fmt.Sprintf("%.3f", e.test), fmt.Sprintf("%.2f%%", pct(c.curve[t].test))}
+	}
+	return MarkdownTable{
+		Caption: fmt.Sprintf("%s: squared error percentage (SEP) of the model kept by early stopping on the validation SEP and of the model at the end.", c.label),
+		Header:  []string{"run", "model", "training SEP", "validation SEP", "test SEP", "test error"},
+		Rows: [][]string{
+			row(fmt.Sprintf("early stopping on validation SEP (patience %d)", cfg.patience), c.sepKept),
+			row("no early stopping", n),
+		},
+	}
+}
+
+func writeESPrecheltFiles(env *Env, cfg esConfig, c *esCondition) error {
+	ct := NewTable("epoch", "train_sep", "val_sep", "test_sep", "train_loss", "train_err", "val_loss", "val_err", "test_loss", "test_err")
+	epochs := make([]float64, len(c.sepCurve))
+	var tr, va, te []float64
+	for i, e := range c.sepCurve {
+		pt := c.curve[i]
+		if err := ct.Add(i+1, e.train, e.val, e.test, pt.train.Loss, 1-pt.train.Accuracy, pt.val.Loss, 1-pt.val.Accuracy, pt.test.Loss, 1-pt.test.Accuracy); err != nil {
+			return err
+		}
+		epochs[i] = float64(i + 1)
+		tr, va, te = append(tr, max(e.train, 1e-12)), append(va, e.val), append(te, e.test)
+	}
+	n := len(c.sepCurve) - 1
+	ot := NewTable("run", "kept_epoch", "train_sep", "val_sep", "test_sep", "test_err")
+	for _, r := range []struct {
+		run string
+		t   int
+	}{{"early stopping on val_sep", c.sepKept}, {"no early stopping", n}} {
+		e := c.sepCurve[r.t]
+		if err := ot.Add(r.run, r.t+1, e.train, e.val, e.test, 1-c.curve[r.t].test.Accuracy); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		t    *Table
+	}{{"prechelt_curves.csv", ct}, {"prechelt_outcome.csv", ot}} {
+		if err := env.WriteCSV(f.name, f.t); err != nil {
+			return err
+		}
+	}
+	p, err := LinePlot(LineSpec{
+		Title:  fmt.Sprintf("Squared error percentage, %s MLP, %d training images, clean labels", "784-"+joinInts(cfg.hidden)+"-10", c.ntrain),
+		XLabel: "epoch", YLabel: "squared error percentage (log scale)", LogY: true,
+		Series: []Series{
+			{Name: "training set", X: epochs, Y: tr},
+			{Name: "validation set", X: epochs, Y: va},
+			{Name: "test set", X: epochs, Y: te, Dashed: true},
+		},
+		Markers: []Marker{{Name: fmt.Sprintf("kept by early stopping on validation SEP (epoch %d)", c.sepKept+1), X: float64(c.sepKept + 1)}},
+	})
+	if err != nil {
+		return err
+	}
+	return env.SavePlot("sep_prechelt.png", p)
 }

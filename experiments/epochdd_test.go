@@ -3,6 +3,8 @@ package experiments
 import (
 	"slices"
 	"testing"
+
+	"github.com/gozoo/zoo/models"
 )
 
 func TestEDDScan(t *testing.T) {
@@ -31,5 +33,23 @@ func TestEDDSmooth(t *testing.T) {
 	want := []float64{1.5, 2, 3, 3, 3}
 	if !slices.Equal(got, want) {
 		t.Errorf("eddSmooth = %v, want %v", got, want)
+	}
+}
+
+func TestEDDRegime(t *testing.T) {
+	// n·K = 2,000·10 = 20,000 parameters; a 784-h-10 MLP has 795h+10.
+	cfg := eddSettings(false)
+	want := map[int]string{8: "below the threshold", 16: "near the threshold", 24: "near the threshold", 32: "near the threshold", 64: "above the threshold", 512: "above the threshold"}
+	for _, h := range cfg.widths {
+		m, err := BuildMLP([]int{h}, models.Config{}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := m.NumParams(); p != 795*h+10 {
+			t.Errorf("784-%d-10: %d parameters, want %d", h, p, 795*h+10)
+		}
+		if got, _ := eddRegime(cfg, m.NumParams()); got != want[h] {
+			t.Errorf("784-%d-10: %q, want %q", h, got, want[h])
+		}
 	}
 }
