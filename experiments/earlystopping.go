@@ -21,7 +21,8 @@ func init() {
 			"the model early stopping keeps (best validation epoch, restored) has a test error no higher than the model at the end of the same run without early stopping.",
 		Paper: "Prechelt (1998), Early stopping — but when?, in Neural Networks: Tricks of the Trade, LNCS 1524, Figures 1 and 2; " +
 			"Goodfellow, Bengio & Courville (2016), Deep Learning, §7.8, Figure 7.3",
-		Run: runEarlyStopping,
+		Run:   runEarlyStopping,
+		Judge: judgeEarlyStopping,
 	})
 }
 
@@ -77,13 +78,9 @@ type esCondition struct {
 	minLoss    int              // epoch of the lowest validation loss (0-based)
 	minErr     int              // epoch of the lowest validation error (0-based)
 	accPick    int              // epoch early stopping on val_acc would keep (0-based)
-	turnsUp    bool             // validation error rose after its minimum
 	lossUp     bool             // validation loss rose after its minimum
-	trainFalls bool
-	noWorse    bool
-	held       bool
-	identical  bool // the early-stopping run repeated the first run's epochs exactly
-	sameTest   bool // and its kept model scores as the first run did at that epoch
+	identical  bool             // the early-stopping run repeated the first run's epochs exactly
+	sameTest   bool             // and its kept model scores as the first run did at that epoch
 }
 
 func (c *esCondition) last() esPoint { return c.curve[len(c.curve)-1] }
@@ -118,13 +115,8 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 		return nil, err
 	}
 
-	held := true
-	var parts []string
-	for _, c := range conds {
-		held = held && c.held
-		parts = append(parts, esVerdict(cfg, c))
-	}
-	verdict := strings.Join(parts, " ")
+	metrics := esMetrics(cfg, conds)
+	held, verdict := judgeEarlyStopping(metrics)
 	arch := "784-" + joinInts(cfg.hidden) + "-10"
 	m, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
 	if err != nil {
@@ -178,28 +170,7 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
 	}
-	metrics := map[string]float64{}
-	for _, c := range conds {
-		p := c.key + "_"
-		metrics[p+"kept_epoch"] = float64(c.best + 1)
-		metrics[p+"stopped_after_epoch"] = float64(len(c.es.Epochs))
-		metrics[p+"val_loss_min_epoch"] = float64(c.minLoss + 1)
-		metrics[p+"val_err_min_epoch"] = float64(c.minErr + 1)
-		metrics[p+"test_err_stopped"] = 1 - c.stopped.Accuracy
-		metrics[p+"test_err_last"] = 1 - c.last().test.Accuracy
-		metrics[p+"test_loss_stopped"] = c.stopped.Loss
-		metrics[p+"test_loss_last"] = c.last().test.Loss
-		metrics[p+"held"] = b2f(c.held)
-	}
-	metrics["epochs"] = float64(cfg.epochs)
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // pct returns the classification error of m in percent.
@@ -312,10 +283,6 @@ func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition,
 	last := c.last()
 	n := len(c.curve) - 1
 	c.lossUp = c.minLoss < n && last.val.Loss >= (1+cfg.rise)*c.curve[c.minLoss].val.Loss
-	c.turnsUp = c.minErr < n && c.curve[c.minErr].val.Accuracy-last.val.Accuracy >= cfg.riseErr-1e-9 // rounding of accuracy differences
-	c.trainFalls = last.train.Loss < c.curve[c.minErr].train.Loss && last.train.Accuracy >= c.curve[c.minErr].train.Accuracy
-	c.noWorse = c.stopped.Accuracy >= last.test.Accuracy
-	c.held = c.turnsUp && c.trainFalls && c.noWorse
 	if c.accPick, err = replayEarlyStopping(c.curve, cfg.patience); err != nil {
 		return err
 	}
@@ -345,15 +312,59 @@ func replayEarlyStopping(curve []esPoint, patience int) (int, error) {
 	return es.BestEpoch(), nil
 }
 
-func esVerdict(cfg esConfig, c *esCondition) string {
-	last := c.last()
-	return fmt.Sprintf("With %s: validation error lowest %.2f%% at epoch %d, %.2f%% at epoch %d (%s); training error %.2f%% → %.2f%% and training loss %.3g → %.3g (%s); validation loss lowest at epoch %d and %s. "+
-		"Early stopping (val_loss, patience %d) kept epoch %d: test error %.2f%% against %.2f%% at the last epoch without it (%s), test loss %.4f against %.4f. Claim %s.",
-		c.label, pct(c.curve[c.minErr].val), c.minErr+1, pct(last.val), len(c.curve), yesNo(c.turnsUp, fmt.Sprintf("turned up by ≥ %.0f point", 100*cfg.riseErr), fmt.Sprintf("did not turn up by %.0f point", 100*cfg.riseErr)),
-		pct(c.curve[c.minErr].train), pct(last.train), c.curve[c.minErr].train.Loss, last.train.Loss, yesNo(c.trainFalls, "still falling", "not falling"),
-		c.minLoss+1, yesNo(c.lossUp, fmt.Sprintf("up by ≥ %.0f%% at the end", 100*cfg.rise), "not up at the end"),
-		cfg.patience, c.best+1, pct(c.stopped), pct(last.test), yesNo(c.noWorse, yesNo(c.stopped.Accuracy > last.test.Accuracy, "better", "equal"), "worse"),
-		c.stopped.Loss, last.test.Loss, yesNo(c.held, "held", "did not hold"))
+// esMetrics returns the key numbers of both conditions, prefixed by the
+// condition's key, with every input of judgeEarlyStopping.
+func esMetrics(cfg esConfig, conds []*esCondition) map[string]float64 {
+	metrics := map[string]float64{"epochs": float64(cfg.epochs), "required_val_err_rise": cfg.riseErr}
+	for _, c := range conds {
+		p, last, atMin := c.key+"_", c.last(), c.curve[c.minErr]
+		metrics[p+"kept_epoch"] = float64(c.best + 1)
+		metrics[p+"stopped_after_epoch"] = float64(len(c.es.Epochs))
+		metrics[p+"val_loss_min_epoch"] = float64(c.minLoss + 1)
+		metrics[p+"val_err_min_epoch"] = float64(c.minErr + 1)
+		metrics[p+"val_err_min"] = 1 - atMin.val.Accuracy
+		metrics[p+"val_err_last"] = 1 - last.val.Accuracy
+		metrics[p+"val_err_rise"] = atMin.val.Accuracy - last.val.Accuracy
+		metrics[p+"train_loss_drop"] = atMin.train.Loss - last.train.Loss
+		metrics[p+"train_acc_gain"] = last.train.Accuracy - atMin.train.Accuracy
+		metrics[p+"test_err_stopped"] = 1 - c.stopped.Accuracy
+		metrics[p+"test_err_last"] = 1 - last.test.Accuracy
+		metrics[p+"test_loss_stopped"] = c.stopped.Loss
+		metrics[p+"test_loss_last"] = last.test.Loss
+	}
+	return metrics
+}
+
+// judgeEarlyStopping holds the claim when, for clean and for noisy labels,
+// the validation error rose by at least required_val_err_rise from its
+// minimum to the last epoch (val_err_rise; 0 when the minimum is the last
+// epoch), the training loss fell and the training accuracy did not fall
+// over the same epochs, and the early-stopped model's test error is no
+// higher than the last epoch's.
+func judgeEarlyStopping(m map[string]float64) (bool, string) {
+	in := newJudgeInputs(m)
+	rise := in.get("required_val_err_rise")
+	held := true
+	var parts []string
+	for _, key := range []string{"clean", "noisy"} {
+		p := key + "_"
+		valRise, lossDrop, accGain := in.get(p+"val_err_rise"), in.get(p+"train_loss_drop"), in.get(p+"train_acc_gain")
+		stopped, last := in.get(p+"test_err_stopped"), in.get(p+"test_err_last")
+		turnsUp := valRise >= rise-1e-9 // rounding of accuracy differences
+		trainFalls := lossDrop > 0 && accGain >= 0
+		noWorse := stopped <= last
+		ok := turnsUp && trainFalls && noWorse
+		held = held && ok
+		parts = append(parts, fmt.Sprintf("With %s labels: validation error lowest %.2f%% at epoch %.3g, %.2f%% at the last epoch (%s); from there the training loss fell by %.3g and the training error by %.2f points (%s); "+
+			"early stopping kept epoch %.3g: test error %.2f%% against %.2f%% at the last epoch without it (%s). Claim %s.",
+			key, 100*m[p+"val_err_min"], m[p+"val_err_min_epoch"], 100*m[p+"val_err_last"], yesNo(turnsUp, fmt.Sprintf("turned up by ≥ %.0f point", 100*rise), fmt.Sprintf("did not turn up by %.0f point", 100*rise)),
+			lossDrop, 100*accGain, yesNo(trainFalls, "still falling", "not falling"),
+			m[p+"kept_epoch"], 100*stopped, 100*last, yesNo(noWorse, yesNo(stopped < last, "better", "equal"), "worse"), yesNo(ok, "held", "did not hold")))
+	}
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	return held, strings.Join(parts, " ")
 }
 
 func esTable(cfg esConfig, conds []*esCondition) MarkdownTable {
