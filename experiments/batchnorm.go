@@ -26,7 +26,56 @@ func init() {
 			"and BatchNorm tolerates learning rates (5× and 30×) at which the network without it trains worse or diverges.",
 		Paper: "Ioffe & Szegedy (2015), Batch normalization: accelerating deep network training by reducing internal covariate shift, ICML, §4.1 and Figure 1",
 		Run:   runBatchNorm,
+		Judge: judgeBatchNorm,
 	})
+}
+
+// bnCriteria evaluates the claim's four parts on the metrics: BatchNorm
+// reaches fast_acc in fewer steps (a threshold never reached counts as the
+// first evaluation after the run), ends with a higher test accuracy, has a
+// smaller drift of the traced unit and of the layer's median unit, and
+// ends at least as accurate at every multiple of the learning rate.
+func bnCriteria(m map[string]float64) (faster, higher, stable, tolerant bool) {
+	faster = m["steps_to_fast_bn"] < m["steps_to_fast_base"]
+	higher = m["final_acc_bn"] > m["final_acc_base"]
+	stable = m["drift_unit_bn"] < m["drift_unit_base"] && m["drift_units_median_bn"] < m["drift_units_median_base"]
+	tolerant = true
+	for _, mult := range bnSettings(false).mults {
+		tolerant = tolerant && m[fmt.Sprintf("final_acc_bn_x%g", mult)] >= m[fmt.Sprintf("final_acc_base_x%g", mult)]
+	}
+	return faster, higher, stable, tolerant
+}
+
+// judgeBatchNorm holds the claim when all four parts of bnCriteria hold.
+func judgeBatchNorm(m map[string]float64) (bool, string) {
+	cfg := bnSettings(false)
+	in := newJudgeInputs(m)
+	for _, k := range []string{"steps", "fast_acc", "steps_to_fast_bn", "steps_to_fast_base", "final_acc_bn", "final_acc_base",
+		"drift_unit_bn", "drift_unit_base", "drift_units_median_bn", "drift_units_median_base"} {
+		in.get(k)
+	}
+	for _, mult := range cfg.mults {
+		in.get(fmt.Sprintf("final_acc_bn_x%g", mult))
+		in.get(fmt.Sprintf("final_acc_base_x%g", mult))
+	}
+	if v, bad := in.incomplete(); bad {
+		return false, v
+	}
+	faster, higher, stable, tolerant := bnCriteria(m)
+	held := faster && higher && stable && tolerant
+	verdict := fmt.Sprintf("At lr %g: steps to %.0f%% test accuracy %s with BatchNorm vs %s without (%s); final accuracy %.2f%% vs %.2f%% (%s); "+
+		"drift of unit %d's input %.3g vs %.3g, median drift over the layer's %d units %.3g vs %.3g (%s). ",
+		cfg.lr, 100*m["fast_acc"], bnStepsOf(m, "steps_to_fast_bn"), bnStepsOf(m, "steps_to_fast_base"), yesNo(faster, "faster", "not faster"),
+		100*m["final_acc_bn"], 100*m["final_acc_base"], yesNo(higher, "higher", "not higher"),
+		cfg.unit, m["drift_unit_bn"], m["drift_unit_base"], cfg.hidden[len(cfg.hidden)-1], m["drift_units_median_bn"], m["drift_units_median_base"], yesNo(stable, "more stable", "not more stable"))
+	var hi []string
+	for _, mult := range cfg.mults {
+		hi = append(hi, fmt.Sprintf("at %g× (lr %g) %.2f%% with BatchNorm vs %.2f%%%s without", mult, cfg.lr*mult,
+			100*m[fmt.Sprintf("final_acc_bn_x%g", mult)], 100*m[fmt.Sprintf("final_acc_base_x%g", mult)],
+			yesNo(m[fmt.Sprintf("diverged_base_x%g", mult)] >= 0.5, " (diverged)", "")))
+	}
+	verdict += fmt.Sprintf("Final accuracy %s (%s). Claim %s.", strings.Join(hi, ", "), yesNo(tolerant, "BatchNorm ≥ baseline at every rate", "BatchNorm below the baseline at some rate"), yesNo(held, "held", "did not hold"))
+	return held, verdict
 }
 
 type bnConfig struct {
@@ -131,39 +180,19 @@ func runBatchNorm(ctx context.Context, env *Env) (*Result, error) {
 	}
 	base, bn := runs[0], runs[1]
 
-	// The criteria.
-	faster := bn.stepsFast >= 0 && (base.stepsFast < 0 || bn.stepsFast < base.stepsFast)
-	higher := bn.last().acc > base.last().acc
-	stable := bn.drift < base.drift && bn.driftUnits < base.driftUnits
-	tolerant := true
-	for i := 2; i < len(runs); i += 2 {
-		tolerant = tolerant && runs[i+1].last().acc >= runs[i].last().acc
+	// The criteria's inputs; a threshold never reached counts as the first
+	// evaluation after the end of the run.
+	never := max(base.steps, bn.steps) + cfg.evalEvery
+	reached := func(s int) float64 {
+		if s < 0 {
+			return float64(never)
+		}
+		return float64(s)
 	}
-	held := faster && higher && stable && tolerant
 	half := bn.stepsTarget >= 0 && (base.stepsTarget < 0 && 2*bn.stepsTarget <= base.steps || base.stepsTarget >= 0 && 2*bn.stepsTarget <= base.stepsTarget)
-
-	verdict := fmt.Sprintf("At lr %g: steps to %.0f%% test accuracy %s with BatchNorm vs %s without (%s); final accuracy %.2f%% vs %.2f%% (%s); "+
-		"drift of unit %d's input %.3g vs %.3g, median drift over the layer's %d units %.3g vs %.3g (%s). ",
-		cfg.lr, 100*cfg.fast, bnSteps(bn.stepsFast), bnSteps(base.stepsFast), yesNo(faster, "faster", "not faster"),
-		100*bn.last().acc, 100*base.last().acc, yesNo(higher, "higher", "not higher"),
-		cfg.unit, bn.drift, base.drift, len(bn.unitDrifts), bn.driftUnits, base.driftUnits, yesNo(stable, "more stable", "not more stable"))
-	var hi []string
-	for i := 2; i < len(runs); i += 2 {
-		b, n := runs[i], runs[i+1]
-		hi = append(hi, fmt.Sprintf("at %g× (lr %g) %.2f%% with BatchNorm vs %.2f%%%s without", b.mult, b.lr, 100*n.last().acc, 100*b.last().acc, yesNo(b.diverged, " (diverged)", "")))
-	}
-	verdict += fmt.Sprintf("Final accuracy %s (%s). Claim %s.", strings.Join(hi, ", "), yesNo(tolerant, "BatchNorm ≥ baseline at every rate", "BatchNorm below the baseline at some rate"), yesNo(held, "held", "did not hold"))
-
-	if err := writeBNFiles(env, cfg, runs); err != nil {
-		return nil, err
-	}
-	sum := bnSummary(env, cfg, data, runs, modelSeed, fitSeed, held, verdict, faster, higher, stable, tolerant, half)
-	if err := env.WriteSummary(sum); err != nil {
-		return nil, err
-	}
 	metrics := map[string]float64{
-		"steps_to_fast_bn": float64(bn.stepsFast), "steps_to_fast_base": float64(base.stepsFast),
-		"steps_to_97_bn": float64(bn.stepsTarget), "steps_to_97_base": float64(base.stepsTarget),
+		"fast_acc": cfg.fast, "steps_to_fast_bn": reached(bn.stepsFast), "steps_to_fast_base": reached(base.stepsFast),
+		"steps_to_97_bn": reached(bn.stepsTarget), "steps_to_97_base": reached(base.stepsTarget),
 		"bn_half_the_steps_to_97": bnB2F(half),
 		"final_acc_bn":            bn.last().acc, "final_acc_base": base.last().acc,
 		"drift_unit_bn": bn.drift, "drift_unit_base": base.drift,
@@ -177,6 +206,16 @@ func runBatchNorm(ctx context.Context, env *Env) (*Result, error) {
 		metrics[fmt.Sprintf("diverged_bn_x%g", b.mult)] = bnB2F(n.diverged)
 		metrics[fmt.Sprintf("diverged_base_x%g", b.mult)] = bnB2F(b.diverged)
 	}
+	held, verdict := judgeBatchNorm(metrics)
+	faster, higher, stable, tolerant := bnCriteria(metrics)
+
+	if err := writeBNFiles(env, cfg, runs); err != nil {
+		return nil, err
+	}
+	sum := bnSummary(env, cfg, data, runs, modelSeed, fitSeed, held, verdict, faster, higher, stable, tolerant, half)
+	if err := env.WriteSummary(sum); err != nil {
+		return nil, err
+	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }
 
@@ -185,6 +224,15 @@ func bnB2F(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// bnStepsOf formats the steps-to-accuracy metric key: a value beyond the
+// metric "steps" is the count of a threshold never reached.
+func bnStepsOf(m map[string]float64, key string) string {
+	if v, steps := m[key], m["steps"]; v > steps {
+		return fmt.Sprintf("never (counted as %.0f)", v)
+	}
+	return fmt.Sprintf("%.0f", m[key])
 }
 
 // bnSteps formats a steps-to-accuracy count; -1 means never.

@@ -28,7 +28,41 @@ func init() {
 			"the overfitting ratio (worst test RMSE among models at least as large as the best one, divided by the best test RMSE) of the polynomials is at least 10 times that of the MLPs, for every hidden activation tried.",
 		Paper: "Caruana, Lawrence & Giles (2001), Overfitting in neural nets: backpropagation, conjugate gradient, and early stopping, NIPS 13, Figures 1 and 2 (y = sin(x/3) + U(-0.25, 0.25), x = 0…20)",
 		Run:   runCaruana,
+		Judge: judgeCaruana,
 	})
+}
+
+// caruanaActs are the hidden activations the judge looks for; a quick run
+// trains only the first.
+var caruanaActs = []string{"tanh", "sigmoid"}
+
+// judgeCaruana holds the claim when the polynomials' overfitting ratio is
+// at least the factor of the settings (10, in both modes) times that of the
+// MLPs of every activation the metrics hold.
+func judgeCaruana(m map[string]float64) (bool, string) {
+	in := newJudgeInputs(m)
+	polyRatio, factor := in.get("poly_overfit_ratio"), caruanaSettings(false).factor
+	parts := []string{fmt.Sprintf("Polynomials: best order %.3g (test RMSE %.4f), worst at or above it order %.3g (%.4g): overfitting ratio %.4g.",
+		in.get("poly_best_order"), in.get("poly_best_test_rmse"), in.get("poly_worst_order"), in.get("poly_worst_test_rmse"), polyRatio)}
+	held, acts := true, 0
+	for _, act := range caruanaActs {
+		if !in.has(act + "_overfit_ratio") {
+			continue
+		}
+		acts++
+		r := in.get(act + "_overfit_ratio")
+		ok := polyRatio >= factor*r
+		held = held && ok
+		parts = append(parts, fmt.Sprintf("%s MLPs: best width %.3g (mean test RMSE %.4f), worst at or above it width %.3g (%.4f): ratio %.3f; %.4g %s %g × %.3f.",
+			act, in.get(act+"_best_width"), in.get(act+"_best_test_rmse"), in.get(act+"_worst_width"), in.get(act+"_worst_test_rmse"), r, polyRatio, yesNo(ok, "≥", "<"), factor, r))
+	}
+	if acts == 0 {
+		in.get(caruanaActs[0] + "_overfit_ratio")
+	}
+	if v, bad := in.incomplete(); bad {
+		return false, v
+	}
+	return held, strings.Join(parts, " ")
 }
 
 // caruanaConfig is the size of a caruana run.
@@ -126,33 +160,27 @@ func runCaruana(ctx context.Context, env *Env) (*Result, error) {
 		polyTest[i] = f.test
 	}
 	polyRatio, polyBest, polyWorst := caruanaOverfit(polyTest)
-	held := true
 	metrics := map[string]float64{
-		"poly_overfit_ratio":  polyRatio,
-		"poly_best_order":     float64(cfg.orders[polyBest]),
-		"poly_best_test_rmse": polyTest[polyBest],
-		"poly_worst_order":    float64(cfg.orders[polyWorst]),
-		"poly_order20_rmse":   polyTest[len(polyTest)-1],
+		"poly_overfit_ratio":   polyRatio,
+		"poly_best_order":      float64(cfg.orders[polyBest]),
+		"poly_best_test_rmse":  polyTest[polyBest],
+		"poly_worst_order":     float64(cfg.orders[polyWorst]),
+		"poly_worst_test_rmse": polyTest[polyWorst],
+		"poly_order20_rmse":    polyTest[len(polyTest)-1],
 	}
-	var parts []string
-	parts = append(parts, fmt.Sprintf("Polynomials: best order %d (test RMSE %.4f), worst at or above it order %d (%.4g): overfitting ratio %.4g.",
-		cfg.orders[polyBest], polyTest[polyBest], cfg.orders[polyWorst], polyTest[polyWorst], polyRatio))
 	mlpMeans := map[string][]float64{}
 	for _, act := range cfg.acts {
 		means := caruanaMeanTest(mlps[act])
 		mlpMeans[act] = means
 		r, best, worst := caruanaOverfit(means)
-		ok := polyRatio >= cfg.factor*r
-		held = held && ok
 		metrics[act+"_overfit_ratio"] = r
 		metrics[act+"_best_width"] = float64(cfg.widths[best])
 		metrics[act+"_best_test_rmse"] = means[best]
+		metrics[act+"_worst_width"] = float64(cfg.widths[worst])
+		metrics[act+"_worst_test_rmse"] = means[worst]
 		metrics[act+"_width100_test_rmse"] = means[len(means)-1]
-		parts = append(parts, fmt.Sprintf("%s MLPs: best width %d (mean test RMSE %.4f), worst at or above it width %d (%.4f): ratio %.3f; %.4g %s %g × %.3f.",
-			act, cfg.widths[best], means[best], cfg.widths[worst], means[worst], r, polyRatio, map[bool]string{true: "≥", false: "<"}[ok], cfg.factor, r))
 	}
-	verdict := strings.Join(parts, " ")
-	metrics["held"] = b2f(held)
+	held, verdict := judgeCaruana(metrics)
 
 	if err := writeCaruanaFiles(env, cfg, train, grid, polys, mlps, mlpMeans); err != nil {
 		return nil, err

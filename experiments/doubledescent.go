@@ -23,8 +23,53 @@ func init() {
 			"(b) for two-layer MLPs trained without early stopping on labels with 20% noise, the test error has an interior peak (at least 1 point above the best test error at smaller widths and at larger widths) within a factor 2 of the interpolation threshold (the smallest width reaching training error ≤ 1%).",
 		Paper: "Belkin, Hsu, Ma & Mandal (2019), Reconciling modern machine-learning practice and the classical bias-variance trade-off, PNAS 116(32), Figure 2 (RFF on MNIST) and Figure 3; " +
 			"Nakkiran, Kaplun, Bansal, Yang, Barak & Sutskever (2019), Deep double descent: where bigger models and more data hurt, arXiv:1912.02292, Figure 1 and §5 (model-wise double descent)",
-		Run: runDoubleDescent,
+		Run:   runDoubleDescent,
+		Judge: judgeDoubleDescent,
 	})
+}
+
+// judgeDoubleDescent decides both parts from the metrics, with the
+// tolerances of the settings (the same in both modes). (a): the loss and
+// norm peaks lie within a factor peakTol of N = n and the largest N's test
+// loss is at most fall × the peak's. (b): some width trains to at most
+// interp training error, the test error's interior peak stands at least
+// delta above the best error on both sides, and the peak lies within a
+// factor threshTol of the interpolation threshold.
+func judgeDoubleDescent(m map[string]float64) (bool, string) {
+	cfg := ddSettings(false)
+	in := newJudgeInputs(m)
+	n, lossN, normN := in.get("rff_n"), in.get("rff_loss_peak_N"), in.get("rff_norm_peak_N")
+	peakLoss, lastLoss := in.get("rff_peak_test_loss"), in.get("rff_last_test_loss")
+	minTrain, thresh := in.get("mlp_min_train_err"), in.get("mlp_threshold_width")
+	w, e := in.get("mlp_peak_width"), in.get("mlp_peak_test_err")
+	left, right := in.get("mlp_peak_left_best_err"), in.get("mlp_peak_right_best_err")
+	if v, bad := in.incomplete(); bad {
+		return false, v
+	}
+	near := func(N float64) bool { return N >= n/cfg.peakTol && N <= n*cfg.peakTol }
+	fallsA := lastLoss <= cfg.fall*peakLoss
+	heldA := near(lossN) && near(normN) && fallsA
+	verdictA := fmt.Sprintf("(a) %s: n = %.4g; test squared loss peaks at N = %.4g (%.4g), norm at N = %.4g (%.4g), both required within [%.0f, %.0f]; at N = %.4g the test loss is %.4g (%.3g × the peak, required ≤ %g), 0-1 error %.2f%% against %.2f%% at the peak.",
+		yesNo(heldA, "held", "did not hold"), n, lossN, peakLoss, normN, m["rff_peak_norm"], n/cfg.peakTol, n*cfg.peakTol,
+		m["rff_last_N"], lastLoss, lastLoss/peakLoss, cfg.fall, 100*m["rff_last_test_err"], 100*m["rff_peak_test_err"])
+
+	interpolates := minTrain <= cfg.interp+1e-12
+	peakOK := math.Min(e-left, e-right) >= cfg.delta-1e-9
+	heldB := false
+	var verdictB string
+	switch {
+	case !interpolates:
+		verdictB = fmt.Sprintf("(b) did not hold: no width reached training error ≤ %.0f%% on the noisy labels (lowest %.2f%% at width %.4g).",
+			100*cfg.interp, 100*minTrain, m["mlp_min_train_err_width"])
+	case !peakOK:
+		verdictB = fmt.Sprintf("(b) did not hold: the interpolation threshold is width %.4g, but the test error has no interior peak %.0f point above both sides (highest interior candidate width %.4g, %.2f%%, best at smaller widths %.2f%%, at larger widths %.2f%%).",
+			thresh, 100*cfg.delta, w, 100*e, 100*left, 100*right)
+	default:
+		heldB = w >= thresh/cfg.threshTol && w <= thresh*cfg.threshTol
+		verdictB = fmt.Sprintf("(b) %s: the interpolation threshold is width %.4g; the test error peaks at width %.4g (%.2f%%, best at smaller widths %.2f%%, at larger widths %.2f%%), required within [%.3g, %.3g].",
+			yesNo(heldB, "held", "did not hold"), thresh, w, 100*e, 100*left, 100*right, thresh/cfg.threshTol, thresh*cfg.threshTol)
+	}
+	return heldA && heldB, verdictA + " " + verdictB
 }
 
 // ddConfig is the size of a double-descent run.
@@ -118,16 +163,7 @@ func runDoubleDescent(ctx context.Context, env *Env) (*Result, error) {
 		}
 	}
 	n := float64(cfg.rffN)
-	near := func(i int) bool {
-		N := float64(rff[i].n)
-		return N >= n/cfg.peakTol && N <= n*cfg.peakTol
-	}
 	last := rff[len(rff)-1]
-	fallsA := last.testLoss <= cfg.fall*rff[lossPeak].testLoss
-	heldA := near(lossPeak) && near(normPeak) && fallsA
-	verdictA := fmt.Sprintf("(a) %s: n = %d; test squared loss peaks at N = %d (%.4g), norm at N = %d (%.4g), both required within [%.0f, %.0f]; at N = %d the test loss is %.4g (%.3g × the peak, required ≤ %g), 0-1 error %.2f%% against %.2f%% at the peak.",
-		yesNo(heldA, "held", "did not hold"), cfg.rffN, rff[lossPeak].n, rff[lossPeak].testLoss, rff[normPeak].n, rff[normPeak].norm, n/cfg.peakTol, n*cfg.peakTol,
-		last.n, last.testLoss, last.testLoss/rff[lossPeak].testLoss, cfg.fall, 100*last.testErr, 100*rff[lossPeak].testErr)
 
 	// (b) The interpolation threshold and an interior peak of the test error.
 	thresh := -1
@@ -138,43 +174,33 @@ func runDoubleDescent(ctx context.Context, env *Env) (*Result, error) {
 		}
 	}
 	peak, peakOK := ddInteriorPeak(mlp, cfg.delta)
-	heldB := false
-	var verdictB string
-	switch {
-	case thresh < 0:
-		verdictB = fmt.Sprintf("(b) did not hold: no width reached training error ≤ %.0f%% on the noisy labels in %d epochs (lowest %.2f%% at width %d).",
-			100*cfg.interp, cfg.epochs, 100*(1-ddBestTrain(mlp).trainNoisy.Accuracy), ddBestTrain(mlp).width)
-	case !peakOK:
-		verdictB = fmt.Sprintf("(b) did not hold: the interpolation threshold is width %d (training error %.2f%%), but the test error has no interior peak %.0f point above both sides (highest interior candidate width %d, %.2f%%).",
-			mlp[thresh].width, 100*(1-mlp[thresh].trainNoisy.Accuracy), 100*cfg.delta, mlp[peak].width, pct(mlp[peak].test))
-	default:
-		w, t := float64(mlp[peak].width), float64(mlp[thresh].width)
-		heldB = w >= t/cfg.threshTol && w <= t*cfg.threshTol
-		verdictB = fmt.Sprintf("(b) %s: the interpolation threshold is width %d; the test error peaks at width %d (%.2f%%, best at smaller widths %.2f%%, at larger widths %.2f%%), required within [%.3g, %.3g].",
-			yesNo(heldB, "held", "did not hold"), mlp[thresh].width, mlp[peak].width, pct(mlp[peak].test), 100*ddMinErr(mlp[:peak]), 100*ddMinErr(mlp[peak+1:]), t/cfg.threshTol, t*cfg.threshTol)
+	bestTrain := ddBestTrain(mlp)
+	threshWidth := mlp[len(mlp)-1].width // no width interpolated: the largest, a lower bound
+	if thresh >= 0 {
+		threshWidth = mlp[thresh].width
 	}
-	held := heldA && heldB
-	verdict := verdictA + " " + verdictB
+	metrics := map[string]float64{
+		"rff_n": n, "rff_loss_peak_N": float64(rff[lossPeak].n), "rff_norm_peak_N": float64(rff[normPeak].n),
+		"rff_peak_norm": rff[normPeak].norm, "rff_last_N": float64(last.n),
+		"rff_peak_test_loss": rff[lossPeak].testLoss, "rff_last_test_loss": last.testLoss,
+		"rff_peak_test_err": rff[lossPeak].testErr, "rff_last_test_err": last.testErr,
+		"mlp_min_train_err": 1 - bestTrain.trainNoisy.Accuracy, "mlp_min_train_err_width": float64(bestTrain.width),
+		"mlp_threshold_width": float64(threshWidth),
+		"mlp_peak_width":      float64(mlp[peak].width), "mlp_peak_test_err": 1 - mlp[peak].test.Accuracy,
+		"mlp_peak_left_best_err": ddMinErr(mlp[:peak]), "mlp_peak_right_best_err": ddMinErr(mlp[peak+1:]),
+		"mlp_last_test_err":     1 - mlp[len(mlp)-1].test.Accuracy,
+		"mlp_peak_margin_in_se": 0,
+	}
+	if margin, se := ddPeakSignificance(mlp, peak); se > 0 {
+		metrics["mlp_peak_margin_in_se"] = margin / se
+	}
+	held, verdict := judgeDoubleDescent(metrics)
 
 	if err := writeDDFiles(env, cfg, rff, mlp, thresh); err != nil {
 		return nil, err
 	}
 	if err := writeDDSummary(env, cfg, held, verdict, rff, mlp, sigma, rffSrc, mlpSrc, lossPeak, normPeak, thresh, peak, peakOK); err != nil {
 		return nil, err
-	}
-	metrics := map[string]float64{
-		"rff_n": n, "rff_loss_peak_N": float64(rff[lossPeak].n), "rff_norm_peak_N": float64(rff[normPeak].n),
-		"rff_peak_test_loss": rff[lossPeak].testLoss, "rff_last_test_loss": last.testLoss,
-		"rff_peak_test_err": rff[lossPeak].testErr, "rff_last_test_err": last.testErr,
-		"rff_held": b2f(heldA), "mlp_held": b2f(heldB), "held": b2f(held),
-		"mlp_peak_width": float64(mlp[peak].width), "mlp_peak_test_err": 1 - mlp[peak].test.Accuracy,
-		"mlp_last_test_err": 1 - mlp[len(mlp)-1].test.Accuracy,
-	}
-	if margin, se := ddPeakSignificance(mlp, peak); se > 0 {
-		metrics["mlp_peak_margin_in_se"] = margin / se
-	}
-	if thresh >= 0 {
-		metrics["mlp_threshold_width"] = float64(mlp[thresh].width)
 	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }

@@ -22,7 +22,8 @@ func init() {
 			"the gain from dropout is small for the smallest training sets and largest at an intermediate size.",
 		Paper: "Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), Dropout: a simple way to prevent neural networks from overfitting, JMLR 15, " +
 			"Figure 9a (effect of changing p, n fixed), Figure 4 / §6.1 (test error with and without dropout) and Figure 10 (effect of the data set size)",
-		Run: runDropout,
+		Run:   runDropout,
+		Judge: judgeDropout,
 	})
 }
 
@@ -207,7 +208,19 @@ func runDropout(ctx context.Context, env *Env) (*Result, error) {
 		sizeRuns = append(sizeRuns, [2]*dropoutRun{without, with})
 	}
 
-	ver := dropoutVerdicts(cfg, sweep, noDrop, withDrop, sizeRuns)
+	metrics := map[string]float64{
+		"curve_no_dropout_test_err": dropoutErr(noDrop.test), "curve_dropout_test_err": dropoutErr(withDrop.test),
+		"curve_dropout_input_test_err": dropoutErr(withInput.test),
+	}
+	for _, r := range sweep {
+		metrics[fmt.Sprintf("sweep_p%g_test_err", r.hiddenP)] = dropoutErr(r.test)
+	}
+	for _, pair := range sizeRuns {
+		metrics[fmt.Sprintf("size%d_gain", pair[0].n)] = dropoutErr(pair[0].test) - dropoutErr(pair[1].test)
+	}
+	ver := dropoutVerdicts(metrics)
+	metrics["flat_spread"], metrics["best_p"] = ver.spread, ver.bestP
+	metrics["max_gain"], metrics["max_gain_size"], metrics["smallest_size_gain"] = ver.maxGain, float64(ver.maxGainN), ver.gains[0]
 	if err := writeDropoutCSVs(env, sweep, withDrop, withInput, sizeRuns); err != nil {
 		return nil, err
 	}
@@ -217,18 +230,6 @@ func runDropout(ctx context.Context, env *Env) (*Result, error) {
 	}
 	if err := writeDropoutSummary(env, cfg, data, modelSeed, fitSeed, ver, sweep, noDrop, withDrop, withInput, sizeRuns, figs); err != nil {
 		return nil, err
-	}
-	metrics := map[string]float64{
-		"curve_no_dropout_test_err": dropoutErr(noDrop.test), "curve_dropout_test_err": dropoutErr(withDrop.test),
-		"curve_dropout_input_test_err": dropoutErr(withInput.test),
-		"flat_spread":                  ver.spread, "best_p": ver.bestP,
-		"max_gain": ver.maxGain, "max_gain_size": float64(ver.maxGainN), "smallest_size_gain": ver.gains[0],
-	}
-	for _, r := range sweep {
-		metrics[fmt.Sprintf("sweep_p%g_test_err", r.hiddenP)] = dropoutErr(r.test)
-	}
-	for i, pair := range sizeRuns {
-		metrics[fmt.Sprintf("size%d_gain", pair[0].n)] = ver.gains[i]
 	}
 	return &Result{Held: ver.held, Verdict: ver.text, Metrics: metrics}, nil
 }
@@ -246,60 +247,78 @@ type dropoutVerdict struct {
 	text                       string
 }
 
-func dropoutVerdicts(cfg dropoutConfig, sweep []*dropoutRun, noDrop, withDrop *dropoutRun, sizeRuns [][2]*dropoutRun) dropoutVerdict {
+// dropoutVerdicts decides the claim's three parts from the metrics, with
+// the thresholds of the settings (the same in both modes). Without the
+// metrics it needs, held is false and text names the missing ones.
+func dropoutVerdicts(m map[string]float64) dropoutVerdict {
+	cfg := dropoutSettings(false)
 	var v dropoutVerdict
+	in := newJudgeInputs(m)
+	ps, errs := in.series("sweep_p", "_test_err")
+	ns, gains := in.series("size", "_gain")
+	withErr, noErr := in.get("curve_dropout_test_err"), in.get("curve_no_dropout_test_err")
+	if text, bad := in.incomplete(); bad {
+		v.text = text
+		v.gains = append(gains, 0)
+		return v
+	}
 	// 1. Flat middle, worse ends.
 	midBest, midWorst := math.Inf(1), math.Inf(-1)
 	best := math.Inf(1)
-	for _, r := range sweep {
-		e := dropoutErr(r.test)
+	for i, e := range errs {
 		if e < best {
-			best, v.bestP = e, r.hiddenP
+			best, v.bestP = e, ps[i]
 		}
-		if r.hiddenP >= cfg.flatLo-1e-9 && r.hiddenP <= cfg.flatHi+1e-9 {
+		if ps[i] >= cfg.flatLo-1e-9 && ps[i] <= cfg.flatHi+1e-9 {
 			midBest, midWorst = math.Min(midBest, e), math.Max(midWorst, e)
 		}
 	}
 	v.spread, v.midWorst = midWorst-midBest, midWorst
 	v.flat = v.spread <= cfg.band
-	lo, hi := sweep[0], sweep[len(sweep)-1]
-	v.endsWorse = dropoutErr(lo.test) > midWorst && dropoutErr(hi.test) > midWorst
+	lo, hi := 0, len(errs)-1
+	v.endsWorse = errs[lo] > midWorst && errs[hi] > midWorst
 	v.sweepHeld = v.flat && v.endsWorse
 	// 2. Lower final test error with dropout.
-	v.curveHeld = dropoutErr(withDrop.test) < dropoutErr(noDrop.test)
+	v.curveHeld = withErr < noErr
 	// 3. Gain against size.
+	v.gains = gains
 	v.maxGain = math.Inf(-1)
 	imax := 0
-	for i, pair := range sizeRuns {
-		g := dropoutErr(pair[0].test) - dropoutErr(pair[1].test)
-		v.gains = append(v.gains, g)
+	for i, g := range gains {
 		if g > v.maxGain {
 			v.maxGain, imax = g, i
 		}
 	}
-	v.maxGainN = sizeRuns[imax][0].n
-	v.maxAtMiddle = imax > 0 && imax < len(sizeRuns)-1
+	v.maxGainN = int(ns[imax])
+	v.maxAtMiddle = imax > 0 && imax < len(gains)-1
 	v.smallIsSmall = v.maxGain > 0 && v.gains[0] <= cfg.smallGain*v.maxGain
 	v.sizeHeld = v.maxAtMiddle && v.smallIsSmall
 	v.held = v.sweepHeld && v.curveHeld && v.sizeHeld
 
-	var errs []string
-	for _, r := range sweep {
-		errs = append(errs, fmt.Sprintf("p=%g: %.2f%%", r.hiddenP, 100*dropoutErr(r.test)))
+	var es []string
+	for i, e := range errs {
+		es = append(es, fmt.Sprintf("p=%g: %.2f%%", ps[i], 100*e))
 	}
 	var gs []string
-	for i, pair := range sizeRuns {
-		gs = append(gs, fmt.Sprintf("%d: %+.2f", pair[0].n, 100*v.gains[i]))
+	for i, g := range gains {
+		gs = append(gs, fmt.Sprintf("%g: %+.2f", ns[i], 100*g))
 	}
 	v.text = fmt.Sprintf("(1) Test error against the hidden retain probability (%s): over p ∈ [%g, %g] it spans %.2f points (%s %.1f), and p=%g (%.2f%%) and p=%g (%.2f%%) are %s than every p in that range (worst %.2f%%): %s. "+
 		"(2) Final test error with dropout (hidden p=%g) %.2f%% against %.2f%% without: %s. "+
 		"(3) Gain from dropout (test error without − with, points) by training-set size (%s): largest at %d images (%s), the smallest size's gain %.2f is %s %.0f%% of the largest (%.2f): %s.",
-		strings.Join(errs, ", "), cfg.flatLo, cfg.flatHi, 100*v.spread, yesNo(v.flat, "flat: within", "not flat: above"), 100*cfg.band,
-		lo.hiddenP, 100*dropoutErr(lo.test), hi.hiddenP, 100*dropoutErr(hi.test), yesNo(v.endsWorse, "both worse", "not both worse"), 100*midWorst, dropoutHeld(v.sweepHeld),
-		withDrop.hiddenP, 100*dropoutErr(withDrop.test), 100*dropoutErr(noDrop.test), dropoutHeld(v.curveHeld),
+		strings.Join(es, ", "), cfg.flatLo, cfg.flatHi, 100*v.spread, yesNo(v.flat, "flat: within", "not flat: above"), 100*cfg.band,
+		ps[lo], 100*errs[lo], ps[hi], 100*errs[hi], yesNo(v.endsWorse, "both worse", "not both worse"), 100*midWorst, dropoutHeld(v.sweepHeld),
+		cfg.curveP, 100*withErr, 100*noErr, dropoutHeld(v.curveHeld),
 		strings.Join(gs, ", "), v.maxGainN, yesNo(v.maxAtMiddle, "an intermediate size", "not an intermediate size"),
 		100*v.gains[0], yesNo(v.smallIsSmall, "within", "more than"), 100*cfg.smallGain, 100*v.maxGain, dropoutHeld(v.sizeHeld))
 	return v
+}
+
+// judgeDropout holds the claim when all three parts of dropoutVerdicts
+// hold.
+func judgeDropout(m map[string]float64) (bool, string) {
+	v := dropoutVerdicts(m)
+	return v.held, v.text
 }
 
 func dropoutHeld(ok bool) string { return yesNo(ok, "held", "did not hold") }

@@ -29,8 +29,72 @@ func init() {
 			"the weight-scaling inference rule is a good approximation of the geometric mean of all 2^n dropout subnetworks, evaluated exactly in small rectifier networks (tested here with thresholds of this reproduction, not numbers from the paper: the two agree on at least 98% of the test images and their test errors differ by at most 0.5 point), and equals it when dropout acts only on the inputs of the softmax layer.",
 		Paper: "Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), Dropout: a simple way to prevent neural networks from overfitting, JMLR 15, Figure 11 (§7.5, Monte-Carlo model averaging vs weight scaling) and Figure 8 (§7.1, effect on features and sparsity); " +
 			"Warde-Farley, Goodfellow, Courville & Bengio (2014), An empirical analysis of dropout in piecewise linear networks, ICLR, §3 (exact geometric mean of all subnetworks vs weight scaling); Baldi & Sadowski (2013), Understanding dropout, NIPS (the normalised geometric mean of a softmax layer)",
-		Run: runDropoutEnsemble,
+		Run:   runDropoutEnsemble,
+		Judge: judgeDropoutEnsemble,
 	})
+}
+
+// dropEnsParts is the claim's four parts decided from the metrics: MC
+// averaging matches weight scaling, sparser activations, exact equality
+// with dropout before the softmax, and the approximation in the deeper net.
+type dropEnsParts struct {
+	parts [4]bool
+	text  string
+}
+
+func (p dropEnsParts) held() bool { return p.parts[0] && p.parts[1] && p.parts[2] && p.parts[3] }
+
+// dropEnsJudgement decides the parts with the thresholds of the settings
+// (the same in both modes): (1) the MC test error of the smallest k within
+// margin of weight scaling, with k = 1 worse than that; (2) more
+// activations near zero and a lower mean activation with dropout; (3)
+// geometric mean and weight scaling agreeing on every test image with max
+// KL below 1e-9 with dropout before the softmax; (4) agreeing on at least
+// agreeMin of the images with test errors at most errGap apart in the
+// deeper net.
+func dropEnsJudgement(m map[string]float64) dropEnsParts {
+	cfg := dropEnsSettings(false)
+	in := newJudgeInputs(m)
+	ks, mc := in.series("mc_k", "_test_err")
+	ws := in.get("ws_test_err")
+	nzD, nzN, meanD, meanN := in.get("act_near_zero_dropout"), in.get("act_near_zero_no_dropout"), in.get("act_mean_dropout"), in.get("act_mean_no_dropout")
+	exAgree, exMaxKL := in.get("tiny_softmax_agree_geo_ws"), in.get("tiny_softmax_max_kl_geo_ws")
+	apAgree, apGeo, apWS := in.get("tiny_deep_agree_geo_ws"), in.get("tiny_deep_err_geo"), in.get("tiny_deep_err_ws")
+	width := in.get("tiny_width")
+	if text, bad := in.incomplete(); bad {
+		return dropEnsParts{text: text}
+	}
+	matchK := 0.0
+	for i, e := range mc {
+		if matchK == 0 && e <= ws+cfg.margin {
+			matchK = ks[i]
+		}
+	}
+	singleW := mc[0] > ws+cfg.margin
+	var p dropEnsParts
+	p.parts[0] = matchK > 0 && singleW
+	p.parts[1] = nzD > nzN && meanD < meanN
+	p.parts[2] = exAgree == 1 && exMaxKL < 1e-9
+	p.parts[3] = apAgree >= cfg.agreeMin && math.Abs(apGeo-apWS) <= cfg.errGap
+	kText := "no k tried"
+	if matchK > 0 {
+		kText = fmt.Sprintf("k=%g", matchK)
+	}
+	p.text = fmt.Sprintf("(1) MC averaging (inverted dropout): test error %.2f%% at k=%g, %.2f%% at k=%g, against %.2f%% for the weight-scaled network; the mean error first comes within %.2g points at %s; a single sample is %s: %s. "+
+		"(2) First hidden layer on the test images: %.1f%% of the activations ≤ %g with dropout against %.1f%% without, mean activation %.3f against %.3f: %s. "+
+		"(3) Exact ensembles of all 2^%g masks: dropout before the softmax: geometric mean and weight scaling agree on %.2f%% of the test images, max KL %.2g (exact equality expected: %s); dropout on the first of two hidden layers: agree on %.2f%% (at least %.0f%% required), mean KL %.3g; test errors geometric / arithmetic / weight scaling %.2f%% / %.2f%% / %.2f%% (geometric and weight scaling at most %.1f points apart required): %s.",
+		100*mc[0], ks[0], 100*mc[len(mc)-1], ks[len(ks)-1], 100*ws, 100*cfg.margin, kText,
+		yesNo(singleW, "clearly worse", "not clearly worse"), dropoutHeld(p.parts[0]),
+		100*nzD, cfg.zeroTol, 100*nzN, meanD, meanN, dropoutHeld(p.parts[1]),
+		width, 100*exAgree, exMaxKL, dropoutHeld(p.parts[2]),
+		100*apAgree, 100*cfg.agreeMin, m["tiny_deep_kl_geo_ws"], 100*apGeo, 100*m["tiny_deep_err_arith"], 100*apWS, 100*cfg.errGap, dropoutHeld(p.parts[3]))
+	return p
+}
+
+// judgeDropoutEnsemble holds the claim when all four parts hold.
+func judgeDropoutEnsemble(m map[string]float64) (bool, string) {
+	p := dropEnsJudgement(m)
+	return p.held(), p.text
 }
 
 // dropEnsConfig is the size of a dropout-ensemble run.
@@ -209,23 +273,25 @@ func runDropoutEnsemble(ctx context.Context, env *Env) (*Result, error) {
 		tinies = append(tinies, t)
 	}
 
-	// The claims.
+	// The claims, decided from the metrics.
 	inv := mcs[0]
-	mcHeld := inv.matchK > 0 && inv.singleW
-	sparse, meanLower := acts[1].nearZero > acts[0].nearZero, acts[1].mean < acts[0].mean
-	actHeld := sparse && meanLower
-	exact, approx := tinies[0], tinies[1]
-	exactHeld := exact.agreeGeoWS == 1 && exact.maxKLGeoWS < 1e-9
-	approxHeld := approx.agreeGeoWS >= cfg.agreeMin && math.Abs(approx.errGeo-approx.errWS) <= cfg.errGap
-	held := mcHeld && actHeld && exactHeld && approxHeld
-	verdict := fmt.Sprintf("(1) MC averaging (%s, %s): test error %.2f%% at k=1, %.2f%% at k=%d, against %.2f%% for the weight-scaled network; the mean error first comes within %.2g points at %s; a single sample is %s: %s. "+
-		"(2) First hidden layer on the test images: %.1f%% of the activations ≤ %g with dropout against %.1f%% without, mean activation %.3f against %.3f: %s. "+
-		"(3) Exact ensembles of all %d masks: %s: geometric mean and weight scaling agree on %.2f%% of the test images, max KL %.2g (exact equality expected: %s); %s: agree on %.2f%% (at least %.0f%% required), mean KL %.3g; test errors geometric / arithmetic / weight scaling %.2f%% / %.2f%% / %.2f%% (geometric and weight scaling at most %.1f points apart required): %s.",
-		inv.label, joinInts(append([]int{784}, append(cfg.hidden, 10)...)), 100*inv.mean[0], 100*inv.mean[len(inv.ks)-1], inv.ks[len(inv.ks)-1], 100*dropoutErr(inv.det), 100*cfg.margin, dropEnsKText(inv.matchK),
-		yesNo(inv.singleW, "clearly worse", "not clearly worse"), dropoutHeld(mcHeld),
-		100*acts[1].nearZero, cfg.zeroTol, 100*acts[0].nearZero, acts[1].mean, acts[0].mean, dropoutHeld(actHeld),
-		1<<cfg.tinyWidth, exact.name, 100*exact.agreeGeoWS, exact.maxKLGeoWS, dropoutHeld(exactHeld),
-		approx.name, 100*approx.agreeGeoWS, 100*cfg.agreeMin, approx.klGeoWS, 100*approx.errGeo, 100*approx.errArith, 100*approx.errWS, 100*cfg.errGap, dropoutHeld(approxHeld))
+	metrics := map[string]float64{
+		"ws_test_err": dropoutErr(inv.det), "mc_k1_test_err": inv.mean[0], "mc_kmax_test_err": inv.mean[len(inv.ks)-1], "mc_match_k": float64(inv.matchK),
+		"wsconv_ws_test_err": dropoutErr(mcs[1].det), "wsconv_mc_kmax_test_err": mcs[1].mean[len(mcs[1].ks)-1], "wsconv_mc_match_k": float64(mcs[1].matchK),
+		"act_near_zero_no_dropout": acts[0].nearZero, "act_near_zero_dropout": acts[1].nearZero,
+		"act_mean_no_dropout": acts[0].mean, "act_mean_dropout": acts[1].mean,
+		"tiny_width": float64(cfg.tinyWidth),
+	}
+	for i, k := range inv.ks {
+		metrics[fmt.Sprintf("mc_k%d_test_err", k)] = inv.mean[i]
+	}
+	for i, t := range tinies {
+		key := []string{"tiny_softmax_", "tiny_deep_"}[i]
+		metrics[key+"err_geo"], metrics[key+"err_arith"], metrics[key+"err_ws"] = t.errGeo, t.errArith, t.errWS
+		metrics[key+"agree_geo_ws"], metrics[key+"kl_geo_ws"], metrics[key+"max_kl_geo_ws"] = t.agreeGeoWS, t.klGeoWS, t.maxKLGeoWS
+	}
+	parts := dropEnsJudgement(metrics)
+	held, verdict := parts.held(), parts.text
 
 	if err := writeDropEnsCSVs(env, cfg, mcs, acts, tinies); err != nil {
 		return nil, err
@@ -235,19 +301,8 @@ func runDropoutEnsemble(ctx context.Context, env *Env) (*Result, error) {
 		return nil, err
 	}
 	if err := writeDropEnsSummary(env, cfg, data, modelSeed, fitSeed, mcSeed, held, verdict, mcs, acts, tinies, tinyTest.Len(), figs,
-		[4]bool{mcHeld, actHeld, exactHeld, approxHeld}); err != nil {
+		parts.parts); err != nil {
 		return nil, err
-	}
-	metrics := map[string]float64{
-		"ws_test_err": dropoutErr(inv.det), "mc_k1_test_err": inv.mean[0], "mc_kmax_test_err": inv.mean[len(inv.ks)-1], "mc_match_k": float64(inv.matchK),
-		"wsconv_ws_test_err": dropoutErr(mcs[1].det), "wsconv_mc_kmax_test_err": mcs[1].mean[len(mcs[1].ks)-1], "wsconv_mc_match_k": float64(mcs[1].matchK),
-		"act_near_zero_no_dropout": acts[0].nearZero, "act_near_zero_dropout": acts[1].nearZero,
-		"act_mean_no_dropout": acts[0].mean, "act_mean_dropout": acts[1].mean,
-	}
-	for i, t := range tinies {
-		key := []string{"tiny_softmax_", "tiny_deep_"}[i]
-		metrics[key+"err_geo"], metrics[key+"err_arith"], metrics[key+"err_ws"] = t.errGeo, t.errArith, t.errWS
-		metrics[key+"agree_geo_ws"], metrics[key+"kl_geo_ws"], metrics[key+"max_kl_geo_ws"] = t.agreeGeoWS, t.klGeoWS, t.maxKLGeoWS
 	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }

@@ -21,7 +21,8 @@ func init() {
 			"the model early stopping keeps (best validation epoch, restored) has a test error no higher than the model at the end of the same run without early stopping.",
 		Paper: "Prechelt (1998), Early stopping — but when?, in Neural Networks: Tricks of the Trade, LNCS 1524, Figures 1 and 2; " +
 			"Goodfellow, Bengio & Courville (2016), Deep Learning, §7.8, Figure 7.3",
-		Run: runEarlyStopping,
+		Run:   runEarlyStopping,
+		Judge: judgeEarlyStopping,
 	})
 }
 
@@ -84,25 +85,17 @@ type esCondition struct {
 	minLoss    int              // epoch of the lowest validation loss (0-based)
 	minErr     int              // epoch of the lowest validation error (0-based)
 	accPick    int              // epoch early stopping on val_acc would keep (0-based)
-	turnsUp    bool             // validation error rose after its minimum
 	lossUp     bool             // validation loss rose after its minimum
-	trainFalls bool
-	noWorse    bool
-	held       bool
-	identical  bool // the early-stopping run repeated the first run's epochs exactly
-	sameTest   bool // and its kept model scores as the first run did at that epoch
+	identical  bool             // the early-stopping run repeated the first run's epochs exactly
+	sameTest   bool             // and its kept model scores as the first run did at that epoch
 
 	// Prechelt's measure, for a condition with sep set: the squared error
-	// percentage after every epoch of run 1, and the claim checked in it.
-	sep           bool
-	sepCurve      []esSEP
-	sepMin        int     // epoch of the lowest validation SEP (0-based)
-	sepKept       int     // epoch early stopping on the validation SEP keeps (0-based, replayed)
-	sepGL         float64 // Prechelt's generalisation loss at the last epoch, 100·(E_va/E_opt − 1)
-	sepTurnsUp    bool
-	sepTrainFalls bool
-	sepNoWorse    bool
-	sepHeld       bool
+	// percentage after every epoch of run 1.
+	sep      bool
+	sepCurve []esSEP
+	sepMin   int     // epoch of the lowest validation SEP (0-based)
+	sepKept  int     // epoch early stopping on the validation SEP keeps (0-based, replayed)
+	sepGL    float64 // Prechelt's generalisation loss at the last epoch, 100·(E_va/E_opt − 1)
 }
 
 func (c *esCondition) last() esPoint { return c.curve[len(c.curve)-1] }
@@ -152,12 +145,8 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 
 	// The headline verdict is the closest-to-Prechelt condition's; the
 	// other two are reported beside it.
-	held := pc.sepHeld
-	var parts []string
-	for _, c := range conds {
-		parts = append(parts, esVerdict(cfg, c))
-	}
-	verdict := esSEPVerdict(cfg, pc) + fmt.Sprintf(" Reported beside it, not part of the verdict (classification error, %d validation images): ", data.Val.Len()) + strings.Join(parts, " ")
+	metrics := esMetrics(cfg, conds, pc)
+	held, verdict := judgeEarlyStopping(metrics)
 	arch := "784-" + joinInts(cfg.hidden) + "-10"
 	m, err := BuildMLP(cfg.hidden, models.Config{}, modelSeed)
 	if err != nil {
@@ -173,7 +162,7 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 			{"training objective", "keeps falling", fmt.Sprintf("clean: %.3g → %.3g; noisy: %.3g → %.3g (at the validation-loss minimum → last epoch)", clean.curve[clean.minLoss].train.Loss, clean.last().train.Loss, nz.curve[nz.minLoss].train.Loss, nz.last().train.Loss)},
 			{"validation loss", "U-shaped: minimum, then rising", fmt.Sprintf("clean: min %.4f at epoch %d, %.4f at the end; noisy: min %.4f at epoch %d, %.4f at the end", clean.curve[clean.minLoss].val.Loss, clean.minLoss+1, clean.last().val.Loss, nz.curve[nz.minLoss].val.Loss, nz.minLoss+1, nz.last().val.Loss)},
 			{"validation error", "rises after its minimum", fmt.Sprintf("clean: min %.2f%% at epoch %d, %.2f%% at the end; noisy: min %.2f%% at epoch %d, %.2f%% at the end", pct(clean.curve[clean.minErr].val), clean.minErr+1, pct(clean.last().val), pct(nz.curve[nz.minErr].val), nz.minErr+1, pct(nz.last().val))},
-			{"Prechelt's measure, closest setting", "validation error (his squared error percentage) turns up while the training error falls; the stopped model tests no worse", esSEPVerdict(cfg, pc)},
+			{"Prechelt's measure, closest setting", "validation error (his squared error percentage) turns up while the training error falls; the stopped model tests no worse", precheltPart(metrics)},
 			{"stopped vs trained to the end", "stopping at the validation minimum tests better", fmt.Sprintf("clean: test error %.2f%% (epoch %d) vs %.2f%%; noisy: %.2f%% (epoch %d) vs %.2f%%", pct(clean.stopped), clean.best+1, pct(clean.last().test), pct(nz.stopped), nz.best+1, pct(nz.last().test))},
 		},
 		Setup: []string{
@@ -217,38 +206,7 @@ func runEarlyStopping(ctx context.Context, env *Env) (*Result, error) {
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
 	}
-	metrics := map[string]float64{}
-	for _, c := range conds {
-		p := c.key + "_"
-		metrics[p+"kept_epoch"] = float64(c.best + 1)
-		metrics[p+"stopped_after_epoch"] = float64(len(c.es.Epochs))
-		metrics[p+"val_loss_min_epoch"] = float64(c.minLoss + 1)
-		metrics[p+"val_err_min_epoch"] = float64(c.minErr + 1)
-		metrics[p+"test_err_stopped"] = 1 - c.stopped.Accuracy
-		metrics[p+"test_err_last"] = 1 - c.last().test.Accuracy
-		metrics[p+"test_loss_stopped"] = c.stopped.Loss
-		metrics[p+"test_loss_last"] = c.last().test.Loss
-		metrics[p+"held"] = b2f(c.held)
-	}
-	metrics["prechelt_held"] = b2f(pc.sepHeld)
-	metrics["prechelt_val_sep_min_epoch"] = float64(pc.sepMin + 1)
-	metrics["prechelt_kept_epoch"] = float64(pc.sepKept + 1)
-	metrics["prechelt_gl_last"] = pc.sepGL
-	metrics["prechelt_train_sep_at_val_min"] = pc.sepCurve[pc.sepMin].train
-	metrics["prechelt_train_sep_last"] = pc.sepCurve[len(pc.sepCurve)-1].train
-	metrics["prechelt_test_sep_stopped"] = pc.sepCurve[pc.sepKept].test
-	metrics["prechelt_test_sep_last"] = pc.sepCurve[len(pc.sepCurve)-1].test
-	metrics["prechelt_test_err_stopped"] = 1 - pc.curve[pc.sepKept].test.Accuracy
-	metrics["prechelt_test_err_last"] = 1 - pc.last().test.Accuracy
-	metrics["epochs"] = float64(cfg.epochs)
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // pct returns the classification error of m in percent.
@@ -374,10 +332,6 @@ func runESCondition(ctx context.Context, env *Env, cfg esConfig, c *esCondition,
 	last := c.last()
 	n := len(c.curve) - 1
 	c.lossUp = c.minLoss < n && last.val.Loss >= (1+cfg.rise)*c.curve[c.minLoss].val.Loss
-	c.turnsUp = c.minErr < n && c.curve[c.minErr].val.Accuracy-last.val.Accuracy >= cfg.riseErr-1e-9 // rounding of accuracy differences
-	c.trainFalls = last.train.Loss < c.curve[c.minErr].train.Loss && last.train.Accuracy >= c.curve[c.minErr].train.Accuracy
-	c.noWorse = c.stopped.Accuracy >= last.test.Accuracy
-	c.held = c.turnsUp && c.trainFalls && c.noWorse
 	if c.accPick, err = replayEarlyStopping(c.curve, cfg.patience); err != nil {
 		return err
 	}
@@ -416,10 +370,6 @@ func (c *esCondition) judgeSEP(cfg esConfig) error {
 	n := len(c.sepCurve) - 1
 	last := c.sepCurve[n]
 	c.sepGL = 100 * (last.val/c.sepCurve[c.sepMin].val - 1)
-	c.sepTurnsUp = c.sepMin < n && c.sepGL >= 100*cfg.rise
-	c.sepTrainFalls = last.train < c.sepCurve[c.sepMin].train
-	c.sepNoWorse = c.sepCurve[c.sepKept].test <= last.test
-	c.sepHeld = c.sepTurnsUp && c.sepTrainFalls && c.sepNoWorse
 	return nil
 }
 
@@ -481,15 +431,112 @@ func replayEarlyStopping(curve []esPoint, patience int) (int, error) {
 	return es.BestEpoch(), nil
 }
 
-func esVerdict(cfg esConfig, c *esCondition) string {
-	last := c.last()
-	return fmt.Sprintf("With %s: validation error lowest %.2f%% at epoch %d, %.2f%% at epoch %d (%s); training error %.2f%% → %.2f%% and training loss %.3g → %.3g (%s); validation loss lowest at epoch %d and %s. "+
-		"Early stopping (val_loss, patience %d) kept epoch %d: test error %.2f%% against %.2f%% at the last epoch without it (%s), test loss %.4f against %.4f. Claim %s.",
-		c.label, pct(c.curve[c.minErr].val), c.minErr+1, pct(last.val), len(c.curve), yesNo(c.turnsUp, fmt.Sprintf("turned up by ≥ %.0f point", 100*cfg.riseErr), fmt.Sprintf("did not turn up by %.0f point", 100*cfg.riseErr)),
-		pct(c.curve[c.minErr].train), pct(last.train), c.curve[c.minErr].train.Loss, last.train.Loss, yesNo(c.trainFalls, "still falling", "not falling"),
-		c.minLoss+1, yesNo(c.lossUp, fmt.Sprintf("up by ≥ %.0f%% at the end", 100*cfg.rise), "not up at the end"),
-		cfg.patience, c.best+1, pct(c.stopped), pct(last.test), yesNo(c.noWorse, yesNo(c.stopped.Accuracy > last.test.Accuracy, "better", "equal"), "worse"),
-		c.stopped.Loss, last.test.Loss, yesNo(c.held, "held", "did not hold"))
+// esMetrics returns the key numbers of the three conditions, prefixed by
+// the condition's key, with every input of judgeEarlyStopping.
+func esMetrics(cfg esConfig, conds []*esCondition, pc *esCondition) map[string]float64 {
+	metrics := map[string]float64{"epochs": float64(cfg.epochs), "required_val_err_rise": cfg.riseErr, "required_gl": 100 * cfg.rise}
+	for _, c := range conds {
+		p, last, atMin := c.key+"_", c.last(), c.curve[c.minErr]
+		metrics[p+"kept_epoch"] = float64(c.best + 1)
+		metrics[p+"stopped_after_epoch"] = float64(len(c.es.Epochs))
+		metrics[p+"val_loss_min_epoch"] = float64(c.minLoss + 1)
+		metrics[p+"val_err_min_epoch"] = float64(c.minErr + 1)
+		metrics[p+"val_err_min"] = 1 - atMin.val.Accuracy
+		metrics[p+"val_err_last"] = 1 - last.val.Accuracy
+		metrics[p+"val_err_rise"] = atMin.val.Accuracy - last.val.Accuracy
+		metrics[p+"train_loss_drop"] = atMin.train.Loss - last.train.Loss
+		metrics[p+"train_acc_gain"] = last.train.Accuracy - atMin.train.Accuracy
+		metrics[p+"test_err_stopped"] = 1 - c.stopped.Accuracy
+		metrics[p+"test_err_last"] = 1 - last.test.Accuracy
+		metrics[p+"test_loss_stopped"] = c.stopped.Loss
+		metrics[p+"test_loss_last"] = last.test.Loss
+	}
+	n := len(pc.sepCurve) - 1
+	first, last, lo, kept := pc.sepCurve[0], pc.sepCurve[n], pc.sepCurve[pc.sepMin], pc.sepCurve[pc.sepKept]
+	metrics["prechelt_epochs"] = float64(n + 1)
+	metrics["prechelt_val_sep_first"] = first.val
+	metrics["prechelt_val_sep_min"] = lo.val
+	metrics["prechelt_val_sep_min_epoch"] = float64(pc.sepMin + 1)
+	metrics["prechelt_val_sep_last"] = last.val
+	metrics["prechelt_gl_last"] = pc.sepGL
+	metrics["prechelt_train_sep_at_val_min"] = lo.train
+	metrics["prechelt_train_sep_last"] = last.train
+	metrics["prechelt_kept_epoch"] = float64(pc.sepKept + 1)
+	metrics["prechelt_test_sep_stopped"] = kept.test
+	metrics["prechelt_test_sep_last"] = last.test
+	metrics["prechelt_test_err_stopped"] = 1 - pc.curve[pc.sepKept].test.Accuracy
+	metrics["prechelt_test_err_last"] = 1 - pc.last().test.Accuracy
+	return metrics
+}
+
+// judgeEarlyStopping decides the claim in the setting closest to
+// Prechelt's (see judgePrechelt); the clean and noisy conditions, judged in
+// classification error by judgeESCondition, are reported beside it.
+func judgeEarlyStopping(m map[string]float64) (bool, string) {
+	in := newJudgeInputs(m)
+	held, text := judgePrechelt(in)
+	var parts []string
+	for _, key := range []string{"clean", "noisy"} {
+		_, t := judgeESCondition(in, key)
+		parts = append(parts, t)
+	}
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	return held, text + " Reported beside it, not part of the verdict (classification error): " + strings.Join(parts, " ")
+}
+
+// precheltPart is the Prechelt condition's part of the verdict.
+func precheltPart(m map[string]float64) string {
+	_, text := judgePrechelt(newJudgeInputs(m))
+	return text
+}
+
+// judgePrechelt holds the claim in Prechelt's squared error percentage
+// (SEP) when his generalisation loss at the last epoch,
+// GL = 100·(E_va/E_opt − 1), is at least required_gl (the validation error
+// turned up), the training SEP at the last epoch is below its value at the
+// validation minimum, and the model early stopping on the validation SEP
+// keeps has a test SEP no higher than the last epoch's.
+func judgePrechelt(in *judgeInputs) (bool, string) {
+	gl, need := in.get("prechelt_gl_last"), in.get("required_gl")
+	trMin, trLast := in.get("prechelt_train_sep_at_val_min"), in.get("prechelt_train_sep_last")
+	stopped, last := in.get("prechelt_test_sep_stopped"), in.get("prechelt_test_sep_last")
+	m := in.m
+	turnsUp := gl >= need
+	trainFalls := trLast < trMin
+	noWorse := stopped <= last
+	ok := turnsUp && trainFalls && noWorse
+	return ok, fmt.Sprintf("With clean labels, a 50/25/25 split and Prechelt's squared error percentage (SEP): validation SEP %.3f after epoch 1, lowest %.3f at epoch %.3g, %.3f at epoch %.3g (GL %.1f, %s); training SEP %.3f → %.3f (%s). "+
+		"Early stopping on the validation SEP keeps epoch %.3g: test SEP %.3f against %.3f at the last epoch (%s); in classification error %.2f%% against %.2f%%. Claim %s.",
+		m["prechelt_val_sep_first"], m["prechelt_val_sep_min"], m["prechelt_val_sep_min_epoch"], m["prechelt_val_sep_last"], m["prechelt_epochs"], gl,
+		yesNo(turnsUp, fmt.Sprintf("turned up: GL ≥ %.0f", need), fmt.Sprintf("did not turn up: GL < %.0f", need)),
+		trMin, trLast, yesNo(trainFalls, "still falling", "not falling"),
+		m["prechelt_kept_epoch"], stopped, last, yesNo(noWorse, yesNo(stopped < last, "better", "equal"), "worse"),
+		100*m["prechelt_test_err_stopped"], 100*m["prechelt_test_err_last"], yesNo(ok, "held", "did not hold"))
+}
+
+// judgeESCondition judges the condition key ("clean" or "noisy") in
+// classification error: the validation error rose by at least
+// required_val_err_rise from its minimum to the last epoch (val_err_rise; 0
+// when the minimum is the last epoch), the training loss fell and the
+// training accuracy did not fall over the same epochs, and the
+// early-stopped model's test error is no higher than the last epoch's.
+func judgeESCondition(in *judgeInputs, key string) (bool, string) {
+	m := in.m
+	rise := in.get("required_val_err_rise")
+	p := key + "_"
+	valRise, lossDrop, accGain := in.get(p+"val_err_rise"), in.get(p+"train_loss_drop"), in.get(p+"train_acc_gain")
+	stopped, last := in.get(p+"test_err_stopped"), in.get(p+"test_err_last")
+	turnsUp := valRise >= rise-1e-9 // rounding of accuracy differences
+	trainFalls := lossDrop > 0 && accGain >= 0
+	noWorse := stopped <= last
+	ok := turnsUp && trainFalls && noWorse
+	return ok, fmt.Sprintf("With %s labels: validation error lowest %.2f%% at epoch %.3g, %.2f%% at the last epoch (%s); from there the training loss fell by %.3g and the training error by %.2f points (%s); "+
+		"early stopping kept epoch %.3g: test error %.2f%% against %.2f%% at the last epoch without it (%s). Claim %s.",
+		key, 100*m[p+"val_err_min"], m[p+"val_err_min_epoch"], 100*m[p+"val_err_last"], yesNo(turnsUp, fmt.Sprintf("turned up by ≥ %.0f point", 100*rise), fmt.Sprintf("did not turn up by %.0f point", 100*rise)),
+		lossDrop, 100*accGain, yesNo(trainFalls, "still falling", "not falling"),
+		m[p+"kept_epoch"], 100*stopped, 100*last, yesNo(noWorse, yesNo(stopped < last, "better", "equal"), "worse"), yesNo(ok, "held", "did not hold"))
 }
 
 func esTable(cfg esConfig, conds []*esCondition) MarkdownTable {
@@ -587,18 +634,6 @@ func writeESFiles(env *Env, cfg esConfig, conds []*esCondition) error {
 		}
 	}
 	return nil
-}
-
-func esSEPVerdict(cfg esConfig, c *esCondition) string {
-	n := len(c.sepCurve) - 1
-	first, last, lo := c.sepCurve[0], c.sepCurve[n], c.sepCurve[c.sepMin]
-	kept := c.sepCurve[c.sepKept]
-	return fmt.Sprintf("With %s: validation SEP %.3f after epoch 1, lowest %.3f at epoch %d, %.3f at epoch %d (GL %.1f, %s); training SEP %.3f → %.3f (%s). "+
-		"Early stopping on the validation SEP (patience %d, replayed) keeps epoch %d: test SEP %.3f against %.3f at the last epoch (%s); in classification error %.2f%% against %.2f%%. Claim %s.",
-		c.label, first.val, lo.val, c.sepMin+1, last.val, n+1, c.sepGL, yesNo(c.sepTurnsUp, fmt.Sprintf("turned up: GL ≥ %.0f", 100*cfg.rise), fmt.Sprintf("did not turn up: GL < %.0f", 100*cfg.rise)),
-		lo.train, last.train, yesNo(c.sepTrainFalls, "still falling", "not falling"),
-		cfg.patience, c.sepKept+1, kept.test, last.test, yesNo(c.sepNoWorse, yesNo(kept.test < last.test, "better", "equal"), "worse"),
-		pct(c.curve[c.sepKept].test), pct(c.last().test), yesNo(c.sepHeld, "held", "did not hold"))
 }
 
 func esSEPTable(cfg esConfig, c *esCondition) MarkdownTable {

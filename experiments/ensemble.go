@@ -23,8 +23,37 @@ func init() {
 		Paper: "The lecture \"Regularization, batchnorm and dropout\" (ensembles; dropout as bagging with weight sharing); " +
 			"Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), Dropout, JMLR 15, §4 and §7.5; " +
 			"Warde-Farley, Goodfellow, Courville & Bengio (2014), An empirical analysis of dropout in piecewise linear networks, ICLR (exact geometric mean of small models; ensembles of masked networks without tied weights); Breiman (1996), Bagging predictors, Machine Learning 24",
-		Run: runEnsemble,
+		Run:   runEnsemble,
+		Judge: judgeEnsemble,
 	})
+}
+
+// judgeEnsemble decides the claim's three parts with the tolerance of the
+// settings (the same in both modes): (1) the ensemble of all members below
+// its members' mean error, independent and bagged; (2) weight scaling
+// within approxGap of the exact geometric mean of the sub-networks; (3)
+// the dropout net (weight scaling) below the ensemble of untied
+// sub-networks (geometric mean).
+func judgeEnsemble(m map[string]float64) (bool, string) {
+	cfg := ensembleSettings(false)
+	in := newJudgeInputs(m)
+	k := in.get("members")
+	indE, indM, bagE, bagM := in.get("independent_ensemble_err"), in.get("independent_member_err"), in.get("bagged_ensemble_err"), in.get("bagged_member_err")
+	ws, geo := in.get("tiny_ws_err"), in.get("tiny_exact_geo_err")
+	drop, untied := in.get("dropout_ws_err"), in.get("untied_geo_err")
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	ensHeld := indE < indM && bagE < bagM
+	approxHeld := math.Abs(ws-geo) <= cfg.approxGap
+	wfHeld := drop < untied
+	verdict := fmt.Sprintf("(1) %g independent members average %.2f%% test error, their ensemble %.2f%% (arithmetic mean; geometric %.2f%%); %g bagged members average %.2f%%, their ensemble %.2f%% (geometric %.2f%%): %s. "+
+		"(2) Dropout on the first of two hidden layers of a tiny net: weight scaling %.2f%%, the exact geometric mean of all its sub-networks %.2f%%, their arithmetic mean %.2f%% (weight scaling within %.1f points of the geometric mean required): %s (with dropout right before the softmax layer the two are equal by construction: %.2f%% and %.2f%%). "+
+		"(3) The dropout net %.2f%% with weight scaling (Monte-Carlo: %.2f%%) against %.2f%% for an ensemble of %g of its sub-networks trained without weight sharing (geometric mean; each alone %.2f%% on average): %s.",
+		k, 100*indM, 100*indE, 100*m["independent_geo_err"], k, 100*bagM, 100*bagE, 100*m["bagged_geo_err"], dropoutHeld(ensHeld),
+		100*ws, 100*geo, 100*m["tiny_exact_arith_err"], 100*cfg.approxGap, dropoutHeld(approxHeld), 100*m["tiny_softmax_ws_err"], 100*m["tiny_softmax_exact_geo_err"],
+		100*drop, 100*m["dropout_mc_err"], 100*untied, k, 100*m["untied_member_err"], dropoutHeld(wfHeld))
+	return ensHeld && approxHeld && wfHeld, verdict
 }
 
 // ensembleConfig is the size of an ensemble run.
@@ -239,17 +268,20 @@ func runEnsemble(ctx context.Context, env *Env) (*Result, error) {
 	// The claims.
 	indep, bag := curves[0], curves[2]
 	K := cfg.members
-	ensHeld := indep.err[K-1] < indep.meanMemberErr() && bag.err[K-1] < bag.meanMemberErr()
-	approxHeld := math.Abs(exact.errWS-exact.errGeo) <= cfg.approxGap
 	untiedGeo := curves[4]
-	wfHeld := dropoutErr(dropWS) < untiedGeo.err[K-1]
-	held := ensHeld && approxHeld && wfHeld
-	verdict := fmt.Sprintf("(1) 784-%s-10, %d images: %d independent members average %.2f%% test error, their ensemble %.2f%% (arithmetic mean; geometric %.2f%%); %d bagged members average %.2f%%, their ensemble %.2f%% (geometric %.2f%%): %s. "+
-		"(2) %s: weight scaling %.2f%%, the exact geometric mean of all %d sub-networks %.2f%%, their arithmetic mean %.2f%% (weight scaling within %.1f points of the geometric mean required): %s (with dropout right before the softmax layer, %s, the two are equal by construction: %.2f%% and %.2f%%). "+
-		"(3) The dropout net (retain p = %g, %d epochs) %.2f%% with weight scaling (MC, %d passes: %.2f%%) against %.2f%% for an ensemble of %d of its sub-networks trained without weight sharing (geometric mean; each alone %.2f%% on average): %s.",
-		joinInts(cfg.hidden), data.Train.Len(), K, 100*indep.meanMemberErr(), 100*indep.err[K-1], 100*curves[1].err[K-1], K, 100*bag.meanMemberErr(), 100*bag.err[K-1], 100*curves[3].err[K-1], dropoutHeld(ensHeld),
-		exact.name, 100*exact.errWS, 1<<cfg.tinyWidth, 100*exact.errGeo, 100*exact.errArith, 100*cfg.approxGap, dropoutHeld(approxHeld), shallow.name, 100*shallow.errWS, 100*shallow.errGeo,
-		cfg.retain, cfg.dropoutEpochs, dropoutPct(dropWS), cfg.mcSamples, dropoutPct(dropMC), 100*untiedGeo.err[K-1], K, 100*untiedGeo.meanMemberErr(), dropoutHeld(wfHeld))
+	metrics := map[string]float64{
+		"members":                  float64(K),
+		"independent_ensemble_err": indep.err[K-1], "independent_member_err": indep.meanMemberErr(),
+		"bagged_ensemble_err": bag.err[K-1], "bagged_member_err": bag.meanMemberErr(),
+		"independent_geo_err": curves[1].err[K-1], "bagged_geo_err": curves[3].err[K-1],
+		"dropout_ws_err": dropoutErr(dropWS), "dropout_mc_err": dropoutErr(dropMC),
+		"untied_geo_err": untiedGeo.err[K-1], "untied_member_err": untiedGeo.meanMemberErr(),
+		"tiny_exact_geo_err": exact.errGeo, "tiny_exact_arith_err": exact.errArith, "tiny_ws_err": exact.errWS,
+		"tiny_independent_ensemble_err": 1 - tinyRep.Accuracy,
+		"tiny_softmax_exact_geo_err":    shallow.errGeo, "tiny_softmax_ws_err": shallow.errWS,
+		"independent_disagreement": indep.disagreement[K-1], "bagged_disagreement": bag.disagreement[K-1],
+	}
+	held, verdict := judgeEnsemble(metrics)
 
 	if err := writeEnsembleCSVs(env, curves, dropWS, dropMC, exacts, tinyRep, widths); err != nil {
 		return nil, err
@@ -283,17 +315,6 @@ func runEnsemble(ctx context.Context, env *Env) (*Result, error) {
 	}
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
-	}
-	metrics := map[string]float64{
-		"independent_ensemble_err": indep.err[K-1], "independent_member_err": indep.meanMemberErr(),
-		"bagged_ensemble_err": bag.err[K-1], "bagged_member_err": bag.meanMemberErr(),
-		"independent_geo_err": curves[1].err[K-1], "bagged_geo_err": curves[3].err[K-1],
-		"dropout_ws_err": dropoutErr(dropWS), "dropout_mc_err": dropoutErr(dropMC),
-		"untied_geo_err": untiedGeo.err[K-1], "untied_member_err": untiedGeo.meanMemberErr(),
-		"tiny_exact_geo_err": exact.errGeo, "tiny_exact_arith_err": exact.errArith, "tiny_ws_err": exact.errWS,
-		"tiny_independent_ensemble_err": 1 - tinyRep.Accuracy,
-		"tiny_softmax_exact_geo_err":    shallow.errGeo, "tiny_softmax_ws_err": shallow.errWS,
-		"independent_disagreement": indep.disagreement[K-1], "bagged_disagreement": bag.disagreement[K-1],
 	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }

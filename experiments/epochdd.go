@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -19,6 +20,7 @@ func init() {
 			"early stopping on the noisy validation loss keeps an epoch before the rise, for every model whose test error rose.",
 		Paper: "Nakkiran, Kaplun, Bansal, Yang, Barak & Sutskever (2019), Deep double descent: where bigger models and more data hurt, arXiv:1912.02292, Figures 2, 9 and 10 (epoch-wise double descent, 20% label noise)",
 		Run:   runEpochDD,
+		Judge: judgeEpochDD,
 	})
 }
 
@@ -96,8 +98,6 @@ type eddModel struct {
 	esTest training.Metrics // test scores of the restored model
 
 	dd eddShape
-	// esBeforeRise: the kept epoch precedes the rise (vacuous without one).
-	esBeforeRise bool
 }
 
 // eddShape is what the hysteresis scan found in a smoothed test-error
@@ -181,24 +181,24 @@ func runEpochDD(ctx context.Context, env *Env) (*Result, error) {
 		ms = append(ms, m)
 	}
 
-	large := ms[len(ms)-1]
-	esOK := true
 	var parts []string
 	for _, m := range ms {
-		esOK = esOK && m.esBeforeRise
 		parts = append(parts, eddDescribe(cfg, m))
 	}
-	held := large.dd.second() && esOK
-	verdict := fmt.Sprintf("Second descent for the largest model (%s): %s; early stopping before every rise: %s. %s",
-		large.name, yesNo(large.dd.second(), "yes", "no"), yesNo(esOK, "yes", "no"), strings.Join(parts, " "))
+	metrics := map[string]float64{"epochs": float64(cfg.epochs)}
+	for _, m := range ms {
+		metrics[m.name+"_es_epochs_before_rise"] = eddEpochsBeforeRise(cfg, m)
+	}
+	large := ms[len(ms)-1]
+	metrics["largest_second_fall_margin"] = eddFallMargin(large.smooth, large.dd, cfg.delta)
+	held, verdict := judgeEpochDD(metrics)
 
 	if err := writeEDDFiles(env, cfg, ms); err != nil {
 		return nil, err
 	}
-	if err := writeEDDSummary(env, cfg, held, verdict, ms, clean.Source); err != nil {
+	if err := writeEDDSummary(env, cfg, held, verdict+" "+strings.Join(parts, " "), ms, clean.Source); err != nil {
 		return nil, err
 	}
-	metrics := map[string]float64{"held": b2f(held), "epochs": float64(cfg.epochs), "es_before_every_rise": b2f(esOK)}
 	ep := func(t int) float64 {
 		if t < 0 {
 			return -1
@@ -225,6 +225,58 @@ func runEpochDD(ctx context.Context, env *Env) (*Result, error) {
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }
 
+// eddEpochsBeforeRise is the number of epochs from the one early stopping
+// kept to the rise of the test error, both 1-based; a curve without a rise
+// counts as rising at epoch epochs+1. Positive: stopped before the rise.
+func eddEpochsBeforeRise(cfg eddConfig, m *eddModel) float64 {
+	rise := cfg.epochs + 1
+	if m.dd.rose() {
+		rise = m.dd.rise + 1
+	}
+	return float64(rise - (m.es.BestEpoch + 1))
+}
+
+// eddFallMargin is how far the smoothed test error e fell below its running
+// maximum since the rise minus delta, at the point where it fell most:
+// positive exactly when eddScan found a second descent; −delta without a
+// rise.
+func eddFallMargin(e []float64, s eddShape, delta float64) float64 {
+	if !s.rose() {
+		return -delta
+	}
+	best, peak := math.Inf(-1), s.rise
+	for t := s.rise; t < len(e); t++ {
+		if e[t] > e[peak] {
+			peak = t
+		}
+		best = math.Max(best, (e[peak]-delta)-e[t])
+	}
+	return best
+}
+
+// judgeEpochDD holds the claim when the largest model's test error descends
+// a second time (largest_second_fall_margin > 0) and early stopping kept an
+// epoch before the rise for every model (w<h>_es_epochs_before_rise > 0, one
+// metric per width h, whichever widths the mode trains).
+func judgeEpochDD(m map[string]float64) (bool, string) {
+	in := newJudgeInputs(m)
+	margin := in.get("largest_second_fall_margin")
+	widths, before := in.series("w", "_es_epochs_before_rise")
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	esOK := true
+	var parts []string
+	for i, b := range before {
+		esOK = esOK && b > 0
+		parts = append(parts, fmt.Sprintf("%s %.3g", eddName(int(widths[i])), b))
+	}
+	second := margin > 0
+	verdict := fmt.Sprintf("Second descent for the largest model: %s (the smoothed test error fell %.2f points below its post-rise peak less the hysteresis; a second descent needs more than 0); early stopping before every rise: %s (epochs from the kept epoch to the rise, a curve without a rise counting as rising after the last epoch: %s).",
+		yesNo(second, "yes", "no"), 100*margin, yesNo(esOK, "yes", "no"), strings.Join(parts, ", "))
+	return second && esOK, verdict
+}
+
 // eddDescribe states what one model's curve showed, in 1-based epochs.
 func eddDescribe(cfg eddConfig, m *eddModel) string {
 	s := m.smooth
@@ -241,11 +293,7 @@ func eddDescribe(cfg eddConfig, m *eddModel) string {
 			100*cfg.delta, d.rise+1, 100*s[d.peak], d.peak+1, 100*cfg.delta, d.fall+1, 100*s[len(s)-1])
 	}
 	out += fmt.Sprintf("; early stopping kept epoch %d (stopped after %d, test error %.2f%%)", m.es.BestEpoch+1, len(m.es.Epochs), pct(m.esTest))
-	if d.rose() {
-		out += yesNo(m.esBeforeRise, ", before the rise.", ", NOT before the rise.")
-	} else {
-		out += "."
-	}
+	out += "."
 	return out
 }
 
@@ -311,7 +359,6 @@ func runEDDModel(ctx context.Context, env *Env, cfg eddConfig, e *eddModel, data
 	if e.esTest, err = Evaluate(ctx, m2, data.Test); err != nil {
 		return err
 	}
-	e.esBeforeRise = !e.dd.rose() || e.es.BestEpoch < e.dd.rise
 	return nil
 }
 

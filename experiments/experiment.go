@@ -24,9 +24,21 @@ type Experiment struct {
 	// Paper names the paper and figure the experiment reproduces.
 	Paper string
 	// Run performs the experiment, writing its files through env. It
-	// returns the verdict and the key numbers; [Run] fills in the
-	// bookkeeping fields of the Result (name, files, seconds).
+	// returns the key numbers and the verdict Judge gives on them; [Run]
+	// fills in the bookkeeping fields of the Result (name, files, seconds).
 	Run func(ctx context.Context, env *Env) (*Result, error)
+	// Judge is the claim's criterion, computed from the key numbers alone:
+	// Run puts every input of the criterion into Result.Metrics (the same
+	// keys for every seed of a mode) and takes Held and Verdict from Judge,
+	// so that one piece of code decides a single run and the mean over
+	// seeds ([RunSeeds]). The verdict states the numbers it was decided
+	// from. Inputs are continuous magnitudes compared with a threshold
+	// wherever the criterion can be stated that way; an input that is
+	// inherently yes or no is a metric of 1 or 0 that counts as yes when it
+	// is at least 0.5, which on a mean over seeds means "in a majority of
+	// the seeds". A metric the judge needs and does not find makes the claim
+	// not hold, with the missing keys named in the verdict.
+	Judge func(m map[string]float64) (held bool, verdict string)
 }
 
 // Result is what an experiment found. It encodes to JSON for the command
@@ -85,7 +97,7 @@ var registry = map[string]Experiment{}
 // register adds e to the registry. A duplicate or incomplete registration
 // is a programming error in this package, caught by the package's tests.
 func register(e Experiment) {
-	if _, dup := registry[e.Name]; dup || e.Name == "" || e.Run == nil || e.Claim == "" {
+	if _, dup := registry[e.Name]; dup || e.Name == "" || e.Run == nil || e.Judge == nil || e.Claim == "" {
 		panic("experiments: bad or duplicate registration " + e.Name)
 	}
 	registry[e.Name] = e

@@ -50,6 +50,13 @@ func TestExperimentsQuick(t *testing.T) {
 			if res.Name != e.Name || !res.Quick || res.Seed != 7 || res.Verdict == "" || len(res.Metrics) == 0 {
 				t.Errorf("result bookkeeping: %+v", res)
 			}
+			// The verdict is the judge's on the run's own metrics.
+			if held, verdict := e.Judge(res.Metrics); held != res.Held || verdict != res.Verdict {
+				t.Errorf("Judge(metrics) = %v, %q; the run said %v, %q", held, verdict, res.Held, res.Verdict)
+			}
+			if strings.Contains(res.Verdict, "cannot be evaluated") {
+				t.Errorf("the run's metrics lack inputs of the criterion: %s", res.Verdict)
+			}
 			t.Logf("%s: held=%v in %.1fs: %s", e.Name, res.Held, res.Seconds, res.Verdict)
 
 			res2, err := Run(ctx, e.Name, Options{Quick: true, Out: dirB, Seed: 7})
@@ -148,7 +155,7 @@ func TestRegistry(t *testing.T) {
 	names := map[string]bool{}
 	for _, e := range List() {
 		names[e.Name] = true
-		if e.Title == "" || e.Claim == "" || e.Paper == "" || e.Run == nil {
+		if e.Title == "" || e.Claim == "" || e.Paper == "" || e.Run == nil || e.Judge == nil {
 			t.Errorf("%s: incomplete registration", e.Name)
 		}
 		got, err := Lookup(e.Name)
@@ -159,6 +166,12 @@ func TestRegistry(t *testing.T) {
 	for _, want := range []string{"l1-vs-l2", "early-stopping"} {
 		if !names[want] {
 			t.Errorf("%s is not registered", want)
+		}
+	}
+	for _, e := range List() {
+		// Without its inputs a judge does not hold the claim, and says why.
+		if held, verdict := e.Judge(map[string]float64{}); held || !strings.Contains(verdict, "missing") {
+			t.Errorf("%s: Judge(no metrics) = %v, %q", e.Name, held, verdict)
 		}
 	}
 	if _, err := Lookup("nope"); !errors.Is(err, ErrUnknown) {

@@ -21,8 +21,32 @@ func init() {
 		Claim: "An L2 penalty shrinks the weights but makes (almost) none of them exactly zero; an L1 penalty, optimised with its proximal step, sets many of them (here: at least a quarter of the first layer) exactly to zero.",
 		Paper: "Tibshirani (1996), Regression shrinkage and selection via the lasso, J. R. Statist. Soc. B 58(1), Figure 2; " +
 			"for stochastic training, Tsuruoka, Tsujii & Ananiadou (2009), Stochastic gradient descent training for L1-regularized log-linear models with cumulative penalty, ACL-IJCNLP, §3",
-		Run: runL1VsL2,
+		Run:   runL1VsL2,
+		Judge: judgeL1L2,
 	})
+}
+
+// judgeL1L2 holds the claim when, in layer 1, L2 lowers the mean |w| below
+// the unpenalised model's and leaves fewer than maxZero of the weights
+// exactly zero, and L1 zeroes at least minZero of them (thresholds of the
+// settings, the same in both modes).
+func judgeL1L2(m map[string]float64) (bool, string) {
+	cfg := l1l2Settings(false)
+	in := newJudgeInputs(m)
+	l2Abs, noneAbs := in.get("l2_fc1_mean_abs"), in.get("none_fc1_mean_abs")
+	l2Zero, l1Zero := in.get("l2_fc1_zero_frac"), in.get("l1_fc1_zero_frac")
+	l2Lambda, l1Lambda := in.get("l2_lambda"), in.get("l1_lambda")
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	l2Shrinks := l2Abs < noneAbs
+	l2NoZeros := l2Zero < cfg.maxZero
+	l1Zeros := l1Zero >= cfg.minZero
+	verdict := fmt.Sprintf("Layer 1 under L2 (λ=%g): mean |w| %.4g against %.4g without a penalty (%s) and %.2f%% exact zeros (%s); under L1 by the proximal step (λ=%g): %.2f%% exact zeros (%s %.0f%%).",
+		l2Lambda, l2Abs, noneAbs, yesNo(l2Shrinks, "shrunk", "not shrunk"),
+		100*l2Zero, yesNo(l2NoZeros, fmt.Sprintf("below %g%%", 100*cfg.maxZero), fmt.Sprintf("%g%% or more", 100*cfg.maxZero)),
+		l1Lambda, 100*l1Zero, yesNo(l1Zeros, "many: at least", "not many: below"), 100*cfg.minZero)
+	return l2Shrinks && l2NoZeros && l1Zeros, verdict
 }
 
 // l1l2Config is the size of an l1-vs-l2 run.
@@ -188,15 +212,15 @@ func runL1VsL2(ctx context.Context, env *Env) (*Result, error) {
 		return nil, err
 	}
 
-	// The claim, from the data.
-	l2Shrinks := l2.fc1.MeanAbs < base.fc1.MeanAbs
-	l2NoZeros := l2.fc1.ZeroFraction < cfg.maxZero
-	l1Zeros := l1.fc1.ZeroFraction >= cfg.minZero
-	held := l2Shrinks && l2NoZeros && l1Zeros
-	verdict := fmt.Sprintf("Layer 1 under L2 (λ=%g): mean |w| %.4g against %.4g without a penalty (%s) and %.2f%% exact zeros (%s); under L1 by the proximal step (λ=%g): %.2f%% exact zeros (%s %.0f%%).",
-		l2.lambda, l2.fc1.MeanAbs, base.fc1.MeanAbs, yesNo(l2Shrinks, "shrunk", "not shrunk"),
-		100*l2.fc1.ZeroFraction, yesNo(l2NoZeros, fmt.Sprintf("below %g%%", 100*cfg.maxZero), fmt.Sprintf("%g%% or more", 100*cfg.maxZero)),
-		l1.lambda, 100*l1.fc1.ZeroFraction, yesNo(l1Zeros, "many: at least", "not many: below"), 100*cfg.minZero)
+	// The claim, from the metrics.
+	metrics := map[string]float64{
+		"none_test_acc": base.test.Accuracy, "l2_test_acc": l2.test.Accuracy, "l1_test_acc": l1.test.Accuracy,
+		"l2_lambda": l2.lambda, "l1_lambda": l1.lambda,
+		"none_fc1_zero_frac": base.fc1.ZeroFraction, "l2_fc1_zero_frac": l2.fc1.ZeroFraction, "l1_fc1_zero_frac": l1.fc1.ZeroFraction,
+		"none_fc1_small_frac": base.fc1.BelowTolFraction, "l2_fc1_small_frac": l2.fc1.BelowTolFraction, "l1_fc1_small_frac": l1.fc1.BelowTolFraction,
+		"none_fc1_mean_abs": base.fc1.MeanAbs, "l2_fc1_mean_abs": l2.fc1.MeanAbs, "l1_fc1_mean_abs": l1.fc1.MeanAbs,
+	}
+	held, verdict := judgeL1L2(metrics)
 
 	sum := &Summary{
 		Held: held, Verdict: verdict,
@@ -237,16 +261,7 @@ func runL1VsL2(ctx context.Context, env *Env) (*Result, error) {
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
 	}
-	return &Result{
-		Held: held, Verdict: verdict,
-		Metrics: map[string]float64{
-			"none_test_acc": base.test.Accuracy, "l2_test_acc": l2.test.Accuracy, "l1_test_acc": l1.test.Accuracy,
-			"l2_lambda": l2.lambda, "l1_lambda": l1.lambda,
-			"none_fc1_zero_frac": base.fc1.ZeroFraction, "l2_fc1_zero_frac": l2.fc1.ZeroFraction, "l1_fc1_zero_frac": l1.fc1.ZeroFraction,
-			"none_fc1_small_frac": base.fc1.BelowTolFraction, "l2_fc1_small_frac": l2.fc1.BelowTolFraction, "l1_fc1_small_frac": l1.fc1.BelowTolFraction,
-			"none_fc1_mean_abs": base.fc1.MeanAbs, "l2_fc1_mean_abs": l2.fc1.MeanAbs, "l1_fc1_mean_abs": l1.fc1.MeanAbs,
-		},
-	}, nil
+	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }
 
 func yesNo(ok bool, yes, no string) string {

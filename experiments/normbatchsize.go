@@ -22,7 +22,35 @@ func init() {
 		Claim: "BatchNorm's error rises as the batch gets small, while GroupNorm's (and LayerNorm's) stays roughly flat across batch sizes.",
 		Paper: "Wu & He (2018), Group normalization, ECCV, Figure 1 (ImageNet classification error against batch size for BN and GN)",
 		Run:   runNormBatchSize,
+		Judge: judgeNormBatchSize,
 	})
+}
+
+// judgeNormBatchSize holds the claim when BatchNorm's rise of the test
+// error from the largest batch to the smallest (rise_bn) exceeds
+// GroupNorm's (rise_gn) by more than the margin of the settings (the same
+// in both modes).
+func judgeNormBatchSize(m map[string]float64) (bool, string) {
+	cfg := nbsSettings(false)
+	in := newJudgeInputs(m)
+	riseBN, riseGN := in.get("rise_"+nbsVariants[0].key), in.get("rise_"+nbsVariants[1].key)
+	batches, _ := in.series("test_err_"+nbsVariants[0].key+"_b", "")
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	held := riseBN > riseGN+cfg.margin
+	small, large := batches[0], batches[len(batches)-1]
+	var parts []string
+	for _, v := range nbsVariants {
+		if !in.has("rise_" + v.key) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f%% at batch %g vs %.2f%% at batch %g (%+.2f points)",
+			v.label, 100*m[fmt.Sprintf("test_err_%s_b%g", v.key, small)], small, 100*m[fmt.Sprintf("test_err_%s_b%g", v.key, large)], large, 100*m["rise_"+v.key]))
+	}
+	verdict := fmt.Sprintf("Test error: %s. BatchNorm's rise %s GroupNorm's by more than %.0f point: claim %s.",
+		strings.Join(parts, "; "), yesNo(held, "exceeds", "does not exceed"), 100*cfg.margin, yesNo(held, "held", "did not hold"))
+	return held, verdict
 }
 
 type nbsConfig struct {
@@ -200,28 +228,20 @@ func runNormBatchSize(ctx context.Context, env *Env) (*Result, error) {
 	for _, v := range cfg.variants {
 		rise[v.key] = runs[v.key][small].testErr() - runs[v.key][large].testErr()
 	}
-	bn, gn := cfg.variants[0], cfg.variants[1]
-	held := rise[bn.key] > rise[gn.key]+cfg.margin
-	var parts []string
-	for _, v := range cfg.variants {
-		parts = append(parts, fmt.Sprintf("%s %.2f%% at batch %d vs %.2f%% at batch %d (%+.2f points)",
-			v.label, 100*runs[v.key][small].testErr(), small, 100*runs[v.key][large].testErr(), large, 100*rise[v.key]))
-	}
-	verdict := fmt.Sprintf("Test error: %s. BatchNorm's rise %s GroupNorm's by more than %.0f point: claim %s.",
-		strings.Join(parts, "; "), yesNo(held, "exceeds", "does not exceed"), 100*cfg.margin, yesNo(held, "held", "did not hold"))
-
-	if err := writeNBSFiles(env, cfg, order, runs); err != nil {
-		return nil, err
-	}
-	if err := env.WriteSummary(nbsSummary(env, cfg, data, runs, rise, modelSeed, fitSeed, held, verdict)); err != nil {
-		return nil, err
-	}
 	metrics := map[string]float64{}
 	for _, r := range order {
 		metrics[fmt.Sprintf("test_err_%s_b%d", r.v.key, r.batch)] = r.testErr()
 	}
 	for _, v := range cfg.variants {
 		metrics["rise_"+v.key] = rise[v.key]
+	}
+	held, verdict := judgeNormBatchSize(metrics)
+
+	if err := writeNBSFiles(env, cfg, order, runs); err != nil {
+		return nil, err
+	}
+	if err := env.WriteSummary(nbsSummary(env, cfg, data, runs, rise, modelSeed, fitSeed, held, verdict)); err != nil {
+		return nil, err
 	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }

@@ -22,8 +22,41 @@ func init() {
 		Claim: "Ranking weights by OBD's saliency ½·h_kk·w² removes more of them than ranking by magnitude before the test error rises (here: a larger fraction pruned, right after pruning, with the test error within half a point of the unpruned network's), and every criterion beats random deletion.",
 		Paper: "LeCun, Denker & Solla (1990), Optimal brain damage, NIPS 2, Figure 2 (objective against the number of parameters deleted, OBD against magnitude-based deletion, and OBD's predicted against the actual objective); " +
 			"Molchanov, Tyree, Karras, Aila & Kautz (2017), Pruning convolutional neural networks for resource efficient inference, ICLR (the first-order Taylor criterion, here applied to single weights)",
-		Run: runWeightElimination,
+		Run:   runWeightElimination,
+		Judge: judgeWeightElim,
 	})
+}
+
+// judgeWeightElim reads, for each criterion, the largest fraction of the
+// weights removed with the test error right after pruning within the
+// tolerance of the settings (the same in both modes) of the unpruned
+// network's (<criterion>_reach_pruned), and holds the claim when OBD's is
+// larger than magnitude's and every criterion's larger than random's.
+func judgeWeightElim(m map[string]float64) (bool, string) {
+	cfg := weightElimSettings(false)
+	in := newJudgeInputs(m)
+	base, weights := in.get("unpruned_test_err"), in.get("weights")
+	reach := map[regularizers.Criterion][2]float64{}
+	for _, c := range regularizers.Criteria {
+		reach[c] = [2]float64{in.get(c.String() + "_reach_pruned"), in.get(c.String() + "_reach_retrained")}
+	}
+	if text, bad := in.incomplete(); bad {
+		return false, text
+	}
+	obdBeatsMag := reach[regularizers.OBD][0] > reach[regularizers.Magnitude][0]
+	beatRandom := true
+	for _, c := range []regularizers.Criterion{regularizers.OBD, regularizers.Taylor, regularizers.Magnitude} {
+		beatRandom = beatRandom && reach[c][0] > reach[regularizers.Random][0]
+	}
+	held := obdBeatsMag && beatRandom
+	verdict := fmt.Sprintf("Unpruned test error %.2f%%. Largest fraction of the %.0f weights removed with the test error at most %.2f%% (%.1f points above), right after pruning / after retraining: OBD %s / %s, Taylor %s / %s, magnitude %s / %s, random %s / %s. "+
+		"OBD %s magnitude right after pruning; %s.",
+		100*base, weights, 100*base+100*cfg.tol, 100*cfg.tol,
+		pctText(reach[regularizers.OBD][0]), pctText(reach[regularizers.OBD][1]), pctText(reach[regularizers.Taylor][0]), pctText(reach[regularizers.Taylor][1]),
+		pctText(reach[regularizers.Magnitude][0]), pctText(reach[regularizers.Magnitude][1]), pctText(reach[regularizers.Random][0]), pctText(reach[regularizers.Random][1]),
+		yesNo(obdBeatsMag, "removes more weights than", "does not remove more weights than"),
+		yesNo(beatRandom, "every criterion beats random deletion", "not every criterion beats random deletion"))
+	return held, verdict
 }
 
 // weightElimConfig is the size of a weight-elimination run.
@@ -181,19 +214,17 @@ func runWeightElimination(ctx context.Context, env *Env) (*Result, error) {
 	for _, c := range regularizers.Criteria {
 		r[c] = [2]float64{reach(c, false), reach(c, true)}
 	}
-	obdBeatsMag := r[regularizers.OBD][0] > r[regularizers.Magnitude][0]
-	beatRandom := true
-	for _, c := range []regularizers.Criterion{regularizers.OBD, regularizers.Taylor, regularizers.Magnitude} {
-		beatRandom = beatRandom && r[c][0] > r[regularizers.Random][0]
+	metrics := map[string]float64{"unpruned_test_err": 1 - baseTest.Accuracy, "weights": float64(weightCount(base))}
+	for _, c := range regularizers.Criteria {
+		metrics[c.String()+"_reach_pruned"], metrics[c.String()+"_reach_retrained"] = r[c][0], r[c][1]
 	}
-	held := obdBeatsMag && beatRandom
-	verdict := fmt.Sprintf("Unpruned test error %.2f%%. Largest fraction of the %d weights removed with the test error at most %.2f%% (%.1f points above), right after pruning / after %d epoch(s) of retraining: OBD %s / %s, Taylor %s / %s, magnitude %s / %s, random %s / %s. "+
-		"OBD %s magnitude right after pruning; %s.",
-		pct(baseTest), weightCount(base), pct(baseTest)+100*cfg.tol, 100*cfg.tol, cfg.retrain,
-		pctText(r[regularizers.OBD][0]), pctText(r[regularizers.OBD][1]), pctText(r[regularizers.Taylor][0]), pctText(r[regularizers.Taylor][1]),
-		pctText(r[regularizers.Magnitude][0]), pctText(r[regularizers.Magnitude][1]), pctText(r[regularizers.Random][0]), pctText(r[regularizers.Random][1]),
-		yesNo(obdBeatsMag, "removes more weights than", "does not remove more weights than"),
-		yesNo(beatRandom, "every criterion beats random deletion", "not every criterion beats random deletion"))
+	for _, p := range points {
+		if p.fraction == 0.9 {
+			metrics[p.crit.String()+"_err_at_90_pruned"] = 1 - p.pruned.Accuracy
+			metrics[p.crit.String()+"_err_at_90_retrained"] = 1 - p.retrained.Accuracy
+		}
+	}
+	held, verdict := judgeWeightElim(metrics)
 
 	if err := writeWeightElimCSV(env, points, baseTrain.Loss); err != nil {
 		return nil, err
@@ -232,16 +263,6 @@ func runWeightElimination(ctx context.Context, env *Env) (*Result, error) {
 	}
 	if err := env.WriteSummary(sum); err != nil {
 		return nil, err
-	}
-	metrics := map[string]float64{"unpruned_test_err": 1 - baseTest.Accuracy}
-	for _, c := range regularizers.Criteria {
-		metrics[c.String()+"_reach_pruned"], metrics[c.String()+"_reach_retrained"] = r[c][0], r[c][1]
-	}
-	for _, p := range points {
-		if p.fraction == 0.9 {
-			metrics[p.crit.String()+"_err_at_90_pruned"] = 1 - p.pruned.Accuracy
-			metrics[p.crit.String()+"_err_at_90_retrained"] = 1 - p.retrained.Accuracy
-		}
 	}
 	return &Result{Held: held, Verdict: verdict, Metrics: metrics}, nil
 }
