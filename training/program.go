@@ -54,7 +54,13 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 		}
 		p.cost = cost
 	}
-	if p.prog, err = graph.Compile(b, cost); err != nil {
+	// Nodes share buffers: Fit reads the loss and the logits after a run,
+	// an evaluation only the logits (the graph's output).
+	opts := graph.CompileOptions{ShareBuffers: true, Keep: []*G.Node{logits}}
+	if p.loss != nil {
+		opts.Keep = append(opts.Keep, p.loss)
+	}
+	if p.prog, err = graph.CompileWith(b, cost, opts); err != nil {
 		return nil, err
 	}
 	return p, nil
