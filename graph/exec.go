@@ -33,7 +33,11 @@ import (
 // node.Value() after Program.Run instead.
 type executor struct {
 	steps []step
-	bufs  []sharedBuf // with shared buffers (share.go)
+	// With shared buffers (share.go): the plan's buffers, the arena that
+	// holds them and the arena's generation the steps' tensors were made in.
+	bufs  []sharedBuf
+	arena *Arena
+	gen   int
 }
 
 // step is one op node with its inputs and its last output.
@@ -121,6 +125,7 @@ func forwardRoots(g *G.ExprGraph) []*G.Node {
 
 // run computes every step once, from the inputs' current values.
 func (e *executor) run() error {
+	e.claim()
 	for i := range e.steps {
 		s := &e.steps[i]
 		for j, a := range s.args {

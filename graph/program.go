@@ -32,6 +32,10 @@ type CompileOptions struct {
 	// Keep lists the nodes whose values the caller reads after a run, with
 	// ShareBuffers. Their memory is never handed on.
 	Keep []*G.Node
+	// Arena, with ShareBuffers, holds the shared memory in common with the
+	// other programs compiled with it, which then never run at the same
+	// time (see [Arena]). Default nil: the program's own memory.
+	Arena *Arena
 }
 
 // Compile compiles the builder's graph. If cost is non-nil, Compile first
@@ -88,7 +92,11 @@ func compile(b *Builder, cost *G.Node, opts CompileOptions, minShare int) (*Prog
 			}
 			keep[n.ID()] = true
 		}
-		p.exec.share(keep, minShare)
+		arena := opts.Arena
+		if arena == nil {
+			arena = new(Arena)
+		}
+		p.exec.share(keep, minShare, arena)
 	}
 	return p, nil
 }

@@ -23,11 +23,43 @@ import (
 // as its own value is read.
 
 // sharedBuf is one buffer of the plan: dtype, number of elements (the
-// largest of the nodes it holds) and, from the first run on, its memory.
+// largest of the nodes it holds) and its offset in the arena's memory of
+// that dtype.
 type sharedBuf struct {
-	dt  tensor.Dtype
-	n   int
-	mem any // []float32 or []float64
+	dt     tensor.Dtype
+	n, off int
+}
+
+// Arena is the memory in which programs compiled with it (see
+// [CompileOptions]) keep their shared buffers: its size is that of the
+// largest of them, not their sum. A run of one program overwrites the
+// values of the arena's other programs, outputs and gradients included, so
+// they must never run at the same time, and each program's values must be
+// read before another one runs. The zero value is an empty arena; memory
+// is made at the first run of a program that needs more.
+type Arena struct {
+	need [2]int // elements, float32 and float64, of the largest program
+	f32  []float32
+	f64  []float64
+	gen  int // incremented whenever the memory is made anew
+}
+
+// reserve makes room for n32 float32 and n64 float64 elements from the next
+// run on.
+func (a *Arena) reserve(n32, n64 int) {
+	a.need[0], a.need[1] = max(a.need[0], n32), max(a.need[1], n64)
+}
+
+// ensure makes the memory the arena's programs need.
+func (a *Arena) ensure() {
+	if len(a.f32) < a.need[0] {
+		a.f32 = make([]float32, a.need[0])
+		a.gen++
+	}
+	if len(a.f64) < a.need[1] {
+		a.f64 = make([]float64, a.need[1])
+		a.gen++
+	}
 }
 
 // minShared is the least number of elements of a node that shares buffers.
@@ -51,7 +83,8 @@ func sharable(s *step, n int) bool {
 // elements. keep holds the IDs of the nodes whose values must last until
 // the end of a run (the outputs and whatever the caller reads afterwards):
 // their buffers are never handed on.
-func (e *executor) share(keep map[int64]bool, n int) {
+func (e *executor) share(keep map[int64]bool, n int, arena *Arena) {
+	e.arena = arena
 	stepOf := make(map[int64]int, len(e.steps))
 	for i := range e.steps {
 		stepOf[e.steps[i].node.ID()] = i
@@ -109,6 +142,16 @@ func (e *executor) share(keep map[int64]bool, n int) {
 			free = append(free, e.steps[j].buf)
 		}
 	}
+	var size [2]int // float32, float64
+	for i := range e.bufs {
+		k := 0
+		if e.bufs[i].dt == tensor.Float64 {
+			k = 1
+		}
+		e.bufs[i].off = size[k]
+		size[k] += e.bufs[i].n
+	}
+	e.arena.reserve(size[0], size[1])
 }
 
 // fit takes a buffer of dtype dt for n elements out of free: the smallest
@@ -153,27 +196,37 @@ func appendNew(s []int, vs ...int) []int {
 	return s
 }
 
-// sharedOut returns the node's tensor over its shared buffer, making the
-// buffer's memory and the tensor at the first call.
+// sharedOut returns the node's tensor over its shared buffer, made at the
+// first call after the arena's memory was made.
 func (e *executor) sharedOut(s *step) *tensor.Dense {
 	if s.shared != nil {
 		return s.shared
 	}
-	b := &e.bufs[s.buf]
-	if b.mem == nil {
-		if b.dt == tensor.Float32 {
-			b.mem = make([]float32, b.n)
-		} else {
-			b.mem = make([]float64, b.n)
-		}
-	}
+	b := e.bufs[s.buf]
 	sh := s.node.Shape().Clone()
+	lo, hi := b.off, b.off+sh.TotalSize()
 	var mem any
 	if b.dt == tensor.Float32 {
-		mem = b.mem.([]float32)[:sh.TotalSize():sh.TotalSize()]
+		mem = e.arena.f32[lo:hi:hi]
 	} else {
-		mem = b.mem.([]float64)[:sh.TotalSize():sh.TotalSize()]
+		mem = e.arena.f64[lo:hi:hi]
 	}
 	s.shared = tensor.New(tensor.WithShape(sh...), tensor.WithBacking(mem))
 	return s.shared
+}
+
+// claim makes sure that the arena's memory is there and that the steps'
+// tensors lie in it (another program of the arena may have made it anew).
+func (e *executor) claim() {
+	if e.arena == nil {
+		return
+	}
+	e.arena.ensure()
+	if e.gen == e.arena.gen {
+		return
+	}
+	for i := range e.steps {
+		e.steps[i].shared = nil
+	}
+	e.gen = e.arena.gen
 }

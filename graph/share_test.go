@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -23,7 +24,7 @@ type skipNet struct {
 	out, mid *G.Node
 }
 
-func newSkipNet(t *testing.T, train, share bool, keepMid bool) *skipNet {
+func newSkipNet(t *testing.T, train, share, keepMid bool, arena *Arena) *skipNet {
 	t.Helper()
 	s, _ := NewStore(Float64)
 	rng := rand.New(rand.NewPCG(5, 1))
@@ -46,7 +47,7 @@ func newSkipNet(t *testing.T, train, share bool, keepMid bool) *skipNet {
 	if train {
 		cost = G.Must(G.Sum(G.Must(G.Square(out))))
 	}
-	opts := CompileOptions{ShareBuffers: share}
+	opts := CompileOptions{ShareBuffers: share, Arena: arena}
 	if keepMid {
 		opts.Keep = []*G.Node{h2}
 	}
@@ -89,8 +90,8 @@ func (n *skipNet) values(t *testing.T, k uint64) [][]float64 {
 func TestShareBuffersSameBits(t *testing.T) {
 	for _, train := range []bool{false, true} {
 		t.Run(map[bool]string{false: "eval", true: "train"}[train], func(t *testing.T) {
-			own := newSkipNet(t, train, false, true)
-			shared := newSkipNet(t, train, true, true)
+			own := newSkipNet(t, train, false, true, nil)
+			shared := newSkipNet(t, train, true, true, nil)
 			for k := range uint64(3) {
 				want, got := own.values(t, k), shared.values(t, k)
 				for i := range want {
@@ -118,11 +119,58 @@ func TestShareBuffersSameBits(t *testing.T) {
 // Gorgonia's Rectify is x ⊙ (x ≥ 0): while a ReLU runs, its input, its
 // mask and its output are live, and h1 lives until out reads it.
 func TestShareBuffersEvalChain(t *testing.T) {
-	n := newSkipNet(t, false, true, false)
+	n := newSkipNet(t, false, true, false, nil)
 	n.values(t, 0)
 	checkPlan(t, n.prog, nil)
 	if got := len(n.prog.exec.bufs); got != 4 {
 		t.Errorf("%d buffers for the skip net, want 4", got)
+	}
+}
+
+// TestArenaSharedByPrograms runs an evaluation and a training program on
+// one arena, alternately: each run's values must be those of the same
+// program on its own memory, although the training program, compiled
+// after the evaluation program had run, makes the arena's memory anew. The
+// arena holds the larger program's buffers, not both.
+func TestArenaSharedByPrograms(t *testing.T) {
+	arena := new(Arena)
+	evalOwn, trainOwn := newSkipNet(t, false, false, true, nil), newSkipNet(t, true, false, true, nil)
+	eval := newSkipNet(t, false, true, true, arena)
+	eval.values(t, 0)
+	train := newSkipNet(t, true, true, true, arena)
+	for k := range uint64(4) {
+		own, shared := evalOwn, eval
+		if k%2 == 0 {
+			own, shared = trainOwn, train
+		}
+		want, got := own.values(t, k), shared.values(t, k)
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Fatalf("run %d, value %d: %v on the arena, %v on the program's own memory", k, i, got[i], want[i])
+			}
+		}
+	}
+	size := func(n *skipNet) int {
+		total := 0
+		for _, b := range n.prog.exec.bufs {
+			total += b.n
+		}
+		return total
+	}
+	if got, want := len(arena.f64), max(size(eval), size(train)); got != want {
+		t.Errorf("arena of %d elements, want %d (the larger program's)", got, want)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(arena.f64)))
+	hi := lo + uintptr(len(arena.f64))*8
+	for _, n := range []*skipNet{eval, train} {
+		for _, s := range n.prog.exec.steps {
+			if s.buf < 0 {
+				continue
+			}
+			if v := s.node.Value(); v.Uintptr() < lo || v.Uintptr()+v.MemSize() > hi {
+				t.Errorf("%s lies outside the arena", s.node.Name())
+			}
+		}
 	}
 }
 

@@ -51,6 +51,12 @@ type Evaluator struct {
 
 // NewEvaluator compiles m's evaluation graph.
 func NewEvaluator(m Model, opts EvalOptions) (*Evaluator, error) {
+	return newEvaluator(m, opts, nil)
+}
+
+// newEvaluator is NewEvaluator with the graph's memory in arena (nil: its
+// own).
+func newEvaluator(m Model, opts EvalOptions, arena *graph.Arena) (*Evaluator, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 1000
 	}
@@ -61,7 +67,7 @@ func NewEvaluator(m Model, opts EvalOptions) (*Evaluator, error) {
 	if opts.MCSamples > 0 {
 		mode, rng = graph.MonteCarlo, rand.New(rand.NewPCG(opts.Seed, streamMC))
 	}
-	p, err := newProgram(m, mode, opts.BatchSize, rng, nil)
+	p, err := newProgram(m, mode, opts.BatchSize, rng, nil, arena)
 	if err != nil {
 		return nil, errors.WithMessage(err, "training: evaluation graph")
 	}

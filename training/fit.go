@@ -172,6 +172,7 @@ type run struct {
 	rng        *rand.Rand
 	progs      map[int]*program
 	eval       *Evaluator
+	arena      *graph.Arena // memory of progs and eval, which run in turn
 	opt        Optimizer
 	baseLR     float64
 	lr         float64
@@ -201,7 +202,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	if needVal && (val == nil || val.Len() == 0) {
 		return nil, errors.New("training: early stopping and plateau schedules need a non-empty validation split")
 	}
-	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
+	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, arena: new(graph.Arena), hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
 	if reg, ok := m.(graph.Regularized); ok {
 		r.penalties = append(r.penalties, reg.Penalties()...)
 		r.post = append(r.post, reg.PostSteps()...)
@@ -224,7 +225,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	r.pcg = rand.NewPCG(cfg.Seed, streamDropout)
 	r.rng = rand.New(r.pcg)
 	if val != nil && val.Len() > 0 {
-		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len())}); err != nil {
+		if r.eval, err = newEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len())}, r.arena); err != nil {
 			return nil, err
 		}
 	}
@@ -263,7 +264,7 @@ func (r *run) program(n int) (*program, error) {
 	if p, ok := r.progs[n]; ok {
 		return p, nil
 	}
-	p, err := newProgram(r.m, graph.Train, n, r.rng, r.penalties)
+	p, err := newProgram(r.m, graph.Train, n, r.rng, r.penalties, r.arena)
 	if err != nil {
 		return nil, errors.WithMessage(err, "training: training graph")
 	}
