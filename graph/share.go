@@ -10,9 +10,10 @@ import (
 // A node's value is needed only until the last step that reads it has run.
 // After that its buffer can hold the output of a later node of the same
 // dtype and at most as many elements (a buffer grows, before any memory is
-// made, to the largest node it holds). An evaluation graph needs no forward value
-// for a backward pass, so a chain of large activations (convolution,
-// BatchNorm, ReLU, …) runs in two or three buffers instead of one per node.
+// made, to the largest node it holds). An evaluation graph needs no
+// forward value for a backward pass, so a chain of large activations
+// (convolution, BatchNorm, ReLU, …) runs in two or three buffers instead of
+// one per node.
 //
 // The plan is made once, when the program is compiled, so every run puts
 // every node in the same memory and a run allocates nothing more than
