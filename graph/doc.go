@@ -37,5 +37,8 @@
 // Gorgonia's TapeMachine is not used to run programs: zoo's executor runs
 // the forward pass and only the gradient nodes the parameters need, keeps
 // every node's output tensor between runs and hands it back to the op, so a
-// training step allocates almost nothing.
+// training step allocates almost nothing. With [CompileOptions].ShareBuffers
+// a node whose readers have all run hands its memory on to a later node,
+// and an [Arena] lets programs that take turns (a training and an
+// evaluation graph) hold their buffers in the same memory.
 package graph

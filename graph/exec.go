@@ -5,6 +5,7 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // executor runs the nodes a program needs, in dependency order, and keeps
@@ -21,13 +22,22 @@ import (
 //     output back to its op through gorgonia's UsePreallocDoer, so a step
 //     allocates only in ops that cannot reuse.
 //   - It never runs an op in place on its input (Gorgonia's UnsafeDo), so a
-//     node's Value after a run is its forward value.
+//     node's Value after a run is its forward value (unless another node
+//     has taken its memory since, with shared buffers).
+//   - With shared buffers (CompileOptions.ShareBuffers, share.go), a node
+//     whose readers have all run hands its memory to a later node, so an
+//     evaluation graph holds a few activations instead of all of them.
 //
 // Values are bound to the nodes with gorgonia.UnsafeLet, so node.Value()
 // reads them as before. Statement nodes (gorgonia.Read) are not run: read
 // node.Value() after Program.Run instead.
 type executor struct {
 	steps []step
+	// With shared buffers (share.go): the plan's buffers, the arena that
+	// holds them and the arena's generation the steps' tensors were made in.
+	bufs  []sharedBuf
+	arena *Arena
+	gen   int
 }
 
 // step is one op node with its inputs and its last output.
@@ -39,6 +49,10 @@ type step struct {
 	// out is the node's output from the previous run when the executor may
 	// overwrite it: a tensor the op made, not a view of one of its inputs.
 	out G.Value
+	// buf is the index of the step's shared buffer in executor.bufs, or -1;
+	// shared is the node's tensor over it (share.go).
+	buf    int
+	shared *tensor.Dense
 }
 
 // newExecutor orders the op nodes of g that roots depend on so that every
@@ -65,7 +79,7 @@ func newExecutor(g *G.ExprGraph, roots []*G.Node) (*executor, error) {
 			}
 			return nil
 		}
-		e.steps = append(e.steps, step{node: n, op: n.Op(), args: args, in: make([]G.Value, len(args))})
+		e.steps = append(e.steps, step{node: n, op: n.Op(), args: args, in: make([]G.Value, len(args)), buf: -1})
 		return nil
 	}
 	for _, r := range roots {
@@ -111,6 +125,7 @@ func forwardRoots(g *G.ExprGraph) []*G.Node {
 
 // run computes every step once, from the inputs' current values.
 func (e *executor) run() error {
+	e.claim()
 	for i := range e.steps {
 		s := &e.steps[i]
 		for j, a := range s.args {
@@ -119,7 +134,11 @@ func (e *executor) run() error {
 			}
 		}
 		var v G.Value
-		if pd, ok := s.op.(G.UsePreallocDoer); ok && s.out != nil {
+		planned := s.buf >= 0
+		if planned {
+			v = e.runShared(s)
+		}
+		if pd, ok := s.op.(G.UsePreallocDoer); ok && v == nil && s.out != nil {
 			// An op that cannot reuse this tensor says so with an error;
 			// Do below then makes a new one.
 			if r, err := pd.UsePreallocDo(s.out, s.in...); err == nil {
@@ -145,10 +164,29 @@ func (e *executor) run() error {
 		s.out = nil
 		if !overlapsAny(v, s.in) {
 			s.out = v
+		} else if planned {
+			// The plan let the inputs' buffers go when this step ran.
+			return errors.Errorf("graph: %s: op %v returned a view of its input, not a tensor of its own", s.node.Name(), s.op)
 		}
 		clear(s.in)
 	}
 	return nil
+}
+
+// runShared runs step s into its shared buffer. If the op does not write
+// there, the step leaves the plan for good: runShared returns the tensor the
+// op made instead, or nil after an error (run then calls Do).
+func (e *executor) runShared(s *step) G.Value {
+	out := e.sharedOut(s)
+	v, err := s.op.(G.UsePreallocDoer).UsePreallocDo(out, s.in...)
+	if err == nil && v == out {
+		return v
+	}
+	s.buf, s.shared = -1, nil
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // overlapsAny reports whether v's memory overlaps that of any of vs.

@@ -16,6 +16,28 @@ type Program struct {
 	grads []*G.Node
 }
 
+// CompileOptions configure [CompileWith]. The zero value compiles as
+// [Compile] does: every node keeps its own output tensor.
+type CompileOptions struct {
+	// ShareBuffers lets nodes share output memory: once every node that
+	// reads a value has run, its memory may hold the output of a later
+	// node of the same dtype. An evaluation graph then needs a few
+	// activations' worth of memory instead of one per layer. The values
+	// are the same bits either way. After a run, only the values of the
+	// outputs (the nodes nothing else reads), the gradients and the Keep
+	// nodes are that run's; any other node's Value may hold another node's
+	// result. Nodes of fewer than 16384 elements keep their own tensors.
+	// Default false.
+	ShareBuffers bool
+	// Keep lists the nodes whose values the caller reads after a run, with
+	// ShareBuffers. Their memory is never handed on.
+	Keep []*G.Node
+	// Arena, with ShareBuffers, holds the shared memory in common with the
+	// other programs compiled with it, which then never run at the same
+	// time (see [Arena]). Default nil: the program's own memory.
+	Arena *Arena
+}
+
 // Compile compiles the builder's graph. If cost is non-nil, Compile first
 // adds the symbolic gradient of cost with respect to every parameter the graph
 // uses (in the store's order); read them with [Program.Grad] after a run.
@@ -27,6 +49,16 @@ type Program struct {
 // the inputs, say). Statement nodes (gorgonia.Read) are not run; read a
 // node's Value after Run.
 func Compile(b *Builder, cost *G.Node) (*Program, error) {
+	return CompileWith(b, cost, CompileOptions{})
+}
+
+// CompileWith compiles the builder's graph as [Compile] does, with options.
+func CompileWith(b *Builder, cost *G.Node, opts CompileOptions) (*Program, error) {
+	return compile(b, cost, opts, minShared)
+}
+
+// compile is CompileWith with the least size of a node that shares memory.
+func compile(b *Builder, cost *G.Node, opts CompileOptions, minShare int) (*Program, error) {
 	p := &Program{b: b}
 	roots := forwardRoots(b.g)
 	if cost != nil {
@@ -49,7 +81,30 @@ func Compile(b *Builder, cost *G.Node) (*Program, error) {
 	if p.exec, err = newExecutor(b.g, roots); err != nil {
 		return nil, err
 	}
+	if opts.ShareBuffers {
+		keep := make(map[int64]bool, len(roots)+len(opts.Keep))
+		for _, n := range roots {
+			keep[n.ID()] = true
+		}
+		for _, n := range opts.Keep {
+			if n == nil || !inGraph(b.g, n) {
+				return nil, errors.Wrapf(ErrConfig, "compile: kept node %v is not in the builder's graph", n)
+			}
+			keep[n.ID()] = true
+		}
+		arena := opts.Arena
+		if arena == nil {
+			arena = new(Arena)
+		}
+		p.exec.share(keep, minShare, arena)
+	}
 	return p, nil
+}
+
+// inGraph reports whether n is a node of g.
+func inGraph(g *G.ExprGraph, n *G.Node) bool {
+	m, ok := g.Node(n.ID()).(*G.Node)
+	return ok && m == n
 }
 
 // Builder returns the builder the program was compiled from.

@@ -27,7 +27,10 @@ var (
 	benchMNISTErr  error
 )
 
-func benchEvalForward(b *testing.B, name string, batch int) {
+// benchEvalForward times the named model's evaluation graph at the given
+// batch size on MNIST test images, with shared buffers (as
+// training.Evaluator compiles it) or with a tensor per node (own).
+func benchEvalForward(b *testing.B, name string, batch int, own bool) {
 	e, err := models.Lookup(name)
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +52,7 @@ func benchEvalForward(b *testing.B, name string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog, err := graph.Compile(bd, nil)
+	prog, err := graph.CompileWith(bd, nil, graph.CompileOptions{ShareBuffers: !own})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,11 +72,21 @@ func benchEvalForward(b *testing.B, name string, batch int) {
 	benchSink = logits.Value()
 }
 
-func BenchmarkEvalForwardMLP1000(b *testing.B)        { benchEvalForward(b, "mlp", 1000) }
-func BenchmarkEvalForwardMLPDropout1000(b *testing.B) { benchEvalForward(b, "mlp-dropout", 1000) }
-func BenchmarkEvalForwardMLPSigmoid1000(b *testing.B) { benchEvalForward(b, "mlp-sigmoid", 1000) }
-func BenchmarkEvalForwardMLPBN1000(b *testing.B)      { benchEvalForward(b, "mlp-bn", 1000) }
-func BenchmarkEvalForwardLeNet51000(b *testing.B)     { benchEvalForward(b, "lenet5", 1000) }
-func BenchmarkEvalForwardConvNetBN1000(b *testing.B)  { benchEvalForward(b, "convnet-bn", 1000) }
-func BenchmarkEvalForwardMLP128(b *testing.B)         { benchEvalForward(b, "mlp", 128) }
-func BenchmarkEvalForwardLeNet5128(b *testing.B)      { benchEvalForward(b, "lenet5", 128) }
+func BenchmarkEvalForwardMLP1000(b *testing.B) { benchEvalForward(b, "mlp", 1000, false) }
+func BenchmarkEvalForwardMLPDropout1000(b *testing.B) {
+	benchEvalForward(b, "mlp-dropout", 1000, false)
+}
+func BenchmarkEvalForwardMLPSigmoid1000(b *testing.B) {
+	benchEvalForward(b, "mlp-sigmoid", 1000, false)
+}
+func BenchmarkEvalForwardMLPBN1000(b *testing.B)     { benchEvalForward(b, "mlp-bn", 1000, false) }
+func BenchmarkEvalForwardLeNet51000(b *testing.B)    { benchEvalForward(b, "lenet5", 1000, false) }
+func BenchmarkEvalForwardConvNetBN1000(b *testing.B) { benchEvalForward(b, "convnet-bn", 1000, false) }
+func BenchmarkEvalForwardMLP128(b *testing.B)        { benchEvalForward(b, "mlp", 128, false) }
+func BenchmarkEvalForwardLeNet5128(b *testing.B)     { benchEvalForward(b, "lenet5", 128, false) }
+
+// A tensor per node, for comparison.
+func BenchmarkEvalForwardLeNet51000Own(b *testing.B) { benchEvalForward(b, "lenet5", 1000, true) }
+func BenchmarkEvalForwardConvNetBN1000Own(b *testing.B) {
+	benchEvalForward(b, "convnet-bn", 1000, true)
+}

@@ -222,6 +222,8 @@ func Train(ctx context.Context, r Recipe, data *datasets.MNIST, opts TrainOption
 		return nil, nil, err
 	}
 	cfg.Log, cfg.OnBatch = opts.Log, opts.OnBatch
+	// The test evaluation reuses the memory of Fit's graphs.
+	cfg.Arena = new(graph.Arena)
 	logf := func(format string, args ...any) {
 		if opts.Log != nil {
 			fmt.Fprintf(opts.Log, format, args...)
@@ -277,7 +279,7 @@ func Train(ctx context.Context, r Recipe, data *datasets.MNIST, opts TrainOption
 		if histErr != nil {
 			return nil, m, histErr
 		}
-		if err := res.test(ctx, m, data.Test, opts, logf); err != nil {
+		if err := res.test(ctx, m, data.Test, opts, cfg.Arena, logf); err != nil {
 			return nil, m, err
 		}
 	}
@@ -340,10 +342,11 @@ func written(opts TrainOptions, file string, start time.Time) string {
 	return path
 }
 
-// test scores the final weights on the test set and, with an output
-// directory, saves them with the recipe and the scores as model.safetensors.
-func (res *Result) test(ctx context.Context, m *Model, test *datasets.Dataset, opts TrainOptions, logf func(string, ...any)) error {
-	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(1000, test.Len())})
+// test scores the final weights on the test set, its graph's memory in
+// arena, and, with an output directory, saves them with the recipe and the
+// scores as model.safetensors.
+func (res *Result) test(ctx context.Context, m *Model, test *datasets.Dataset, opts TrainOptions, arena *graph.Arena, logf func(string, ...any)) error {
+	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: min(1000, test.Len()), Arena: arena})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,11 @@ type EvalOptions struct {
 	MCSamples int
 	// Seed seeds the Monte-Carlo dropout masks.
 	Seed uint64
+	// Arena holds the evaluation graph's memory in common with the other
+	// graphs of the arena (those of a Fit that has returned, say), none of
+	// which may run while the Evaluator does (see graph.Arena). Default
+	// nil: memory of its own.
+	Arena *graph.Arena
 }
 
 // Metrics are a model's scores on a dataset.
@@ -61,7 +66,7 @@ func NewEvaluator(m Model, opts EvalOptions) (*Evaluator, error) {
 	if opts.MCSamples > 0 {
 		mode, rng = graph.MonteCarlo, rand.New(rand.NewPCG(opts.Seed, streamMC))
 	}
-	p, err := newProgram(m, mode, opts.BatchSize, rng, nil)
+	p, err := newProgram(m, mode, opts.BatchSize, rng, nil, opts.Arena)
 	if err != nil {
 		return nil, errors.WithMessage(err, "training: evaluation graph")
 	}

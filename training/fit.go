@@ -57,6 +57,11 @@ type Config struct {
 	PostSteps []graph.PostStep
 	// EvalBatchSize is the validation batch size. Default 1000.
 	EvalBatchSize int
+	// Arena holds the memory of the run's graphs, which take turns in it:
+	// the training graphs and the validation graph (see graph.Arena). An
+	// evaluation after Fit has returned can reuse it ([EvalOptions]).
+	// Default nil: Fit makes an arena of its own.
+	Arena *graph.Arena
 	// Checkpoints, if set, saves checkpoints during training.
 	Checkpoints *CheckpointConfig
 	// Resume, if non-empty, is a last.safetensors checkpoint written by a run
@@ -172,6 +177,7 @@ type run struct {
 	rng        *rand.Rand
 	progs      map[int]*program
 	eval       *Evaluator
+	arena      *graph.Arena // memory of progs and eval, which run in turn
 	opt        Optimizer
 	baseLR     float64
 	lr         float64
@@ -201,10 +207,13 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	if needVal && (val == nil || val.Len() == 0) {
 		return nil, errors.New("training: early stopping and plateau schedules need a non-empty validation split")
 	}
-	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
+	r := &run{m: m, cfg: cfg, train: train, val: val, progs: map[int]*program{}, arena: cfg.Arena, hist: History{BestEpoch: -1}, bestVal: math.Inf(1)}
 	if reg, ok := m.(graph.Regularized); ok {
 		r.penalties = append(r.penalties, reg.Penalties()...)
 		r.post = append(r.post, reg.PostSteps()...)
+	}
+	if r.arena == nil {
+		r.arena = new(graph.Arena)
 	}
 	r.penalties = append(r.penalties, cfg.Penalties...)
 	r.post = append(r.post, cfg.PostSteps...)
@@ -224,7 +233,7 @@ func newRun(m Model, train, val *datasets.Dataset, cfg Config) (*run, error) {
 	r.pcg = rand.NewPCG(cfg.Seed, streamDropout)
 	r.rng = rand.New(r.pcg)
 	if val != nil && val.Len() > 0 {
-		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len())}); err != nil {
+		if r.eval, err = NewEvaluator(m, EvalOptions{BatchSize: min(cfg.EvalBatchSize, val.Len()), Arena: r.arena}); err != nil {
 			return nil, err
 		}
 	}
@@ -263,7 +272,7 @@ func (r *run) program(n int) (*program, error) {
 	if p, ok := r.progs[n]; ok {
 		return p, nil
 	}
-	p, err := newProgram(r.m, graph.Train, n, r.rng, r.penalties)
+	p, err := newProgram(r.m, graph.Train, n, r.rng, r.penalties, r.arena)
 	if err != nil {
 		return nil, errors.WithMessage(err, "training: training graph")
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +120,45 @@ func TestFitIsDeterministic(t *testing.T) {
 	}
 	if h1.Epochs[1].TrainLoss >= h1.Epochs[0].TrainLoss {
 		t.Errorf("training loss did not fall: %+v", h1.Epochs)
+	}
+}
+
+// TestFitArenaReusedByEvaluator trains with an arena passed in and scores
+// the test set with an evaluator on that arena (as zoo train does), then
+// repeats the run with memory of their own: the history, the weights and
+// the test metrics must be the same bits. The hidden layer is wide enough
+// (64×512) for its nodes to share memory.
+func TestFitArenaReusedByEvaluator(t *testing.T) {
+	train, val, test := subset(t)
+	run := func(arena *graph.Arena) (training.History, []uint64, training.Metrics) {
+		m := smallMLP(t, models.Config{Hidden: []int{512}, HiddenDropout: 0.3, Norm: "batch"}, 5)
+		h, err := training.Fit(context.Background(), m, train, val, training.Config{
+			Epochs: 2, BatchSize: 64, Seed: 3, Optimizer: sgd(t, 0.05), Arena: arena,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := training.NewEvaluator(m, training.EvalOptions{Arena: arena})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ev.Close()
+		met, err := ev.Evaluate(context.Background(), test, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stripTimes(h), weightBits(m.Store()), met
+	}
+	h1, w1, m1 := run(new(graph.Arena))
+	h2, w2, m2 := run(nil)
+	if len(h1.Epochs) != 2 || h1.Epochs[0] != h2.Epochs[0] || h1.Epochs[1] != h2.Epochs[1] {
+		t.Fatalf("histories differ:\n%+v\n%+v", h1, h2)
+	}
+	if !slices.Equal(w1, w2) {
+		t.Error("the weights differ")
+	}
+	if m1.Loss != m2.Loss || m1.Accuracy != m2.Accuracy || m1.N != m2.N {
+		t.Errorf("test metrics %+v on the arena, %+v without", m1, m2)
 	}
 }
 

@@ -26,8 +26,10 @@ type program struct {
 
 // newProgram builds m into a graph of the given mode at batch size batch. A
 // training program also builds the cross-entropy loss plus the penalties and
-// its gradients; an evaluation program only the logits.
-func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties []graph.Penalty) (*program, error) {
+// its gradients; an evaluation program only the logits. Its nodes share
+// memory in arena (nil: the program's own), with the other programs of
+// the arena, which must not run at the same time.
+func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties []graph.Penalty, arena *graph.Arena) (*program, error) {
 	store := m.Store()
 	b := graph.NewBuilder(store, mode, rng)
 	shape := append([]int{batch}, m.InputShape()...)
@@ -54,7 +56,13 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 		}
 		p.cost = cost
 	}
-	if p.prog, err = graph.Compile(b, cost); err != nil {
+	// Nodes share buffers: Fit reads the loss and the logits after a run,
+	// an evaluation only the logits (the graph's output).
+	opts := graph.CompileOptions{ShareBuffers: true, Keep: []*G.Node{logits}, Arena: arena}
+	if p.loss != nil {
+		opts.Keep = append(opts.Keep, p.loss)
+	}
+	if p.prog, err = graph.CompileWith(b, cost, opts); err != nil {
 		return nil, err
 	}
 	return p, nil

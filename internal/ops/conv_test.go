@@ -377,7 +377,7 @@ func TestConvPoolUsePrealloc(t *testing.T) {
 		gy := zootest.Cast(zootest.RandDense(73, 9, 3, 6, 6), d.DT)
 		gy2 := zootest.Cast(zootest.RandDense(74, 9, 3, 3, 3), d.DT)
 		gp := zootest.Cast(zootest.RandDense(75, 9, 2, 3, 3), d.DT)
-		mp := maxPool2DOp{p: pw, ix: new(maxIndex)}
+		mp := maxPool2DOp{p: pw, ix: recordingIndex()}
 		py, err := mp.Do(x)
 		if err != nil {
 			t.Fatal(err)

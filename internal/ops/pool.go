@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -217,7 +218,7 @@ func (op maxPool2DOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 	}
 	d := poolDims(x, y)
 	var idx []int32
-	if op.ix != nil {
+	if op.ix != nil && op.ix.grad.Load() {
 		op.ix.mu.Lock()
 		defer op.ix.mu.Unlock()
 		idx = op.ix.record(x, y)
@@ -234,6 +235,9 @@ func (op maxPool2DOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 func (op maxPool2DOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 1 {
 		return nil, errors.Wrapf(ErrShape, "max pool gradient: %d inputs, want 1", len(in))
+	}
+	if op.ix != nil {
+		op.ix.grad.Store(true)
 	}
 	gx, err := G.ApplyOp(maxPool2DGradOp(op), in[0], out, grad)
 	return G.Nodes{gx}, errors.Wrap(err, "graph: max pool gradient")
@@ -294,8 +298,11 @@ var (
 
 // maxIndex is the argmax record of a max pooling op's last forward call:
 // for every output element, the index in its input plane of the element
-// it took, and the data addresses and shapes of that call's x and y.
+// it took, and the data addresses and shapes of that call's x and y. The
+// forward op records only once a gradient op has been made (grad): an
+// evaluation graph keeps no argmax.
 type maxIndex struct {
+	grad   atomic.Bool
 	mu     sync.Mutex
 	idx    []int32
 	x, y   uintptr

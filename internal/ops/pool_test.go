@@ -266,7 +266,7 @@ func TestMaxPool2DIndexChecked(t *testing.T) {
 		t.Run(d.DT.String(), func(t *testing.T) {
 			x := zootest.Cast(distinct(21, 2, 3, 7, 6), d.DT)
 			gy := zootest.Cast(zootest.RandDense(22, 2, 3, 4, 3), d.DT)
-			op := maxPool2DOp{p: p, ix: new(maxIndex)}
+			op := maxPool2DOp{p: p, ix: recordingIndex()}
 			y, err := op.Do(x)
 			if err != nil {
 				t.Fatal(err)
@@ -319,4 +319,40 @@ func BenchmarkAvgPool2D100x32x28x28K2S2F32(b *testing.B) { benchPool(b, AvgPool2
 func BenchmarkMaxPool2D100x32x28x28K2S2F32(b *testing.B) { benchPool(b, MaxPool2D, tensor.Float32) }
 func BenchmarkGorgoniaMaxPool2D100x32x28x28K2S2F32(b *testing.B) {
 	benchPool(b, gorgoniaMaxPool, tensor.Float32)
+}
+
+// recordingIndex returns a maxIndex that the forward op records into, as
+// it does once the graph has a gradient op.
+func recordingIndex() *maxIndex {
+	ix := new(maxIndex)
+	ix.grad.Store(true)
+	return ix
+}
+
+// TestMaxPool2DRecordsOnlyForGradients builds max pooling in a graph: the
+// forward op keeps no argmax until the graph has the gradient op, then
+// records one per output element.
+func TestMaxPool2DRecordsOnlyForGradients(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 3, 4, 4), G.WithName("x"), G.WithValue(distinct(31, 2, 3, 4, 4)))
+	y, err := MaxPool2D(x, [2]int{2, 2}, [2]int{2, 2}, [2]int{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := y.Op().(maxPool2DOp)
+	if _, err := op.Do(x.Value()); err != nil {
+		t.Fatal(err)
+	}
+	if op.ix.idx != nil {
+		t.Errorf("without a gradient op the forward recorded %d indices", len(op.ix.idx))
+	}
+	if _, err := G.Grad(G.Must(G.Sum(y)), x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Do(x.Value()); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * 3 * 2 * 2; len(op.ix.idx) != want {
+		t.Errorf("with a gradient op the forward recorded %d indices, want %d", len(op.ix.idx), want)
+	}
 }
