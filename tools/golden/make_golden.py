@@ -707,7 +707,7 @@ def sched_cases(w):
         if diff > 1e-12:
             raise AssertionError("sched/%s: torch and closed form differ by %g" % (name, diff))
         with w.case("sched", name, desc, base_lr=BASE_LR, epochs=SCHED_EPOCHS, index=EPOCH_INDEX,
-                    closed_form_max_abs_diff=diff,
+                    closed_form_max_abs_diff_below=1e-12,  # asserted above; the diff itself varies with libm
                     note=("torch updates the lr recursively (multiplying the previous lr), so "
                           "lrs may differ from the closed form by a few ulp; compare with a "
                           "tolerance of about 1e-12."),
