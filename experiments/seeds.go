@@ -8,10 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/mapkeys"
 )
 
 // SeedsResult is one experiment run once per seed, with the spread of its
@@ -166,18 +167,11 @@ func writeJSONFile(path string, v any) error {
 
 // metricKeys returns every metric name of the runs, sorted.
 func metricKeys(runs []*Result) []string {
-	set := map[string]bool{}
-	for _, r := range runs {
-		for k := range r.Metrics {
-			set[k] = true
-		}
+	ms := make([]map[string]float64, len(runs))
+	for i, r := range runs {
+		ms[i] = r.Metrics
 	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return mapkeys.Union(ms...)
 }
 
 // seedStats returns the mean, sample standard deviation (n−1; none for a

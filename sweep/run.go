@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pkg/errors"
 
+	"github.com/gozoo/zoo/internal/mapkeys"
 	"github.com/gozoo/zoo/models"
 )
 
@@ -315,16 +315,5 @@ func oneLine(s string) string {
 
 // MetricNames returns the sorted names of the metrics in the records.
 func MetricNames(recs []map[string]Float) []string {
-	seen := map[string]bool{}
-	for _, m := range recs {
-		for k := range m {
-			seen[k] = true
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for k := range seen {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return mapkeys.Union(recs...)
 }
