@@ -3,7 +3,7 @@
 // subcommand writes progress to stderr and its result to stdout as one JSON
 // object (zoo graph writes Graphviz DOT), and exits 0 on success, 1 on
 // failure and 2 on a usage error. Ctrl-C cancels the running job; zoo train
-// saves a resumable checkpoint first.
+// saves a resumable checkpoint first, zoo prune the last finished round.
 //
 //	zoo help                      list the subcommands
 //	zoo help train                flags of one subcommand

@@ -1,22 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
-	"github.com/gozoo/zoo/internal/fileio"
+	"github.com/gozoo/zoo/graph"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/regularizers"
 	"github.com/gozoo/zoo/training"
-	"github.com/gozoo/zoo/training/safetensors"
 )
 
 const pruneSynopsis = "remove a fraction of a trained model's weights by OBD, Taylor, magnitude or random saliency, optionally retraining"
@@ -40,8 +41,9 @@ type pruneRound struct {
 // pruneReport is the JSON result of zoo prune, also written to
 // OUT/report.json.
 type pruneReport struct {
-	Source        string  `json:"source"`
-	Model         string  `json:"model"`
+	Source string `json:"source"`
+	Model  string `json:"model"`
+	// Criterion is the saliency criterion, or "mask" with --mask.
 	Criterion     string  `json:"criterion"`
 	Scope         string  `json:"scope"`
 	Target        float64 `json:"target_sparsity"`
@@ -55,15 +57,30 @@ type pruneReport struct {
 	Checkpoint string       `json:"checkpoint"`
 	// Mask is the mask file (1 kept, 0 pruned per weight).
 	Mask string `json:"mask"`
+	// MaskSource is the mask file given with --mask ("" when the
+	// criterion chose the weights).
+	MaskSource string `json:"mask_source,omitempty"`
 	// Sparsity is zoo sparsity's report of the pruned weights.
 	Sparsity *regularizers.Sparsity `json:"sparsity"`
-	Seconds  number                 `json:"seconds"`
+	// Stopped is pruneCompleted, or pruneCancelled when the run was
+	// cancelled: Rounds are the rounds that finished, and the checkpoint and
+	// mask are the last one's.
+	Stopped string `json:"stopped"`
+	Seconds number `json:"seconds"`
 }
+
+// Values of pruneReport's Stopped and, with --mask, Criterion.
+const (
+	pruneCompleted = "completed"
+	pruneCancelled = "cancelled"
+	maskCriterion  = "mask"
+)
 
 func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("prune", pruneSynopsis+`.
 
-zoo prune MODEL_OR_CHECKPOINT --criterion obd|taylor|magnitude|random --sparsity S [--retrain-epochs E] --out DIR
+zoo prune MODEL_OR_CHECKPOINT --criterion obd|taylor|magnitude|random --sparsity S [--steps N] [--retrain-epochs E] --out DIR
+zoo prune MODEL_OR_CHECKPOINT --mask FILE [--retrain-epochs E] --out DIR
 
 MODEL_OR_CHECKPOINT is a checkpoint written by zoo train, or a model name,
 which is first trained with its recipe into OUT/trained (as zoo train).
@@ -77,16 +94,28 @@ weights left. After each round, --retrain-epochs E > 0 retrains with the
 model's recipe (its learning rate, schedule over E epochs, penalties), the
 pruned weights held at exactly zero after every step.
 
-Writes OUT/model.safetensors (the weights with their mask, "mask/<name>",
-readable by zoo eval, predict and sparsity) and OUT/report.json (the JSON
-printed on stdout: test error before pruning, after each round's pruning
-and retraining, and the sparsity report).`, stderr)
+--mask FILE prunes in one round with a saved mask instead (the
+mask.safetensors of an earlier zoo prune): the weights it marks 0 are set
+to zero, and held there while retraining. The mask must be of a model of
+the same name and shapes, with a tensor of 0s and 1s for each of its
+weight matrices and filters; --criterion, --sparsity, --scope, --steps and
+--samples do not apply.
+
+Writes OUT/model.safetensors (the pruned weights, readable by zoo eval,
+predict and sparsity), OUT/mask.safetensors (1 kept, 0 pruned, per weight,
+as "mask/<name>"; format "zoo-mask") and OUT/report.json (the JSON printed
+on stdout: test error before pruning, after each round's pruning and
+retraining, and the sparsity report), each written whole or not at all.
+Ctrl-C after a round has finished writes the three files as they were
+after that round, with "stopped": "cancelled" in the report, and exits 1;
+before that it writes nothing.`, stderr)
 	crit := fs.String("criterion", "obd", "saliency: obd, taylor, magnitude or random")
 	target := fs.Float64("sparsity", 0.5, "fraction of the weights to remove, in [0, 1]")
 	scope := fs.String("scope", "global", "rank over all weights (global) or within each layer (per-layer)")
 	steps := fs.Int("steps", 1, "prune in this many rounds, retraining after each")
 	retrain := fs.Int("retrain-epochs", 0, "epochs of retraining after each round (0: none)")
 	samples := fs.Int("samples", 1000, "training images the obd and taylor criteria are computed on (0: all)")
+	maskPath := fs.String("mask", "", "prune with this mask file (a mask.safetensors of zoo prune) instead of a criterion")
 	out := fs.String("out", "", "output directory (required)")
 	dataDir := fs.String("data", "", "directory holding the four MNIST files, raw or gzipped (default: $"+datasets.EnvMNISTDir+", else the GoMNIST module in the Go module cache)")
 	strict := fs.Bool("strict", false, "fail, rather than warn, when files in --data differ from the original MNIST")
@@ -94,6 +123,18 @@ and retraining, and the sparsity report).`, stderr)
 	pos, code, done := parseArgs(fs, args, 1, 1, "model name or checkpoint")
 	if done {
 		return code
+	}
+	if *maskPath != "" {
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "criterion", "sparsity", "scope", "steps", "samples":
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return usageError(fs, errors.Errorf("--mask: %s do not apply (the mask chooses the weights)", strings.Join(clash, ", ")))
+		}
 	}
 	c, err := regularizers.ParseCriterion(*crit)
 	if err != nil {
@@ -122,6 +163,11 @@ and retraining, and the sparsity report).`, stderr)
 	case *out == "":
 		return usageError(fs, errors.New("--out DIR is required"))
 	}
+	if *maskPath != "" {
+		if _, err := os.Stat(*maskPath); err != nil {
+			return usageError(fs, errors.Wrap(err, "--mask"))
+		}
+	}
 	start := time.Now()
 	src := pos[0]
 	if _, err := os.Stat(src); err != nil {
@@ -143,26 +189,48 @@ and retraining, and the sparsity report).`, stderr)
 	if err != nil {
 		return failure(stderr, "prune", err)
 	}
-	rep, err := prune(ctx, src, icfg, *retrain, data, *out, stderr)
-	if err != nil {
+	rep, err := prune(ctx, src, icfg, *maskPath, *retrain, data, *out, stderr)
+	if rep == nil {
+		if ctx.Err() != nil {
+			err = errors.WithMessage(err, "cancelled before the first round finished; nothing written")
+		}
 		return failure(stderr, "prune", err)
 	}
 	rep.Seconds = number(time.Since(start).Seconds())
-	if err := writeJSONFile(filepath.Join(*out, "report.json"), rep); err != nil {
+	var b bytes.Buffer
+	if err := writeJSON(&b, rep); err != nil {
 		return failure(stderr, "prune", err)
 	}
-	if err := writeJSON(stdout, rep); err != nil {
+	if err := writeFileAtomic(filepath.Join(*out, "report.json"), b.Bytes()); err != nil {
 		return failure(stderr, "prune", err)
+	}
+	if _, err := stdout.Write(b.Bytes()); err != nil {
+		return failure(stderr, "prune", errors.Wrap(err, "write result"))
+	}
+	if rep.Stopped == pruneCancelled {
+		fmt.Fprintf(stderr, "zoo prune: cancelled (%v); %s holds the model, mask and report after round %d of %d\n",
+			err, *out, len(rep.Rounds), max(rep.Steps, 1))
+		return exitFailure
 	}
 	return exitOK
 }
 
-// prune runs the schedule on the checkpoint at src and writes the result
-// into out.
-func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, retrainEpochs int, data *datasets.MNIST, out string, stderr io.Writer) (*pruneReport, error) {
+// prune runs the schedule on the checkpoint at src, or applies the mask
+// read from maskPath when it is not empty, and writes the model and its
+// mask into out. When ctx is cancelled after at least one round finished,
+// it restores the model as it was after that round, writes it with that
+// round's mask, and returns the report (Stopped "cancelled") with the
+// cancellation error; before that it returns no report.
+func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, maskPath string, retrainEpochs int, data *datasets.MNIST, out string, stderr io.Writer) (*pruneReport, error) {
 	m, ckpt, rec, err := models.Load(src)
 	if err != nil {
 		return nil, err
+	}
+	var given *regularizers.Mask
+	if maskPath != "" {
+		if given, err = loadMask(maskPath, m); err != nil {
+			return nil, err
+		}
 	}
 	r, err := retrainRecipe(rec, m, retrainEpochs)
 	if err != nil {
@@ -187,13 +255,25 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 	rep := &pruneReport{
 		Source: src, Model: m.Name(), Criterion: icfg.Saliency.Criterion.String(), Scope: icfg.Scope.String(),
 		Target: icfg.Target, Steps: max(icfg.Steps, 1), Samples: icfg.Saliency.Samples, RetrainEpochs: retrainEpochs,
-		TestLoss: number(met.Loss), TestError: number(models.ErrorPercent(met)),
+		TestLoss: number(met.Loss), TestError: number(models.ErrorPercent(met)), Stopped: pruneCompleted,
 	}
-	fmt.Fprintf(stderr, "zoo prune: %s, test error %.2f%% before pruning; %s saliency on %d training images\n",
-		m.Name(), models.ErrorPercent(met), rep.Criterion, scoredImages(icfg.Saliency.Samples, train.Len()))
-	fractions := icfg.Fractions()
+	rounds := len(icfg.Fractions())
+	if given != nil {
+		rep.Criterion, rep.Scope, rep.Target, rep.Steps, rep.Samples = maskCriterion, "", given.Sparsity(), 1, 0
+		rep.MaskSource, rounds = maskPath, 1
+		fmt.Fprintf(stderr, "zoo prune: %s, test error %.2f%% before pruning; mask %s\n", m.Name(), models.ErrorPercent(met), maskPath)
+	} else {
+		fmt.Fprintf(stderr, "zoo prune: %s, test error %.2f%% before pruning; %s saliency on %d training images\n",
+			m.Name(), models.ErrorPercent(met), rep.Criterion, scoredImages(icfg.Saliency.Samples, train.Len()))
+	}
+	// done is the mask of the last finished round, saved the model's
+	// variables right after it.
+	var (
+		done  *regularizers.Mask
+		saved [][]float64
+	)
 	scored := time.Now()
-	retrain := func(ctx context.Context, round int, mask *regularizers.Mask) error {
+	finish := func(ctx context.Context, round int, mask *regularizers.Mask) error {
 		rd := pruneRound{Sparsity: mask.Sparsity(), SaliencySeconds: number(time.Since(scored).Seconds())}
 		met, err := evaluate(ctx, m, test, opts, false)
 		if err != nil {
@@ -201,7 +281,7 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 		}
 		rd.PrunedTestLoss, rd.PrunedTestError = number(met.Loss), number(models.ErrorPercent(met))
 		fmt.Fprintf(stderr, "zoo prune: round %d/%d: %.1f%% of the weights removed, test error %.2f%%\n",
-			round+1, len(fractions), 100*mask.Sparsity(), models.ErrorPercent(met))
+			round+1, rounds, 100*mask.Sparsity(), models.ErrorPercent(met))
 		if retrainEpochs > 0 {
 			cfg, err := r.TrainingConfig()
 			if err != nil {
@@ -218,58 +298,68 @@ func prune(ctx context.Context, src string, icfg regularizers.IterativeConfig, r
 			}
 			l, te := number(met.Loss), number(models.ErrorPercent(met))
 			rd.RetrainedTestLoss, rd.RetrainedTestError = &l, &te
-			fmt.Fprintf(stderr, "zoo prune: round %d/%d: retrained %d epochs, test error %.2f%%\n", round+1, len(fractions), retrainEpochs, models.ErrorPercent(met))
+			fmt.Fprintf(stderr, "zoo prune: round %d/%d: retrained %d epochs, test error %.2f%%\n", round+1, rounds, retrainEpochs, models.ErrorPercent(met))
 		}
 		rep.Rounds = append(rep.Rounds, rd)
+		done, saved = mask, snapshot(m.Store())
 		scored = time.Now()
 		return nil
 	}
-	mask, err := regularizers.IterativePrune(ctx, m, train, icfg, retrain)
-	if err != nil {
+	if given != nil {
+		if err = given.Apply(m.Store()); err == nil {
+			err = finish(ctx, 0, given)
+		}
+	} else {
+		_, err = regularizers.IterativePrune(ctx, m, train, icfg, finish)
+	}
+	var cancelled error
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && done != nil:
+		cancelled, rep.Stopped = err, pruneCancelled
+		if err := restore(m.Store(), saved); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, err
 	}
 	if rep.Sparsity, err = regularizers.Report(m.Store(), 0, 20, nil); err != nil {
 		return nil, err
 	}
-	metrics := map[string]float64{}
-	if n := len(rep.Rounds); n > 0 {
-		last := rep.Rounds[n-1]
-		metrics["test_loss"], metrics["test_error"] = float64(last.PrunedTestLoss), float64(last.PrunedTestError)
-		if last.RetrainedTestError != nil {
-			metrics["test_loss"], metrics["test_error"] = float64(*last.RetrainedTestLoss), float64(*last.RetrainedTestError)
-		}
+	last := rep.Rounds[len(rep.Rounds)-1]
+	metrics := map[string]float64{"test_loss": float64(last.PrunedTestLoss), "test_error": float64(last.PrunedTestError)}
+	if last.RetrainedTestError != nil {
+		metrics["test_loss"], metrics["test_error"] = float64(*last.RetrainedTestLoss), float64(*last.RetrainedTestError)
 	}
 	rep.Checkpoint = filepath.Join(out, training.ModelFile)
 	if err := models.Save(rep.Checkpoint, m, rec, models.SaveInfo{Epoch: ckpt.Epoch, Metrics: metrics, Stopped: ckpt.Stopped}); err != nil {
 		return nil, err
 	}
 	rep.Mask = filepath.Join(out, maskFile)
-	if err := saveMask(rep.Mask, mask); err != nil {
+	if err := saveMask(rep.Mask, done, m.Name()); err != nil {
 		return nil, err
 	}
-	return rep, nil
+	return rep, cancelled
 }
 
-// maskFile holds the pruning mask beside the pruned model.safetensors.
-const maskFile = "mask.safetensors"
+// snapshot copies the values of every variable of s, parameters and
+// buffers; restore writes them back.
+func snapshot(s *graph.Store) [][]float64 {
+	vars := s.Vars()
+	out := make([][]float64, len(vars))
+	for i, v := range vars {
+		out[i] = v.Float64s()
+	}
+	return out
+}
 
-// saveMask writes the mask's tensors (regularizers.Mask.Tensors: 1 kept, 0
-// pruned, named "mask/<parameter>") as a safetensors file;
-// regularizers.MaskFromTensors reads them back.
-func saveMask(path string, mask *regularizers.Mask) (err error) {
-	ts := mask.Tensors()
-	names := make([]string, 0, len(ts))
-	for name := range ts {
-		names = append(names, name)
+func restore(s *graph.Store, vals [][]float64) error {
+	for i, v := range s.Vars() {
+		if err := v.SetFloat64s(vals[i]); err != nil {
+			return err
+		}
 	}
-	slices.Sort(names)
-	var list []safetensors.Tensor
-	for _, name := range names {
-		list = append(list, safetensors.Tensor{Name: name, Dense: ts[name]})
-	}
-	return errors.WithMessage(fileio.Write(path, func(w io.Writer) error {
-		return safetensors.Write(w, list, map[string]string{"format": "zoo-mask"})
-	}), "mask")
+	return nil
 }
 
 func scoredImages(samples, n int) int {

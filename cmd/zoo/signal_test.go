@@ -99,6 +99,7 @@ func TestSignalsEndLongCommands(t *testing.T) {
 		{"train", []string{"train", "mlp", "--data", subsetDir, "--train-limit", "300", "--batch", "50", "--epochs", "100000", "--out", filepath.Join(dir, "train")}, "writing to", "cancelled"},
 		{"eval --mc-samples", []string{"eval", tr.Checkpoint, "--data", subsetDir, "--mc-samples", "1000000"}, "loaded MNIST", "context canceled"},
 		{"experiment", []string{"experiment", "caruana", "--out", filepath.Join(dir, "exp")}, "polynomial order", "cancelled"},
+		{"prune", []string{"prune", tr.Checkpoint, "--criterion", "magnitude", "--sparsity", "0.99", "--steps", "1000", "--data", subsetDir, "--out", filepath.Join(dir, "prune")}, "round 2/1000", "holds the model, mask and report"},
 		{"eval of a FIFO without writer", []string{"eval", fifo}, "", "cancelled while reading the input"},
 	}
 	for _, c := range cases {
