@@ -36,6 +36,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gozoo/zoo/datasets"
+	"github.com/gozoo/zoo/internal/fileio"
 	"github.com/gozoo/zoo/internal/testnets"
 	"github.com/gozoo/zoo/models"
 	"github.com/gozoo/zoo/onnx"
@@ -197,19 +198,13 @@ func writeBinary(path string, data any) error {
 	return writeFile(path, func(w io.Writer) error { return binary.Write(w, binary.LittleEndian, data) })
 }
 
-func writeFile(path string, write func(io.Writer) error) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "create")
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = errors.Wrap(cerr, path)
+// writeFile writes path through a buffer filled by write.
+func writeFile(path string, write func(io.Writer) error) error {
+	return fileio.Write(path, func(f io.Writer) error {
+		w := bufio.NewWriter(f)
+		if err := write(w); err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := write(w); err != nil {
-		return errors.WithMessage(err, path)
-	}
-	return errors.Wrap(w.Flush(), path)
+		return errors.Wrap(w.Flush(), "write")
+	})
 }
