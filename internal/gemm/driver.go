@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -61,10 +60,7 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 
 // parallel computes C on up to workers goroutines (the caller's
 // included), each taking the next block of C as it finishes one. The
-// operand that is not split is packed once for all, if it is small enough:
-// the helpers are started first and pack its depth blocks together with
-// the caller (a goroutine takes a while to start on an idle core; the
-// caller packs meanwhile), then each waits until every block is packed.
+// operand that is not split is packed once for all, if it is small enough.
 func (p *problem[T]) parallel(workers int) {
 	ar := p.ar
 	byCols := p.splitCols(workers)
@@ -73,33 +69,17 @@ func (p *problem[T]) parallel(workers int) {
 	if byCols && roundUp(p.m, ar.mr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedA = grow(&sh.a, roundUp(p.m, ar.mr)*p.k)
+		for pc := 0; pc < p.k; pc += p.kc {
+			p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
+		}
 		parts *= tasksPerWorker
 	} else if !byCols && roundUp(p.n, ar.nr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedB = grow(&sh.b, roundUp(p.n, ar.nr)*p.k)
+		for pc := 0; pc < p.k; pc += p.kc {
+			p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
+		}
 		parts *= tasksPerWorker
-	}
-	// Depth blocks of the shared operand, packed by whichever goroutine
-	// claims them; packed counts the finished ones.
-	packs := 0
-	if sh != nil {
-		packs = (p.k + p.kc - 1) / p.kc
-	}
-	var nextPack, packed atomic.Int64
-	pack := func() {
-		for i := int(nextPack.Add(1) - 1); i < packs; i = int(nextPack.Add(1) - 1) {
-			pc := i * p.kc
-			if p.sharedA != nil {
-				p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
-			} else {
-				p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
-			}
-			packed.Add(1)
-		}
-		// A block still being packed was claimed by a running goroutine.
-		for packed.Load() < int64(packs) {
-			runtime.Gosched()
-		}
 	}
 	// Blocks of whole kernel tiles.
 	tile, extent := ar.mr, p.m
@@ -112,7 +92,6 @@ func (p *problem[T]) parallel(workers int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	work := func() {
-		pack()
 		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
 			if byCols {
 				p.block(0, p.m, t*size, min((t+1)*size, p.n))
