@@ -1,7 +1,11 @@
 package training
 
 import (
+	"runtime"
+
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/workers"
 )
 
 // DefaultSGDLR is the learning rate SGD uses when SGDConfig.LR is zero.
@@ -119,9 +123,9 @@ func (o *SGD) Step(params []Param) error {
 		}
 		c := sgdCoef{lr: o.lr, momentum: o.cfg.Momentum, dampening: o.cfg.Dampening, wd: wd, nesterov: o.cfg.Nesterov, first: !seen}
 		if p.Value.Dtype() == tensor.Float32 {
-			sgdUpdate(c, floats[float32](p.Value), floats[float32](p.Grad), bufData[float32](b))
+			splitUpdate(c, floats[float32](p.Value), floats[float32](p.Grad), bufData[float32](b), sgdUpdate[float32])
 		} else {
-			sgdUpdate(c, floats[float64](p.Value), floats[float64](p.Grad), bufData[float64](b))
+			splitUpdate(c, floats[float64](p.Value), floats[float64](p.Grad), bufData[float64](b), sgdUpdate[float64])
 		}
 	}
 	return nil
@@ -133,6 +137,24 @@ func bufData[T float](t *tensor.Dense) []T {
 		return nil
 	}
 	return floats[T](t)
+}
+
+// minSplit is the parameter size (in elements) from which an update is
+// split between goroutines: an update streams several arrays of this size
+// through memory, and the second core's share only pays on large ones.
+const minSplit = 1 << 16
+
+// splitUpdate applies update to w, g and the optional state b, in ranges
+// spread over GOMAXPROCS goroutines if w is large. Every element's update
+// is independent of the others, so the bits do not depend on the split.
+func splitUpdate[T float, C any](c C, w, g, b []T, update func(C, []T, []T, []T)) {
+	workers.For(runtime.GOMAXPROCS(0), len(w), minSplit, func(lo, hi int) {
+		var bs []T
+		if b != nil {
+			bs = b[lo:hi]
+		}
+		update(c, w[lo:hi], g[lo:hi], bs)
+	})
 }
 
 type sgdCoef struct {

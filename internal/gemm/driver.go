@@ -1,8 +1,11 @@
 package gemm
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gozoo/zoo/internal/workers"
 )
 
 // minParallelFlops is the size (2·m·n·k) from which a product is split
@@ -58,28 +61,28 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 	pp.parallel(workers)
 }
 
-// parallel computes C on up to workers goroutines (the caller's
-// included), each taking the next block of C as it finishes one. The
-// operand that is not split is packed once for all, if it is small enough.
-func (p *problem[T]) parallel(workers int) {
+// parallel computes C on up to n goroutines (the caller's and
+// long-lived workers), each taking the next block of C as it finishes one.
+// The operand that is not split is packed once for all, if it is small
+// enough: its depth blocks are packed by whichever goroutines are there
+// first, and each waits until all are packed before it takes a block of C.
+func (p *problem[T]) parallel(n int) {
 	ar := p.ar
-	byCols := p.splitCols(workers)
-	parts := workers
+	byCols := p.splitCols(n)
+	parts := n
 	var sh *workspace[T]
 	if byCols && roundUp(p.m, ar.mr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedA = grow(&sh.a, roundUp(p.m, ar.mr)*p.k)
-		for pc := 0; pc < p.k; pc += p.kc {
-			p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
-		}
 		parts *= tasksPerWorker
 	} else if !byCols && roundUp(p.n, ar.nr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedB = grow(&sh.b, roundUp(p.n, ar.nr)*p.k)
-		for pc := 0; pc < p.k; pc += p.kc {
-			p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
-		}
 		parts *= tasksPerWorker
+	}
+	packs := 0
+	if sh != nil {
+		packs = (p.k + p.kc - 1) / p.kc
 	}
 	// Blocks of whole kernel tiles.
 	tile, extent := ar.mr, p.m
@@ -89,9 +92,24 @@ func (p *problem[T]) parallel(workers int) {
 	tiles := (extent + tile - 1) / tile
 	size := (tiles + parts - 1) / min(parts, tiles) * tile
 	tasks := (extent + size - 1) / size
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	work := func() {
+	// nextPack and next hand out depth blocks to pack and blocks of C;
+	// packed counts the depth blocks finished.
+	var nextPack, packed, next atomic.Int64
+	workers.Run(min(n, tasks), func() {
+		for i := int(nextPack.Add(1) - 1); i < packs; i = int(nextPack.Add(1) - 1) {
+			pc := i * p.kc
+			if p.sharedA != nil {
+				p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
+			} else {
+				p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
+			}
+			packed.Add(1)
+		}
+		// A depth block still being packed was claimed by a goroutine
+		// that is running.
+		for packed.Load() < int64(packs) {
+			runtime.Gosched()
+		}
 		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
 			if byCols {
 				p.block(0, p.m, t*size, min((t+1)*size, p.n))
@@ -99,16 +117,7 @@ func (p *problem[T]) parallel(workers int) {
 				p.block(t*size, min((t+1)*size, p.m), 0, p.n)
 			}
 		}
-	}
-	for range min(workers, tasks) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	})
 	if sh != nil {
 		putWorkspace(sh)
 	}
