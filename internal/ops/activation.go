@@ -8,9 +8,10 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 
-	"github.com/gozoo/zoo/internal/vmath"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/vmath"
 )
 
 // Fused element-wise activations: one op and one pass forward, one op and one
@@ -129,25 +130,37 @@ func (op actOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	out := outputFor(prealloc, x.Dtype(), x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
-		switch op.kind {
-		case actSigmoid:
-			vmath.SigmoidSlice32(xs, out.Float32s())
-		case actLeakyReLU:
-			leakyForward(xs, out.Float32s(), float32(op.slope))
-		default:
-			reluForward32(xs, out.Float32s())
-		}
+		ys := out.Float32s()
+		split(len(xs), func(lo, hi int) { op.forward32(xs[lo:hi], ys[lo:hi]) })
 	case []float64:
-		switch op.kind {
-		case actSigmoid:
-			sigmoidForward64(xs, out.Float64s())
-		case actLeakyReLU:
-			leakyForward(xs, out.Float64s(), op.slope)
-		default:
-			reluForward64(xs, out.Float64s())
-		}
+		ys := out.Float64s()
+		split(len(xs), func(lo, hi int) { op.forward64(xs[lo:hi], ys[lo:hi]) })
 	}
 	return out, nil
+}
+
+// forward32 writes the activation of x into y.
+func (op actOp) forward32(x, y []float32) {
+	switch op.kind {
+	case actSigmoid:
+		vmath.SigmoidSlice32(x, y)
+	case actLeakyReLU:
+		leakyForward(x, y, float32(op.slope))
+	default:
+		reluForward32(x, y)
+	}
+}
+
+// forward64 is forward32 for float64.
+func (op actOp) forward64(x, y []float64) {
+	switch op.kind {
+	case actSigmoid:
+		sigmoidForward64(x, y)
+	case actLeakyReLU:
+		leakyForward(x, y, op.slope)
+	default:
+		reluForward64(x, y)
+	}
 }
 
 // SymDiff: gx = actGrad(y, gy), or actGrad(x, gy) for LeakyReLU.
@@ -204,25 +217,38 @@ func (op actGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	out := outputFor(prealloc, y.Dtype(), y.Shape())
 	switch ys := y.Data().(type) {
 	case []float32:
-		switch op.kind {
-		case actSigmoid:
-			sigmoidBackward(ys, gy.Float32s(), out.Float32s())
-		case actLeakyReLU:
-			leakyBackward(ys, gy.Float32s(), out.Float32s(), float32(op.slope))
-		default:
-			reluBackward32(ys, gy.Float32s(), out.Float32s())
-		}
+		gys, gxs := gy.Float32s(), out.Float32s()
+		split(len(ys), func(lo, hi int) { op.backward32(ys[lo:hi], gys[lo:hi], gxs[lo:hi]) })
 	case []float64:
-		switch op.kind {
-		case actSigmoid:
-			sigmoidBackward(ys, gy.Float64s(), out.Float64s())
-		case actLeakyReLU:
-			leakyBackward(ys, gy.Float64s(), out.Float64s(), op.slope)
-		default:
-			reluBackward64(ys, gy.Float64s(), out.Float64s())
-		}
+		gys, gxs := gy.Float64s(), out.Float64s()
+		split(len(ys), func(lo, hi int) { op.backward64(ys[lo:hi], gys[lo:hi], gxs[lo:hi]) })
 	}
 	return out, nil
+}
+
+// backward32 writes the input gradient for (y, gy), or (x, gy) for
+// LeakyReLU, into gx.
+func (op actGradOp) backward32(y, gy, gx []float32) {
+	switch op.kind {
+	case actSigmoid:
+		sigmoidBackward(y, gy, gx)
+	case actLeakyReLU:
+		leakyBackward(y, gy, gx, float32(op.slope))
+	default:
+		reluBackward32(y, gy, gx)
+	}
+}
+
+// backward64 is backward32 for float64.
+func (op actGradOp) backward64(y, gy, gx []float64) {
+	switch op.kind {
+	case actSigmoid:
+		sigmoidBackward(y, gy, gx)
+	case actLeakyReLU:
+		leakyBackward(y, gy, gx, op.slope)
+	default:
+		reluBackward64(y, gy, gx)
+	}
 }
 
 // reluForward32 writes y = max(x, 0): x for x > 0 and NaN, +0 for x ≤ 0

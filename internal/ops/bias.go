@@ -3,11 +3,14 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"runtime"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/workers"
 )
 
 // biasAdd adds a per-channel bias b of shape (C) to x of shape (N,C) or
@@ -55,11 +58,14 @@ func (biasAddOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, erro
 	}
 	out := outputFor(prealloc, x.Dtype(), s)
 	inner := innerSize(s)
+	row := s[1] * inner
 	switch xs := x.Data().(type) {
 	case []float32:
-		addBias(out.Data().([]float32), xs, b.Data().([]float32), inner)
+		ys, bs := out.Data().([]float32), b.Data().([]float32)
+		splitRows(len(xs)/max(row, 1), row, func(lo, hi int) { addBias(ys[lo:hi], xs[lo:hi], bs, inner) })
 	case []float64:
-		addBias(out.Data().([]float64), xs, b.Data().([]float64), inner)
+		ys, bs := out.Data().([]float64), b.Data().([]float64)
+		splitRows(len(xs)/max(row, 1), row, func(lo, hi int) { addBias(ys[lo:hi], xs[lo:hi], bs, inner) })
 	default:
 		return nil, errors.Wrapf(ErrDtype, "bias add: %v", x.Dtype())
 	}
@@ -151,9 +157,9 @@ func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	inner := innerSize(s)
 	switch d := x.Data().(type) {
 	case []float32:
-		sumChannels(d, out.Data().([]float32), inner)
+		sumChannelsSplit(d, out.Data().([]float32), inner)
 	case []float64:
-		sumChannels(d, out.Data().([]float64), inner)
+		sumChannelsSplit(d, out.Data().([]float64), inner)
 	}
 	return out, nil
 }
@@ -162,25 +168,45 @@ func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 // in order first, then added to out[c] for n = 0, 1, …: the order of the
 // additions is fixed by the shape.
 func sumChannels[T float32 | float64](x, out []T, inner int) {
-	clear(out)
-	c := len(out)
-	row := c * inner
+	sumChannelRange(x, out, inner, 0, len(out))
+}
+
+// sumChannelRange is sumChannels for the channels [lo, hi) only.
+func sumChannelRange[T float32 | float64](x, out []T, inner, lo, hi int) {
+	o := out[lo:hi]
+	clear(o)
+	row := len(out) * inner
 	for r := 0; r+row <= len(x); r += row {
 		xr := x[r : r+row]
 		if inner == 1 {
-			for j, v := range xr[:len(out)] {
-				out[j] += v
+			for j, v := range xr[lo:hi] {
+				o[j] += v
 			}
 			continue
 		}
-		for ch := range out {
+		for j := range o {
+			ch := lo + j
 			var s T
 			for _, v := range xr[ch*inner : (ch+1)*inner] {
 				s += v
 			}
-			out[ch] += s
+			o[j] += s
 		}
 	}
+}
+
+// sumChannelsSplit is sumChannels with the channels of a large x spread
+// over GOMAXPROCS goroutines: each channel's sum keeps its order.
+func sumChannelsSplit[T float32 | float64](x, out []T, inner int) {
+	c := len(out)
+	if c == 0 {
+		return
+	}
+	rows := len(x) / (c * inner)
+	split1 := max(1, minSplit/max(rows*inner, 1))
+	workers.For(runtime.GOMAXPROCS(0), c, split1, func(lo, hi int) {
+		sumChannelRange(x, out, inner, lo, hi)
+	})
 }
 
 // innerSize is the number of elements per (n, c) pair: H·W for images, 1 for

@@ -1,8 +1,12 @@
 package ops
 
 import (
+	"runtime"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/workers"
 )
 
 // Output buffers of zoo's ops.
@@ -27,4 +31,27 @@ func outputFor(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.De
 		return d
 	}
 	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+}
+
+// minSplit is the size (in elements) from which an element-wise pass is
+// split between GOMAXPROCS goroutines: below it the pass takes a few
+// microseconds, about what handing out the parts costs.
+const minSplit = 1 << 15
+
+// split calls f on ranges [lo, hi) covering [0, n), spread over
+// GOMAXPROCS goroutines if n is large. Element-wise passes give the same
+// bits however they are split.
+func split(n int, f func(lo, hi int)) {
+	workers.For(runtime.GOMAXPROCS(0), n, minSplit, f)
+}
+
+// splitRows is split for n rows of rowLen elements: f gets element
+// ranges made of whole rows.
+func splitRows(n, rowLen int, f func(lo, hi int)) {
+	if rowLen <= 0 {
+		return
+	}
+	workers.For(runtime.GOMAXPROCS(0), n, max(1, minSplit/rowLen), func(lo, hi int) {
+		f(lo*rowLen, hi*rowLen)
+	})
 }

@@ -1,0 +1,109 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestSplitPassesMatchOneGoroutine checks that the element-wise passes
+// split between goroutines (activations forward and backward, bias add,
+// channel sums) give the bits of one goroutine, on tensors large enough to
+// be split, with NaN, ±0 and ±Inf among the values.
+func TestSplitPassesMatchOneGoroutine(t *testing.T) {
+	type run func(vals ...G.Value) (G.Value, error)
+	rng := rand.New(rand.NewPCG(1, 2))
+	special := []float64{math.NaN(), 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		fill := func(shape ...int) *tensor.Dense {
+			n := tensor.Shape(shape).TotalSize()
+			if dt == tensor.Float32 {
+				d := make([]float32, n)
+				for i := range d {
+					d[i] = float32(rng.NormFloat64())
+					if i%97 == 0 {
+						d[i] = float32(special[i%len(special)])
+					}
+				}
+				return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+			}
+			d := make([]float64, n)
+			for i := range d {
+				d[i] = rng.NormFloat64()
+				if i%97 == 0 {
+					d[i] = special[i%len(special)]
+				}
+			}
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		}
+		x, gy := fill(300, 257), fill(300, 257)
+		img := fill(40, 16, 11, 13)
+		cases := []struct {
+			name string
+			f    run
+			in   []G.Value
+		}{
+			{"relu", actOp{kind: actReLU}.Do, []G.Value{x}},
+			{"sigmoid", actOp{kind: actSigmoid}.Do, []G.Value{x}},
+			{"leaky", actOp{kind: actLeakyReLU, slope: 0.01}.Do, []G.Value{x}},
+			{"relu-grad", actGradOp{kind: actReLU}.Do, []G.Value{x, gy}},
+			{"sigmoid-grad", actGradOp{kind: actSigmoid}.Do, []G.Value{x, gy}},
+			{"leaky-grad", actGradOp{kind: actLeakyReLU, slope: 0.01}.Do, []G.Value{x, gy}},
+			{"bias", biasAddOp{dims: 2}.Do, []G.Value{x, fill(257)}},
+			{"bias-image", biasAddOp{dims: 4}.Do, []G.Value{img, fill(16)}},
+			{"channel-sum", channelSumOp{dims: 2}.Do, []G.Value{x}},
+			{"channel-sum-image", channelSumOp{dims: 4}.Do, []G.Value{img}},
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%v/%s", dt, c.name), func(t *testing.T) {
+				want := bitsOf(t, runAt(t, 1, c.f, c.in))
+				for _, procs := range []int{2, 3, 8} {
+					got := bitsOf(t, runAt(t, procs, c.f, c.in))
+					if len(got) != len(want) {
+						t.Fatalf("GOMAXPROCS %d: %d values, want %d", procs, len(got), len(want))
+					}
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("GOMAXPROCS %d: element %d has bits %#x, want %#x", procs, i, got[i], want[i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func runAt(t *testing.T, procs int, f func(...G.Value) (G.Value, error), in []G.Value) G.Value {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	v, err := f(in...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func bitsOf(t *testing.T, v G.Value) []uint64 {
+	t.Helper()
+	switch d := v.Data().(type) {
+	case []float32:
+		b := make([]uint64, len(d))
+		for i, x := range d {
+			b[i] = uint64(math.Float32bits(x))
+		}
+		return b
+	case []float64:
+		b := make([]uint64, len(d))
+		for i, x := range d {
+			b[i] = math.Float64bits(x)
+		}
+		return b
+	}
+	t.Fatalf("unexpected data %T", v.Data())
+	return nil
+}
