@@ -69,16 +69,16 @@ func run[T float](ar *arch[T], workers int, transA, transB bool, m, n, k int, al
 func (p *problem[T]) parallel(n int) {
 	ar := p.ar
 	byCols := p.splitCols(n)
-	parts := n
+	split := n
 	var sh *workspace[T]
 	if byCols && roundUp(p.m, ar.mr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedA = grow(&sh.a, roundUp(p.m, ar.mr)*p.k)
-		parts *= tasksPerWorker
+		split *= tasksPerWorker
 	} else if !byCols && roundUp(p.n, ar.nr)*p.k <= maxShared {
 		sh = getWorkspace(ar)
 		p.sharedB = grow(&sh.b, roundUp(p.n, ar.nr)*p.k)
-		parts *= tasksPerWorker
+		split *= tasksPerWorker
 	}
 	packs := 0
 	if sh != nil {
@@ -90,13 +90,15 @@ func (p *problem[T]) parallel(n int) {
 		tile, extent = ar.nr, p.n
 	}
 	tiles := (extent + tile - 1) / tile
-	size := (tiles + parts - 1) / min(parts, tiles) * tile
+	size := (tiles + split - 1) / min(split, tiles) * tile
 	tasks := (extent + size - 1) / size
 	// nextPack and next hand out depth blocks to pack and blocks of C;
 	// packed counts the depth blocks finished.
-	var nextPack, packed, next atomic.Int64
-	workers.Run(min(n, tasks), func() {
-		for i := int(nextPack.Add(1) - 1); i < packs; i = int(nextPack.Add(1) - 1) {
+	parts := min(n, tasks)
+	packTasks, blocks := workers.NewTasks(packs, parts), workers.NewTasks(tasks, parts)
+	var packed atomic.Int64
+	workers.Run(parts, func(part int) {
+		packTasks.Each(part, func(i int) {
 			pc := i * p.kc
 			if p.sharedA != nil {
 				p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
@@ -104,19 +106,19 @@ func (p *problem[T]) parallel(n int) {
 				p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
 			}
 			packed.Add(1)
-		}
+		})
 		// A depth block still being packed was claimed by a goroutine
 		// that is running.
 		for packed.Load() < int64(packs) {
 			runtime.Gosched()
 		}
-		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
+		blocks.Each(part, func(t int) {
 			if byCols {
 				p.block(0, p.m, t*size, min((t+1)*size, p.n))
 			} else {
 				p.block(t*size, min((t+1)*size, p.m), 0, p.n)
 			}
-		}
+		})
 	})
 	if sh != nil {
 		putWorkspace(sh)

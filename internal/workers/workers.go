@@ -20,7 +20,7 @@ const closed = 1 << 62
 
 // job is one Run call.
 type job struct {
-	fn func()
+	fn func(part int)
 	// want is how many workers (the caller excluded) may join.
 	want int64
 	// entries counts the workers that joined and have not returned, plus
@@ -31,7 +31,8 @@ type job struct {
 
 // join runs j.fn on a worker unless the job is closed or has its workers.
 func (j *job) join() {
-	if j.joined.Add(1) > j.want {
+	part := j.joined.Add(1)
+	if part > j.want {
 		return
 	}
 	for {
@@ -44,7 +45,7 @@ func (j *job) join() {
 		}
 	}
 	defer j.entries.Add(-1)
-	j.fn()
+	j.fn(int(part))
 }
 
 // pool is the process's set of long-lived worker goroutines.
@@ -64,8 +65,9 @@ type pool struct {
 
 var thePool = pool{wake: make(chan struct{}, 256)}
 
-// Run calls fn on the calling goroutine and, concurrently, on up to n−1
-// long-lived worker goroutines, and returns once every call has returned.
+// Run calls fn on the calling goroutine (part 0) and, concurrently, on up
+// to n−1 long-lived worker goroutines (parts 1 … n−1, in the order they
+// join), and returns once every call has returned.
 // fn must split its work itself (typically by claiming parts through an
 // atomic counter) so that the caller's call alone finishes it: a worker
 // joins only if it is free before the caller's call returns, and none
@@ -75,9 +77,9 @@ var thePool = pool{wake: make(chan struct{}, 256)}
 // Which goroutine does which part must not change the result: callers
 // that want the same bits for any GOMAXPROCS compute every part the same
 // way wherever it runs.
-func Run(n int, fn func()) {
+func Run(n int, fn func(part int)) {
 	if n <= 1 || !thePool.busy.CompareAndSwap(false, true) {
-		fn()
+		fn(0)
 		return
 	}
 	p := &thePool
@@ -93,7 +95,7 @@ func Run(n int, fn func()) {
 			}
 		}
 	}
-	fn()
+	fn(0)
 	// Close the job, then wait for the workers still in it.
 	for {
 		e := j.entries.Load()
@@ -168,10 +170,48 @@ func For(procs, n, grain int, fn func(lo, hi int)) {
 	chunks = min(chunks, 4*procs)
 	size := (n + chunks - 1) / chunks
 	chunks = (n + size - 1) / size
-	var next atomic.Int64
-	Run(min(procs, chunks), func() {
-		for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
-			fn(c*size, min((c+1)*size, n))
-		}
+	parts := min(procs, chunks)
+	t := NewTasks(chunks, parts)
+	Run(parts, func(part int) {
+		t.Each(part, func(c int) { fn(c*size, min((c+1)*size, n)) })
 	})
+}
+
+// Tasks hands out tasks 0 … n−1 to the participants of a Run: participant
+// p first takes its own share, the p-th of parts consecutive runs of
+// tasks, then any task left. With the same split from one call to the
+// next, a participant that stays on its core finds its share's data in
+// that core's caches; the tasks of a participant that does not come are
+// taken by the others.
+type Tasks struct {
+	n, parts int
+	claimed  []atomic.Bool
+}
+
+// NewTasks returns n tasks for parts participants.
+func NewTasks(n, parts int) *Tasks {
+	return &Tasks{n: n, parts: max(parts, 1), claimed: make([]atomic.Bool, n)}
+}
+
+// Each calls f for every task participant part claims.
+func (t *Tasks) Each(part int, f func(task int)) {
+	lo, hi := t.share(part)
+	for i := lo; i < hi; i++ {
+		if t.claimed[i].CompareAndSwap(false, true) {
+			f(i)
+		}
+	}
+	for i := range t.n {
+		if !t.claimed[i].Load() && t.claimed[i].CompareAndSwap(false, true) {
+			f(i)
+		}
+	}
+}
+
+// share returns participant part's own tasks [lo, hi).
+func (t *Tasks) share(part int) (lo, hi int) {
+	if part >= t.parts {
+		return 0, 0
+	}
+	return part * t.n / t.parts, (part + 1) * t.n / t.parts
 }

@@ -52,7 +52,7 @@ func TestRunUsesWorkers(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(2, func() {
+		Run(2, func(int) {
 			calls.Add(1)
 			deadline := time.Now().Add(10 * time.Second)
 			for calls.Load() < 2 && time.Now().Before(deadline) {
@@ -72,7 +72,7 @@ func TestRunWaitsForAllCalls(t *testing.T) {
 	for round := range 200 {
 		var running, after atomic.Int32
 		var finished atomic.Bool
-		Run(4, func() {
+		Run(4, func(int) {
 			if finished.Load() {
 				after.Add(1)
 			}
@@ -150,11 +150,41 @@ func BenchmarkRun(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				next.Store(0)
-				Run(procs, func() {
+				Run(procs, func(int) {
 					for next.Add(1) <= 8 {
 					}
 				})
 			}
 		})
+	}
+}
+
+// TestTasksEachOnce checks that every task runs exactly once whichever
+// participants come: all of them, only some, or one that has no share.
+func TestTasksEachOnce(t *testing.T) {
+	for _, come := range [][]int{{0, 1, 2}, {0}, {2}, {1, 2}, {0, 5}} {
+		tasks := NewTasks(10, 3)
+		counts := make([]atomic.Int32, 10)
+		var wg sync.WaitGroup
+		for _, part := range come {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tasks.Each(part, func(i int) { counts[i].Add(1) })
+			}()
+		}
+		wg.Wait()
+		for i := range counts {
+			if c := counts[i].Load(); c != 1 {
+				t.Errorf("participants %v: task %d ran %d times", come, i, c)
+			}
+		}
+	}
+	// A participant takes its own share first.
+	tasks := NewTasks(9, 3)
+	var first []int
+	tasks.Each(1, func(i int) { first = append(first, i) })
+	if fmt.Sprint(first[:3]) != "[3 4 5]" {
+		t.Errorf("participant 1 took %v first, want its share [3 4 5]", first[:3])
 	}
 }
