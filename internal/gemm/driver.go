@@ -127,9 +127,21 @@ func (p *problem[T]) parallel(n int) {
 
 // splitCols reports whether C is split along its columns, so that every
 // block needs all of A: if A is the smaller operand and C has enough
-// columns, or if C has too few rows.
+// columns, or if C has too few rows. A product C = A·B with rows enough
+// for every goroutine to take several blocks is split by rows, B shared:
+// in a training step B holds a layer's weights (a forward product), and
+// its depth blocks are packed by the goroutine whose share of B's rows
+// they are, the same rows it updates in the optimizer (which splits
+// tensors into row ranges, see internal/workers.Tasks) and reads in the
+// input gradient C = A·Bᵀ (split by columns, B's rows). Moving a cache
+// line between the two cores of this machine takes about 0.2 µs, so
+// reading rows the other core wrote last costs more than the extra
+// packing.
 func (p *problem[T]) splitCols(parts int) bool {
 	colTiles, rowTiles := (p.n+p.ar.nr-1)/p.ar.nr, (p.m+p.ar.mr-1)/p.ar.mr
+	if !p.transA && !p.transB && rowTiles >= tasksPerWorker*parts {
+		return false
+	}
 	return p.m <= p.n && colTiles >= parts || rowTiles < parts && colTiles > rowTiles
 }
 
