@@ -143,6 +143,9 @@ func (p *pool) next(seen uint64) uint64 {
 				if time.Since(start) > spinFor {
 					break
 				}
+				// Let other goroutines waiting for this P run (the
+				// training loop's batch prefetcher).
+				runtime.Gosched()
 			}
 		}
 		p.sleeping.Add(1)
