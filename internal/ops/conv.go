@@ -5,7 +5,6 @@ import (
 	"hash"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -13,6 +12,8 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/workers"
 )
 
 // conv2dWithBias is the 2-D cross-correlation of x (N,C,H,W) with filters w
@@ -250,33 +251,21 @@ func convGeom(g window, xs, ws tensor.Shape) convK {
 const convChunk = 8
 
 // parallelChunks calls f(chunk, lo, hi) for every chunk [lo, hi) of size
-// (at most) size of the range [0, n), on up to GOMAXPROCS goroutines. The
-// chunks do not depend on the number of goroutines.
+// (at most) size of the range [0, n), on up to GOMAXPROCS goroutines (the
+// worker pool's). The chunks do not depend on the number of goroutines.
 func parallelChunks(n, size int, f func(chunk, lo, hi int)) {
 	chunks := (n + size - 1) / size
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
+	parts := min(runtime.GOMAXPROCS(0), chunks)
+	if parts <= 1 {
 		for c := 0; c < chunks; c++ {
 			f(c, c*size, min((c+1)*size, n))
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= chunks {
-					return
-				}
-				f(c, c*size, min((c+1)*size, n))
-			}
-		}()
-	}
-	wg.Wait()
+	tasks := workers.NewTasks(chunks, parts)
+	workers.Run(parts, func(part int) {
+		tasks.Each(part, func(c int) { f(c, c*size, min((c+1)*size, n)) })
+	})
 }
 
 // convForward computes y_n = W · im2col(x_n) for every image n, W viewed
