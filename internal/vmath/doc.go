@@ -1,11 +1,21 @@
-// Package vmath provides deterministic element-wise float32 kernels for
-// zoo's ops: an exponential and the logistic sigmoid built on it, computed
-// with float32 operations only (a Cody–Waite range reduction, a degree-6
-// polynomial and a scaling by a power of two, each multiply and add rounded
-// on its own, never fused), so that the portable Go code and the vectorised
-// assembly (AVX2 on amd64) give the same bits for every input.
+// Package vmath provides deterministic element-wise kernels for zoo's ops
+// and optimizers, vectorised on amd64 and giving the same bits on every
+// CPU and in every build.
 //
+// An exponential and the logistic sigmoid built on it (float32) are
+// computed with float32 operations only (a Cody–Waite range reduction, a
+// degree-6 polynomial and a scaling by a power of two, each multiply and
+// add rounded on its own, never fused), so that the portable Go code and
+// the vectorised assembly (AVX2) give the same bits for every input.
 // Exp32 is within 2 ulp of the correctly rounded e^x over the normal range
 // (tested against math.Exp); results in the subnormal range are rounded
 // twice. Sigmoid32 is 1/(1 + Exp32(−x)).
+//
+// The kernels of elem.go (SGD's momentum step, ReLU and its gradient, an
+// element-wise sum, batch normalisation's affine map), for float32 and
+// float64, each give the bits of the Go loop in its doc comment: the
+// assembly (AVX-512F, or AVX2 without it or with the noavx512 build tag)
+// does the same IEEE operations in the same order, unfused, and the Go loop
+// does the elements after the last whole vector. The noasm tag builds the
+// Go loops alone.
 package vmath

@@ -1,0 +1,246 @@
+//go:build ignore
+
+// gen_elem writes elem_amd64.s, the element-wise kernels of elem.go for
+// float32 (suffix S) and float64 (suffix D). Each kernel has two loops over
+// whole vectors: YMM registers (AVX2) and, when the package variable
+// avx512 is true, ZMM registers (AVX-512F). Both loops do, in each lane,
+// the operations of the Go loop the kernel replaces, in the same order and
+// with the same first operand wherever two NaNs could meet (x86 returns the
+// first operand's NaN), each multiply and add rounded on its own.
+//
+//	go run gen_elem.go
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"strings"
+)
+
+// A kernel's body is written once for both register widths, in Go
+// assembler syntax with these substitutions:
+//
+//	P*      PS or PD (VMULP* → VMULPS), likewise SS*/SD* (VBROADCASTS*)
+//	V0…V15  Y0…Y15 or Z0…Z15
+//	@name   the current element of pointer argument name
+//	%name   the register holding scalar argument name in every lane
+//
+// body256 and body512 replace body where the two widths need different
+// instructions (AVX-512F compares into mask registers).
+type kernel struct {
+	name, doc        string
+	ptrs, scalars    []string
+	body             []string
+	body256, body512 []string
+	zero             bool // V13 holds +0 in every lane
+}
+
+var kernels = []kernel{
+	{
+		name:    "momentum",
+		doc:     "b = b·mu + keep·grad; w += negLR·b",
+		ptrs:    []string{"w", "grad", "b"},
+		scalars: []string{"negLR", "mu", "keep"},
+		body: []string{
+			"VMOVUP* @grad, V0",
+			"VMULP* %keep, V0, V0 // grad·keep",
+			"VMOVUP* @b, V1",
+			"VMULP* %mu, V1, V1 // b·mu",
+			"VADDP* V0, V1, V0 // b·mu + keep·grad",
+			"VMOVUP* V0, @b",
+			"VMULP* %negLR, V0, V0 // b·negLR",
+			"VADDP* @w, V0, V0 // negLR·b + w",
+			"VMOVUP* V0, @w",
+		},
+	},
+	{
+		name:    "momentumDecay",
+		doc:     "d = grad + wd·w; b = b·mu + keep·d; w += negLR·b",
+		ptrs:    []string{"w", "grad", "b"},
+		scalars: []string{"negLR", "wd", "mu", "keep"},
+		body: []string{
+			"VMOVUP* @w, V2",
+			"VMULP* %wd, V2, V0 // w·wd",
+			"VADDP* @grad, V0, V0 // d = wd·w + grad",
+			"VMULP* %keep, V0, V0 // d·keep",
+			"VMOVUP* @b, V1",
+			"VMULP* %mu, V1, V1 // b·mu",
+			"VADDP* V0, V1, V0 // b·mu + keep·d",
+			"VMOVUP* V0, @b",
+			"VMULP* %negLR, V0, V0 // b·negLR",
+			"VADDP* V2, V0, V0 // negLR·b + w",
+			"VMOVUP* V0, @w",
+		},
+	},
+	{
+		name: "add",
+		doc:  "y = x + b",
+		ptrs: []string{"y", "x", "b"},
+		body: []string{
+			"VMOVUP* @x, V0",
+			"VADDP* @b, V0, V0",
+			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		name: "normScale",
+		doc:  "y = (x − mean)·scale",
+		ptrs: []string{"y", "x", "mean", "scale"},
+		body: []string{
+			"VMOVUP* @x, V0",
+			"VSUBP* @mean, V0, V0",
+			"VMULP* @scale, V0, V0",
+			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		name: "normAffine",
+		doc:  "y = (x − mean)·scale + shift",
+		ptrs: []string{"y", "x", "mean", "scale", "shift"},
+		body: []string{
+			"VMOVUP* @x, V0",
+			"VSUBP* @mean, V0, V0",
+			"VMULP* @scale, V0, V0",
+			"VADDP* @shift, V0, V0",
+			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		// Predicates: $0x12 is ≤ (false for NaN), $0x16 its negation.
+		name: "relu",
+		doc:  "y = x's bits where !(x ≤ 0), +0 elsewhere",
+		ptrs: []string{"y", "x"},
+		zero: true,
+		body256: []string{
+			"VMOVUP* @x, V0",
+			"VCMPP* $0x12, V13, V0, V1 // x ≤ 0",
+			"VANDNP* V0, V1, V0",
+			"VMOVUP* V0, @y",
+		},
+		body512: []string{
+			"VMOVUP* @x, V0",
+			"VCMPP* $0x16, V13, V0, K1 // !(x ≤ 0)",
+			"VMOVUP*.Z V0, K1, V0",
+			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		// Predicate $0x1e is > (false for NaN).
+		name: "reluGrad",
+		doc:  "gx = gy's bits where y > 0, +0 elsewhere",
+		ptrs: []string{"gx", "y", "gy"},
+		zero: true,
+		body256: []string{
+			"VMOVUP* @y, V0",
+			"VCMPP* $0x1e, V13, V0, V0 // y > 0",
+			"VANDP* @gy, V0, V0",
+			"VMOVUP* V0, @gx",
+		},
+		body512: []string{
+			"VMOVUP* @y, V0",
+			"VCMPP* $0x1e, V13, V0, K1 // y > 0",
+			"VMOVUP*.Z @gy, K1, V0",
+			"VMOVUP* V0, @gx",
+		},
+	},
+}
+
+var ptrRegs = []string{"SI", "DI", "DX", "R8", "R9"}
+
+func (k kernel) write(w *strings.Builder, typ string, size int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	suffix := map[int]string{4: "S", 8: "D"}[size]
+	name := k.name + suffix
+	args := []string{strings.Join(k.ptrs, ", ") + " *" + typ, "n int"}
+	if len(k.scalars) > 0 {
+		args = append(args, strings.Join(k.scalars, ", ")+" "+typ)
+	}
+	frame := 8*len(k.ptrs) + 8 + size*len(k.scalars)
+	p("// func %s(%s)", name, strings.Join(args, ", "))
+	p("//")
+	p("// %s does, for i < n (n > 0, a multiple of the vector length),", name)
+	p("// %s.", k.doc)
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
+	for i, a := range k.ptrs {
+		p("\tMOVQ %s+%d(FP), %s", a, 8*i, ptrRegs[i])
+	}
+	nOff := 8 * len(k.ptrs)
+	p("\tMOVQ n+%d(FP), CX", nOff)
+	p("\tSHLQ $%d, CX", map[int]int{4: 2, 8: 3}[size])
+	p("\tXORQ AX, AX")
+	p("\tCMPB ·avx512(SB), $0")
+	p("\tJNE wide")
+	for _, v := range []string{"Y", "Z"} {
+		if v == "Z" {
+			p("wide:")
+		}
+		for i, s := range k.scalars {
+			p("\tVBROADCASTS%s %s+%d(FP), %s%d", suffix, s, nOff+8+size*i, v, 15-i)
+		}
+		if k.zero {
+			if v == "Y" {
+				p("\tVXORPS Y13, Y13, Y13")
+			} else {
+				p("\tVPXORD Z13, Z13, Z13")
+			}
+		}
+		body := k.body
+		if v == "Y" && k.body256 != nil {
+			body = k.body256
+		}
+		if v == "Z" && k.body512 != nil {
+			body = k.body512
+		}
+		p("loop%s:", v)
+		for _, line := range body {
+			p("\t%s", k.subst(line, v, suffix))
+		}
+		p("\tADDQ $%d, AX", map[string]int{"Y": 32, "Z": 64}[v])
+		p("\tCMPQ AX, CX")
+		p("\tJB loop%s", v)
+		p("\tVZEROUPPER")
+		p("\tRET")
+	}
+	p("")
+}
+
+// subst expands one line of a body (see kernel).
+func (k kernel) subst(line, v, suffix string) string {
+	line = strings.ReplaceAll(line, "P*", "P"+suffix)
+	for i := 15; i >= 0; i-- {
+		line = strings.ReplaceAll(line, fmt.Sprintf("V%d", i), fmt.Sprintf("%s%d", v, i))
+	}
+	fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+	for _, f := range fields {
+		switch {
+		case strings.HasPrefix(f, "@"):
+			line = strings.Replace(line, f, fmt.Sprintf("(%s)(AX*1)", ptrRegs[index(k.ptrs, f[1:])]), 1)
+		case strings.HasPrefix(f, "%"):
+			line = strings.Replace(line, f, fmt.Sprintf("%s%d", v, 15-index(k.scalars, f[1:])), 1)
+		}
+	}
+	return line
+}
+
+func index(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	log.Fatalf("gen_elem: unknown argument %q", s)
+	return -1
+}
+
+func main() {
+	var w strings.Builder
+	w.WriteString("// Code generated by gen_elem.go; DO NOT EDIT.\n\n//go:build !noasm && !purego\n\n#include \"textflag.h\"\n\n")
+	for _, k := range kernels {
+		k.write(&w, "float32", 4)
+		k.write(&w, "float64", 8)
+	}
+	if err := os.WriteFile("elem_amd64.s", []byte(strings.TrimSuffix(w.String(), "\n")), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
