@@ -5,6 +5,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/gozoo/zoo/internal/vmath"
 	"github.com/gozoo/zoo/internal/workers"
 )
 
@@ -164,30 +165,27 @@ type sgdCoef struct {
 
 // sgdUpdate is torch.optim.SGD's _single_tensor_sgd for one parameter. The
 // hyperparameters are rounded to T, as PyTorch does for float32 tensors.
+//
+// The common case, momentum after the first step without Nesterov, runs
+// vmath's vectorised kernels; they compute exactly what sgdGeneral
+// computes, operation for operation.
 func sgdUpdate[T float](c sgdCoef, w, g, b []T) {
-	negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
-	g = g[:len(w)]
-	// The common case, momentum after the first step without Nesterov, gets
-	// its own branch-free loops; they compute exactly what the general loop
-	// below computes, operation for operation.
 	if c.momentum != 0 && !c.first && !c.nesterov {
-		b = b[:len(w)]
+		negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
 		if c.wd == 0 {
-			for i, gi := range g {
-				bi := b[i]*mu + keep*gi
-				b[i] = bi
-				w[i] += negLR * bi
-			}
+			vmath.Momentum(w, g, b, negLR, mu, keep)
 		} else {
-			for i, gi := range g {
-				d := gi + wd*w[i]
-				bi := b[i]*mu + keep*d
-				b[i] = bi
-				w[i] += negLR * bi
-			}
+			vmath.MomentumDecay(w, g, b, negLR, wd, mu, keep)
 		}
 		return
 	}
+	sgdGeneral(c, w, g, b)
+}
+
+// sgdGeneral is sgdUpdate for any coefficients, one Go loop.
+func sgdGeneral[T float](c sgdCoef, w, g, b []T) {
+	negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
+	g = g[:len(w)]
 	for i := range w {
 		d := g[i]
 		if c.wd != 0 {
