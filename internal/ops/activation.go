@@ -23,7 +23,8 @@ import (
 // Rectify, which this replaces, is x ⊙ (x ≥ 0): two ops and two fresh
 // tensors forward, two products backward (one of them, the gradient with
 // respect to the mask, unused), negative inputs give −0, and the gradient at
-// x = 0 is gy.
+// x = 0 is gy. Both directions select bits (gx is gy's bits or +0) with
+// internal/vmath's vectorised ReLU and ReLUGrad.
 //
 // Sigmoid: y = 1/(1 + e^−x); in float64 with math.Exp (the value Gorgonia's
 // Sigmoid computes, bit for bit, where it does not clip), in float32 with
@@ -147,7 +148,7 @@ func (op actOp) forward32(x, y []float32) {
 	case actLeakyReLU:
 		leakyForward(x, y, float32(op.slope))
 	default:
-		reluForward32(x, y)
+		vmath.ReLU(y, x)
 	}
 }
 
@@ -159,7 +160,7 @@ func (op actOp) forward64(x, y []float64) {
 	case actLeakyReLU:
 		leakyForward(x, y, op.slope)
 	default:
-		reluForward64(x, y)
+		vmath.ReLU(y, x)
 	}
 }
 
@@ -235,7 +236,7 @@ func (op actGradOp) backward32(y, gy, gx []float32) {
 	case actLeakyReLU:
 		leakyBackward(y, gy, gx, float32(op.slope))
 	default:
-		reluBackward32(y, gy, gx)
+		vmath.ReLUGrad(gx, y, gy)
 	}
 }
 
@@ -247,59 +248,7 @@ func (op actGradOp) backward64(y, gy, gx []float64) {
 	case actLeakyReLU:
 		leakyBackward(y, gy, gx, op.slope)
 	default:
-		reluBackward64(y, gy, gx)
-	}
-}
-
-// reluForward32 writes y = max(x, 0): x for x > 0 and NaN, +0 for x ≤ 0
-// (−0 included). Like reluBackward32 it selects bits, without a branch.
-func reluForward32(x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		b := math.Float32bits(v)
-		if v <= 0 {
-			b = 0
-		}
-		y[i] = math.Float32frombits(b)
-	}
-}
-
-// reluForward64 is reluForward32 for float64.
-func reluForward64(x, y []float64) {
-	y = y[:len(x)]
-	for i, v := range x {
-		b := math.Float64bits(v)
-		if v <= 0 {
-			b = 0
-		}
-		y[i] = math.Float64frombits(b)
-	}
-}
-
-// reluBackward32 writes gx = gy where y > 0 and 0 elsewhere (NaN included).
-// The selection is done on the bits of gy so that the compiler emits a
-// conditional move: the sign of y is random, and a branch on it mispredicts
-// half the time.
-func reluBackward32(y, gy, gx []float32) {
-	gy, gx = gy[:len(y)], gx[:len(y)]
-	for i, v := range y {
-		b := math.Float32bits(gy[i])
-		if !(v > 0) {
-			b = 0
-		}
-		gx[i] = math.Float32frombits(b)
-	}
-}
-
-// reluBackward64 is reluBackward32 for float64.
-func reluBackward64(y, gy, gx []float64) {
-	gy, gx = gy[:len(y)], gx[:len(y)]
-	for i, v := range y {
-		b := math.Float64bits(gy[i])
-		if !(v > 0) {
-			b = 0
-		}
-		gx[i] = math.Float64frombits(b)
+		vmath.ReLUGrad(gx, y, gy)
 	}
 }
 

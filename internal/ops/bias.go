@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gozoo/zoo/internal/vmath"
 	"github.com/gozoo/zoo/internal/workers"
 )
 
@@ -74,7 +75,8 @@ func (biasAddOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, erro
 
 // addBias writes y = x + b[c] where c is the channel of each element: x is
 // (N, C) (inner = 1) or (N, C, …) with inner elements per (n, c) pair. It
-// walks x row by row and plane by plane, with no division per element.
+// walks x row by row and plane by plane, with no division per element;
+// rows of (N, C) run internal/vmath's vectorised Add.
 func addBias[T float32 | float64](y, x, b []T, inner int) {
 	c := len(b)
 	row := c * inner
@@ -82,10 +84,7 @@ func addBias[T float32 | float64](y, x, b []T, inner int) {
 	for r := 0; r+row <= len(x); r += row {
 		xr, yr := x[r:r+row], y[r:r+row]
 		if inner == 1 {
-			yr = yr[:len(b)]
-			for j, v := range xr[:len(b)] {
-				yr[j] = v + b[j]
-			}
+			vmath.Add(yr[:len(b)], xr, b)
 			continue
 		}
 		for ch, bv := range b {
@@ -166,7 +165,9 @@ func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 
 // sumChannels writes out[c] = Σ_{n,…} x[n,c,…]. Each (n, c) block is summed
 // in order first, then added to out[c] for n = 0, 1, …: the order of the
-// additions is fixed by the shape.
+// additions is fixed by the shape. Rows of (N, C) are added to out with
+// internal/vmath's vectorised Add, which keeps that order (it vectorises
+// across channels).
 func sumChannels[T float32 | float64](x, out []T, inner int) {
 	sumChannelRange(x, out, inner, 0, len(out))
 }
@@ -179,9 +180,7 @@ func sumChannelRange[T float32 | float64](x, out []T, inner, lo, hi int) {
 	for r := 0; r+row <= len(x); r += row {
 		xr := x[r : r+row]
 		if inner == 1 {
-			for j, v := range xr[lo:hi] {
-				o[j] += v
-			}
+			vmath.Add(o, o, xr[lo:hi])
 			continue
 		}
 		for j := range o {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
+
+	"github.com/gozoo/zoo/internal/vmath"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -23,7 +25,7 @@ import (
 // the results therefore carry float32 rounding of the elementwise step only.
 
 // normFloat is the element type of a normalisation kernel.
-type normFloat interface{ ~float32 | ~float64 }
+type normFloat interface{ float32 | float64 }
 
 // normDims views an input of shape (N, C), (N, C, L) or (N, C, H, W) as
 // (n, c, s): s is the product of the spatial sizes (1 for (N, C)). The layout
@@ -277,21 +279,17 @@ func bnMoments[T normFloat](x []T, d normDims, mean, ssd []float64) {
 	}
 }
 
-// bnApply writes y = (x − mean[c])·scale[c] + shift[c]; shift may be nil (0).
+// bnApply writes y = (x − mean[c])·scale[c] + shift[c]; shift may be nil
+// (then y = (x − mean[c])·scale[c], no + 0). Rows of (N, C) run
+// internal/vmath's vectorised NormAffine and NormScale.
 func bnApply[T normFloat](x, y []T, d normDims, mean, scale, shift []T) {
 	if d.s == 1 {
 		for n := 0; n < d.n; n++ {
 			xr, yr := x[n*d.c:(n+1)*d.c], y[n*d.c:(n+1)*d.c]
-			mean, scale := mean[:len(xr)], scale[:len(xr)]
 			if shift == nil {
-				for c, v := range xr {
-					yr[c] = (v - mean[c]) * scale[c]
-				}
-				continue
-			}
-			shift := shift[:len(xr)]
-			for c, v := range xr {
-				yr[c] = (v-mean[c])*scale[c] + shift[c]
+				vmath.NormScale(yr, xr, mean, scale)
+			} else {
+				vmath.NormAffine(yr, xr, mean, scale, shift)
 			}
 		}
 		return
