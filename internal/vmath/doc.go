@@ -11,9 +11,11 @@
 // (tested against math.Exp); results in the subnormal range are rounded
 // twice. Sigmoid32 is 1/(1 + Exp32(−x)).
 //
-// The kernels of elem.go (SGD's momentum step, ReLU and its gradient, an
-// element-wise sum, batch normalisation's affine map), for float32 and
-// float64, each give the bits of the Go loop in its doc comment: the
+// The kernels of elem.go (SGD's steps with and without momentum and weight
+// decay, ReLU's and the sigmoid's gradients, ReLU, element-wise sums and
+// products, and batch normalisation's affine map, input gradient and
+// per-channel sums), for float32 and float64, each give the bits of the Go
+// loop in its doc comment: the
 // assembly (AVX-512F, or AVX2 without it or with the noavx512 build tag)
 // does the same IEEE operations in the same order, unfused, and the Go loop
 // does the elements after the last whole vector. The noasm tag builds the

@@ -6,11 +6,15 @@ import "math"
 type Float interface{ float32 | float64 }
 
 // The element-wise kernels below give the bits of the Go loop each one
-// documents, for every input (NaN payloads, ±0, ±Inf and subnormals
+// documents, for every input (±0, ±Inf, subnormals and NaN payloads
 // included): the vectorised part does the same IEEE operations in the same
 // order, each rounded on its own, and the elements after the last whole
-// vector run through that Go loop. Slices after the first must be at least
-// as long as the first; the kernels read and write only its length.
+// vector run through that Go loop. Where two NaNs meet, x86 returns the
+// first operand's; the assembly puts first the operand that the compiled
+// Go loop puts first (the compiler's choice, not always the left one in the
+// source; elem_test.go checks the payloads). Slices after the first must be
+// at least as long as the first; the kernels read and write only its
+// length.
 
 // Momentum is SGD's momentum step without weight decay:
 //
@@ -164,5 +168,144 @@ func reluGradGo[T Float](gx, y, gy []T) {
 			}
 			gx[i] = math.Float64frombits(b)
 		}
+	}
+}
+
+// SGD is SGD's step without momentum or weight decay:
+//
+//	for i, gi := range g {
+//		w[i] += negLR * gi
+//	}
+func SGD[T Float](w, g []T, negLR T) {
+	g = g[:len(w)]
+	i := sgdVec(w, g, negLR)
+	sgdGo(w[i:], g[i:], negLR)
+}
+
+func sgdGo[T Float](w, g []T, negLR T) {
+	g = g[:len(w)]
+	for i, gi := range g {
+		w[i] += negLR * gi
+	}
+}
+
+// SGDDecay is SGD's step with coupled weight decay wd, without momentum:
+//
+//	for i, gi := range g {
+//		d := gi + wd*w[i]
+//		w[i] += negLR * d
+//	}
+func SGDDecay[T Float](w, g []T, negLR, wd T) {
+	g = g[:len(w)]
+	i := sgdDecayVec(w, g, negLR, wd)
+	sgdDecayGo(w[i:], g[i:], negLR, wd)
+}
+
+func sgdDecayGo[T Float](w, g []T, negLR, wd T) {
+	g = g[:len(w)]
+	for i, gi := range g {
+		d := gi + wd*w[i]
+		w[i] += negLR * d
+	}
+}
+
+// Mul writes y[i] = x[i]·b[i] for every i < len(y).
+func Mul[T Float](y, x, b []T) {
+	x, b = x[:len(y)], b[:len(y)]
+	i := mulVec(y, x, b)
+	mulGo(y[i:], x[i:], b[i:])
+}
+
+func mulGo[T Float](y, x, b []T) {
+	x, b = x[:len(y)], b[:len(y)]
+	for i := range y {
+		y[i] = x[i] * b[i]
+	}
+}
+
+// SigmoidGrad writes the gradient of the logistic sigmoid from its output
+// y, gx[i] = (gy[i]·(1 − y[i]))·y[i] (PyTorch's sigmoid_backward), for
+// every i < len(gx).
+func SigmoidGrad[T Float](gx, y, gy []T) {
+	y, gy = y[:len(gx)], gy[:len(gx)]
+	i := sigmoidGradVec(gx, y, gy)
+	sigmoidGradGo(gx[i:], y[i:], gy[i:])
+}
+
+func sigmoidGradGo[T Float](gx, y, gy []T) {
+	y, gy = y[:len(gx)], gy[:len(gx)]
+	for i, v := range y {
+		gx[i] = gy[i] * (1 - v) * v
+	}
+}
+
+// BNDx writes batch normalisation's input gradient
+// dx[i] = k[i]·dy[i] − c1[i] − (x[i] − mean[i])·c2[i] for every i < len(dx).
+func BNDx[T Float](dx, x, dy, mean, k, c1, c2 []T) {
+	n := len(dx)
+	x, dy, mean, k, c1, c2 = x[:n], dy[:n], mean[:n], k[:n], c1[:n], c2[:n]
+	i := bnDxVec(dx, x, dy, mean, k, c1, c2)
+	bnDxGo(dx[i:], x[i:], dy[i:], mean[i:], k[i:], c1[i:], c2[i:])
+}
+
+func bnDxGo[T Float](dx, x, dy, mean, k, c1, c2 []T) {
+	n := len(dx)
+	x, dy, mean, k, c1, c2 = x[:n], dy[:n], mean[:n], k[:n], c1[:n], c2[:n]
+	for i, v := range x {
+		dx[i] = k[i]*dy[i] - c1[i] - (v-mean[i])*c2[i]
+	}
+}
+
+// AddWiden adds x to the float64 accumulators acc,
+// acc[i] += float64(x[i]), for every i < len(acc).
+func AddWiden[T Float](acc []float64, x []T) {
+	x = x[:len(acc)]
+	i := addWidenVec(acc, x)
+	addWidenGo(acc[i:], x[i:])
+}
+
+func addWidenGo[T Float](acc []float64, x []T) {
+	x = x[:len(acc)]
+	for i, v := range x {
+		acc[i] += float64(v)
+	}
+}
+
+// AddSquaredDiff adds squared deviations to the float64 accumulators acc:
+// e := float64(x[i]) − mean[i]; acc[i] += e·e, for every i < len(acc).
+func AddSquaredDiff[T Float](acc, mean []float64, x []T) {
+	mean, x = mean[:len(acc)], x[:len(acc)]
+	i := addSquaredDiffVec(acc, mean, x)
+	addSquaredDiffGo(acc[i:], mean[i:], x[i:])
+}
+
+func addSquaredDiffGo[T Float](acc, mean []float64, x []T) {
+	mean, x = mean[:len(acc)], x[:len(acc)]
+	for i, v := range x {
+		e := float64(v) - mean[i]
+		acc[i] += e * e
+	}
+}
+
+// AddGradMoments adds to the float64 accumulators sdy and sdyx of batch
+// normalisation's backward pass, for every i < len(sdyx):
+//
+//	g := float64(dy[i])
+//	sdy[i] += g
+//	sdyx[i] += g * float64(x[i]-mean[i])
+func AddGradMoments[T Float](sdyx, sdy []float64, x, dy, mean []T) {
+	n := len(sdyx)
+	sdy, x, dy, mean = sdy[:n], x[:n], dy[:n], mean[:n]
+	i := addGradMomentsVec(sdyx, sdy, x, dy, mean)
+	addGradMomentsGo(sdyx[i:], sdy[i:], x[i:], dy[i:], mean[i:])
+}
+
+func addGradMomentsGo[T Float](sdyx, sdy []float64, x, dy, mean []T) {
+	n := len(sdyx)
+	sdy, x, dy, mean = sdy[:n], x[:n], dy[:n], mean[:n]
+	for i, v := range x {
+		g := float64(dy[i])
+		sdy[i] += g
+		sdyx[i] += g * float64(v-mean[i])
 	}
 }

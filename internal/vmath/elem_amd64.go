@@ -42,10 +42,58 @@ func momentumDecayS(w, grad, b *float32, n int, negLR, wd, mu, keep float32)
 func momentumDecayD(w, grad, b *float64, n int, negLR, wd, mu, keep float64)
 
 //go:noescape
+func sgdS(w, grad *float32, n int, negLR float32)
+
+//go:noescape
+func sgdD(w, grad *float64, n int, negLR float64)
+
+//go:noescape
+func sgdDecayS(w, grad *float32, n int, negLR, wd float32)
+
+//go:noescape
+func sgdDecayD(w, grad *float64, n int, negLR, wd float64)
+
+//go:noescape
 func addS(y, x, b *float32, n int)
 
 //go:noescape
 func addD(y, x, b *float64, n int)
+
+//go:noescape
+func mulS(y, x, b *float32, n int)
+
+//go:noescape
+func mulD(y, x, b *float64, n int)
+
+//go:noescape
+func sigmoidGradS(gx, y, gy *float32, n int, one float32)
+
+//go:noescape
+func sigmoidGradD(gx, y, gy *float64, n int, one float64)
+
+//go:noescape
+func bnDxS(dx, x, dy, mean, k, c1, c2 *float32, n int)
+
+//go:noescape
+func bnDxD(dx, x, dy, mean, k, c1, c2 *float64, n int)
+
+//go:noescape
+func addWidenS(acc *float64, x *float32, n int)
+
+//go:noescape
+func addWidenD(acc, x *float64, n int)
+
+//go:noescape
+func addSquaredDiffS(acc, mean *float64, x *float32, n int)
+
+//go:noescape
+func addSquaredDiffD(acc, mean, x *float64, n int)
+
+//go:noescape
+func addGradMomentsS(sdyx, sdy *float64, x, dy, mean *float32, n int)
+
+//go:noescape
+func addGradMomentsD(sdyx, sdy, x, dy, mean *float64, n int)
 
 //go:noescape
 func normScaleS(y, x, mean, scale *float32, n int)
@@ -71,116 +119,198 @@ func reluGradS(gx, y, gy *float32, n int)
 //go:noescape
 func reluGradD(gx, y, gy *float64, n int)
 
-// The …Vec functions run a kernel on the first vecLen(len) elements and
-// return that count; their callers have checked the lengths of the other
-// slices.
+// is32 reports whether T is float32 (otherwise it is float64).
+func is32[T Float]() bool {
+	var z T
+	return unsafe.Sizeof(z) == 4
+}
+
+// ps and pd return the address of the first element of a non-empty slice
+// of T as a *float32 (T is float32) or a *float64 (T is float64).
+func ps[T Float](s []T) *float32 { return (*float32)(unsafe.Pointer(unsafe.SliceData(s))) }
+func pd[T Float](s []T) *float64 { return (*float64)(unsafe.Pointer(unsafe.SliceData(s))) }
+
+// The …Vec functions run a kernel on the first vecLen elements of their
+// first slice and return that count; their callers have checked that the
+// other slices are as long. Mixed kernels (float64 accumulators) count
+// their lanes in float64.
 
 func momentumVec[T Float](w, g, b []T, negLR, mu, keep T) int {
 	n := vecLen[T](len(w))
-	if n == 0 {
-		return 0
-	}
-	switch w := any(w).(type) {
-	case []float32:
-		g, b := any(g).([]float32), any(b).([]float32)
-		momentumS(&w[0], &g[0], &b[0], n, float32(negLR), float32(mu), float32(keep))
-	case []float64:
-		g, b := any(g).([]float64), any(b).([]float64)
-		momentumD(&w[0], &g[0], &b[0], n, float64(negLR), float64(mu), float64(keep))
+	switch {
+	case n == 0:
+	case is32[T]():
+		momentumS(ps(w), ps(g), ps(b), n, float32(negLR), float32(mu), float32(keep))
+	default:
+		momentumD(pd(w), pd(g), pd(b), n, float64(negLR), float64(mu), float64(keep))
 	}
 	return n
 }
 
 func momentumDecayVec[T Float](w, g, b []T, negLR, wd, mu, keep T) int {
 	n := vecLen[T](len(w))
-	if n == 0 {
-		return 0
+	switch {
+	case n == 0:
+	case is32[T]():
+		momentumDecayS(ps(w), ps(g), ps(b), n, float32(negLR), float32(wd), float32(mu), float32(keep))
+	default:
+		momentumDecayD(pd(w), pd(g), pd(b), n, float64(negLR), float64(wd), float64(mu), float64(keep))
 	}
-	switch w := any(w).(type) {
-	case []float32:
-		g, b := any(g).([]float32), any(b).([]float32)
-		momentumDecayS(&w[0], &g[0], &b[0], n, float32(negLR), float32(wd), float32(mu), float32(keep))
-	case []float64:
-		g, b := any(g).([]float64), any(b).([]float64)
-		momentumDecayD(&w[0], &g[0], &b[0], n, float64(negLR), float64(wd), float64(mu), float64(keep))
+	return n
+}
+
+func sgdVec[T Float](w, g []T, negLR T) int {
+	n := vecLen[T](len(w))
+	switch {
+	case n == 0:
+	case is32[T]():
+		sgdS(ps(w), ps(g), n, float32(negLR))
+	default:
+		sgdD(pd(w), pd(g), n, float64(negLR))
+	}
+	return n
+}
+
+func sgdDecayVec[T Float](w, g []T, negLR, wd T) int {
+	n := vecLen[T](len(w))
+	switch {
+	case n == 0:
+	case is32[T]():
+		sgdDecayS(ps(w), ps(g), n, float32(negLR), float32(wd))
+	default:
+		sgdDecayD(pd(w), pd(g), n, float64(negLR), float64(wd))
 	}
 	return n
 }
 
 func addVec[T Float](y, x, b []T) int {
 	n := vecLen[T](len(y))
-	if n == 0 {
-		return 0
+	switch {
+	case n == 0:
+	case is32[T]():
+		addS(ps(y), ps(x), ps(b), n)
+	default:
+		addD(pd(y), pd(x), pd(b), n)
 	}
-	switch y := any(y).(type) {
-	case []float32:
-		x, b := any(x).([]float32), any(b).([]float32)
-		addS(&y[0], &x[0], &b[0], n)
-	case []float64:
-		x, b := any(x).([]float64), any(b).([]float64)
-		addD(&y[0], &x[0], &b[0], n)
+	return n
+}
+
+func mulVec[T Float](y, x, b []T) int {
+	n := vecLen[T](len(y))
+	switch {
+	case n == 0:
+	case is32[T]():
+		mulS(ps(y), ps(x), ps(b), n)
+	default:
+		mulD(pd(y), pd(x), pd(b), n)
+	}
+	return n
+}
+
+func sigmoidGradVec[T Float](gx, y, gy []T) int {
+	n := vecLen[T](len(gx))
+	switch {
+	case n == 0:
+	case is32[T]():
+		sigmoidGradS(ps(gx), ps(y), ps(gy), n, 1)
+	default:
+		sigmoidGradD(pd(gx), pd(y), pd(gy), n, 1)
+	}
+	return n
+}
+
+func bnDxVec[T Float](dx, x, dy, mean, k, c1, c2 []T) int {
+	n := vecLen[T](len(dx))
+	switch {
+	case n == 0:
+	case is32[T]():
+		bnDxS(ps(dx), ps(x), ps(dy), ps(mean), ps(k), ps(c1), ps(c2), n)
+	default:
+		bnDxD(pd(dx), pd(x), pd(dy), pd(mean), pd(k), pd(c1), pd(c2), n)
+	}
+	return n
+}
+
+func addWidenVec[T Float](acc []float64, x []T) int {
+	n := vecLen[float64](len(acc))
+	switch {
+	case n == 0:
+	case is32[T]():
+		addWidenS(&acc[0], ps(x), n)
+	default:
+		addWidenD(&acc[0], pd(x), n)
+	}
+	return n
+}
+
+func addSquaredDiffVec[T Float](acc, mean []float64, x []T) int {
+	n := vecLen[float64](len(acc))
+	switch {
+	case n == 0:
+	case is32[T]():
+		addSquaredDiffS(&acc[0], &mean[0], ps(x), n)
+	default:
+		addSquaredDiffD(&acc[0], &mean[0], pd(x), n)
+	}
+	return n
+}
+
+func addGradMomentsVec[T Float](sdyx, sdy []float64, x, dy, mean []T) int {
+	n := vecLen[float64](len(sdyx))
+	switch {
+	case n == 0:
+	case is32[T]():
+		addGradMomentsS(&sdyx[0], &sdy[0], ps(x), ps(dy), ps(mean), n)
+	default:
+		addGradMomentsD(&sdyx[0], &sdy[0], pd(x), pd(dy), pd(mean), n)
 	}
 	return n
 }
 
 func normScaleVec[T Float](y, x, mean, scale []T) int {
 	n := vecLen[T](len(y))
-	if n == 0 {
-		return 0
-	}
-	switch y := any(y).(type) {
-	case []float32:
-		x, mean, scale := any(x).([]float32), any(mean).([]float32), any(scale).([]float32)
-		normScaleS(&y[0], &x[0], &mean[0], &scale[0], n)
-	case []float64:
-		x, mean, scale := any(x).([]float64), any(mean).([]float64), any(scale).([]float64)
-		normScaleD(&y[0], &x[0], &mean[0], &scale[0], n)
+	switch {
+	case n == 0:
+	case is32[T]():
+		normScaleS(ps(y), ps(x), ps(mean), ps(scale), n)
+	default:
+		normScaleD(pd(y), pd(x), pd(mean), pd(scale), n)
 	}
 	return n
 }
 
 func normAffineVec[T Float](y, x, mean, scale, shift []T) int {
 	n := vecLen[T](len(y))
-	if n == 0 {
-		return 0
-	}
-	switch y := any(y).(type) {
-	case []float32:
-		x, mean, scale, shift := any(x).([]float32), any(mean).([]float32), any(scale).([]float32), any(shift).([]float32)
-		normAffineS(&y[0], &x[0], &mean[0], &scale[0], &shift[0], n)
-	case []float64:
-		x, mean, scale, shift := any(x).([]float64), any(mean).([]float64), any(scale).([]float64), any(shift).([]float64)
-		normAffineD(&y[0], &x[0], &mean[0], &scale[0], &shift[0], n)
+	switch {
+	case n == 0:
+	case is32[T]():
+		normAffineS(ps(y), ps(x), ps(mean), ps(scale), ps(shift), n)
+	default:
+		normAffineD(pd(y), pd(x), pd(mean), pd(scale), pd(shift), n)
 	}
 	return n
 }
 
 func reluVec[T Float](y, x []T) int {
 	n := vecLen[T](len(y))
-	if n == 0 {
-		return 0
-	}
-	switch y := any(y).(type) {
-	case []float32:
-		reluS(&y[0], &any(x).([]float32)[0], n)
-	case []float64:
-		reluD(&y[0], &any(x).([]float64)[0], n)
+	switch {
+	case n == 0:
+	case is32[T]():
+		reluS(ps(y), ps(x), n)
+	default:
+		reluD(pd(y), pd(x), n)
 	}
 	return n
 }
 
 func reluGradVec[T Float](gx, y, gy []T) int {
 	n := vecLen[T](len(gx))
-	if n == 0 {
-		return 0
-	}
-	switch gx := any(gx).(type) {
-	case []float32:
-		y, gy := any(y).([]float32), any(gy).([]float32)
-		reluGradS(&gx[0], &y[0], &gy[0], n)
-	case []float64:
-		y, gy := any(y).([]float64), any(gy).([]float64)
-		reluGradD(&gx[0], &y[0], &gy[0], n)
+	switch {
+	case n == 0:
+	case is32[T]():
+		reluGradS(ps(gx), ps(y), ps(gy), n)
+	default:
+		reluGradD(pd(gx), pd(y), pd(gy), n)
 	}
 	return n
 }

@@ -13,7 +13,6 @@ TEXT ·momentumS(SB), NOSPLIT, $0-44
 	MOVQ grad+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
@@ -21,16 +20,16 @@ TEXT ·momentumS(SB), NOSPLIT, $0-44
 	VBROADCASTSS mu+36(FP), Y14
 	VBROADCASTSS keep+40(FP), Y13
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS (DI)(AX*4), Y0
 	VMULPS Y13, Y0, Y0 // grad·keep
-	VMOVUPS (DX)(AX*1), Y1
+	VMOVUPS (DX)(AX*4), Y1
 	VMULPS Y14, Y1, Y1 // b·mu
 	VADDPS Y0, Y1, Y0 // b·mu + keep·grad
-	VMOVUPS Y0, (DX)(AX*1)
+	VMOVUPS Y0, (DX)(AX*4)
 	VMULPS Y15, Y0, Y0 // b·negLR
-	VADDPS (SI)(AX*1), Y0, Y0 // negLR·b + w
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VADDPS (SI)(AX*4), Y0, Y0 // negLR·b + w
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -40,16 +39,16 @@ wide:
 	VBROADCASTSS mu+36(FP), Z14
 	VBROADCASTSS keep+40(FP), Z13
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
+	VMOVUPS (DI)(AX*4), Z0
 	VMULPS Z13, Z0, Z0 // grad·keep
-	VMOVUPS (DX)(AX*1), Z1
+	VMOVUPS (DX)(AX*4), Z1
 	VMULPS Z14, Z1, Z1 // b·mu
 	VADDPS Z0, Z1, Z0 // b·mu + keep·grad
-	VMOVUPS Z0, (DX)(AX*1)
+	VMOVUPS Z0, (DX)(AX*4)
 	VMULPS Z15, Z0, Z0 // b·negLR
-	VADDPS (SI)(AX*1), Z0, Z0 // negLR·b + w
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VADDPS (SI)(AX*4), Z0, Z0 // negLR·b + w
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -64,7 +63,6 @@ TEXT ·momentumD(SB), NOSPLIT, $0-56
 	MOVQ grad+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
@@ -72,16 +70,16 @@ TEXT ·momentumD(SB), NOSPLIT, $0-56
 	VBROADCASTSD mu+40(FP), Y14
 	VBROADCASTSD keep+48(FP), Y13
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
+	VMOVUPD (DI)(AX*8), Y0
 	VMULPD Y13, Y0, Y0 // grad·keep
-	VMOVUPD (DX)(AX*1), Y1
+	VMOVUPD (DX)(AX*8), Y1
 	VMULPD Y14, Y1, Y1 // b·mu
 	VADDPD Y0, Y1, Y0 // b·mu + keep·grad
-	VMOVUPD Y0, (DX)(AX*1)
+	VMOVUPD Y0, (DX)(AX*8)
 	VMULPD Y15, Y0, Y0 // b·negLR
-	VADDPD (SI)(AX*1), Y0, Y0 // negLR·b + w
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VADDPD (SI)(AX*8), Y0, Y0 // negLR·b + w
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -91,16 +89,16 @@ wide:
 	VBROADCASTSD mu+40(FP), Z14
 	VBROADCASTSD keep+48(FP), Z13
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
+	VMOVUPD (DI)(AX*8), Z0
 	VMULPD Z13, Z0, Z0 // grad·keep
-	VMOVUPD (DX)(AX*1), Z1
+	VMOVUPD (DX)(AX*8), Z1
 	VMULPD Z14, Z1, Z1 // b·mu
 	VADDPD Z0, Z1, Z0 // b·mu + keep·grad
-	VMOVUPD Z0, (DX)(AX*1)
+	VMOVUPD Z0, (DX)(AX*8)
 	VMULPD Z15, Z0, Z0 // b·negLR
-	VADDPD (SI)(AX*1), Z0, Z0 // negLR·b + w
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VADDPD (SI)(AX*8), Z0, Z0 // negLR·b + w
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -115,7 +113,6 @@ TEXT ·momentumDecayS(SB), NOSPLIT, $0-48
 	MOVQ grad+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
@@ -124,18 +121,18 @@ TEXT ·momentumDecayS(SB), NOSPLIT, $0-48
 	VBROADCASTSS mu+40(FP), Y13
 	VBROADCASTSS keep+44(FP), Y12
 loopY:
-	VMOVUPS (SI)(AX*1), Y2
+	VMOVUPS (SI)(AX*4), Y2
 	VMULPS Y14, Y2, Y0 // w·wd
-	VADDPS (DI)(AX*1), Y0, Y0 // d = wd·w + grad
+	VADDPS (DI)(AX*4), Y0, Y0 // d = wd·w + grad
 	VMULPS Y12, Y0, Y0 // d·keep
-	VMOVUPS (DX)(AX*1), Y1
+	VMOVUPS (DX)(AX*4), Y1
 	VMULPS Y13, Y1, Y1 // b·mu
 	VADDPS Y0, Y1, Y0 // b·mu + keep·d
-	VMOVUPS Y0, (DX)(AX*1)
+	VMOVUPS Y0, (DX)(AX*4)
 	VMULPS Y15, Y0, Y0 // b·negLR
 	VADDPS Y2, Y0, Y0 // negLR·b + w
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -146,18 +143,18 @@ wide:
 	VBROADCASTSS mu+40(FP), Z13
 	VBROADCASTSS keep+44(FP), Z12
 loopZ:
-	VMOVUPS (SI)(AX*1), Z2
+	VMOVUPS (SI)(AX*4), Z2
 	VMULPS Z14, Z2, Z0 // w·wd
-	VADDPS (DI)(AX*1), Z0, Z0 // d = wd·w + grad
+	VADDPS (DI)(AX*4), Z0, Z0 // d = wd·w + grad
 	VMULPS Z12, Z0, Z0 // d·keep
-	VMOVUPS (DX)(AX*1), Z1
+	VMOVUPS (DX)(AX*4), Z1
 	VMULPS Z13, Z1, Z1 // b·mu
 	VADDPS Z0, Z1, Z0 // b·mu + keep·d
-	VMOVUPS Z0, (DX)(AX*1)
+	VMOVUPS Z0, (DX)(AX*4)
 	VMULPS Z15, Z0, Z0 // b·negLR
 	VADDPS Z2, Z0, Z0 // negLR·b + w
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -172,7 +169,6 @@ TEXT ·momentumDecayD(SB), NOSPLIT, $0-64
 	MOVQ grad+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
@@ -181,18 +177,18 @@ TEXT ·momentumDecayD(SB), NOSPLIT, $0-64
 	VBROADCASTSD mu+48(FP), Y13
 	VBROADCASTSD keep+56(FP), Y12
 loopY:
-	VMOVUPD (SI)(AX*1), Y2
+	VMOVUPD (SI)(AX*8), Y2
 	VMULPD Y14, Y2, Y0 // w·wd
-	VADDPD (DI)(AX*1), Y0, Y0 // d = wd·w + grad
+	VADDPD (DI)(AX*8), Y0, Y0 // d = wd·w + grad
 	VMULPD Y12, Y0, Y0 // d·keep
-	VMOVUPD (DX)(AX*1), Y1
+	VMOVUPD (DX)(AX*8), Y1
 	VMULPD Y13, Y1, Y1 // b·mu
 	VADDPD Y0, Y1, Y0 // b·mu + keep·d
-	VMOVUPD Y0, (DX)(AX*1)
+	VMOVUPD Y0, (DX)(AX*8)
 	VMULPD Y15, Y0, Y0 // b·negLR
 	VADDPD Y2, Y0, Y0 // negLR·b + w
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -203,18 +199,170 @@ wide:
 	VBROADCASTSD mu+48(FP), Z13
 	VBROADCASTSD keep+56(FP), Z12
 loopZ:
-	VMOVUPD (SI)(AX*1), Z2
+	VMOVUPD (SI)(AX*8), Z2
 	VMULPD Z14, Z2, Z0 // w·wd
-	VADDPD (DI)(AX*1), Z0, Z0 // d = wd·w + grad
+	VADDPD (DI)(AX*8), Z0, Z0 // d = wd·w + grad
 	VMULPD Z12, Z0, Z0 // d·keep
-	VMOVUPD (DX)(AX*1), Z1
+	VMOVUPD (DX)(AX*8), Z1
 	VMULPD Z13, Z1, Z1 // b·mu
 	VADDPD Z0, Z1, Z0 // b·mu + keep·d
-	VMOVUPD Z0, (DX)(AX*1)
+	VMOVUPD Z0, (DX)(AX*8)
 	VMULPD Z15, Z0, Z0 // b·negLR
 	VADDPD Z2, Z0, Z0 // negLR·b + w
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sgdS(w, grad *float32, n int, negLR float32)
+//
+// sgdS does, for i < n (n > 0, a multiple of the vector length),
+// w += negLR·grad.
+TEXT ·sgdS(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS negLR+24(FP), Y15
+loopY:
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS Y15, Y0, Y0 // grad·negLR
+	VADDPS (SI)(AX*4), Y0, Y0 // negLR·grad + w
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS negLR+24(FP), Z15
+loopZ:
+	VMOVUPS (DI)(AX*4), Z0
+	VMULPS Z15, Z0, Z0 // grad·negLR
+	VADDPS (SI)(AX*4), Z0, Z0 // negLR·grad + w
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sgdD(w, grad *float64, n int, negLR float64)
+//
+// sgdD does, for i < n (n > 0, a multiple of the vector length),
+// w += negLR·grad.
+TEXT ·sgdD(SB), NOSPLIT, $0-32
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD negLR+24(FP), Y15
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VMULPD Y15, Y0, Y0 // grad·negLR
+	VADDPD (SI)(AX*8), Y0, Y0 // negLR·grad + w
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD negLR+24(FP), Z15
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VMULPD Z15, Z0, Z0 // grad·negLR
+	VADDPD (SI)(AX*8), Z0, Z0 // negLR·grad + w
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sgdDecayS(w, grad *float32, n int, negLR, wd float32)
+//
+// sgdDecayS does, for i < n (n > 0, a multiple of the vector length),
+// d = grad + wd·w; w += negLR·d.
+TEXT ·sgdDecayS(SB), NOSPLIT, $0-32
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS negLR+24(FP), Y15
+	VBROADCASTSS wd+28(FP), Y14
+loopY:
+	VMOVUPS (SI)(AX*4), Y2
+	VMULPS Y14, Y2, Y0 // w·wd
+	VADDPS (DI)(AX*4), Y0, Y0 // d = wd·w + grad
+	VMULPS Y15, Y0, Y0 // d·negLR
+	VADDPS Y2, Y0, Y0 // negLR·d + w
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS negLR+24(FP), Z15
+	VBROADCASTSS wd+28(FP), Z14
+loopZ:
+	VMOVUPS (SI)(AX*4), Z2
+	VMULPS Z14, Z2, Z0 // w·wd
+	VADDPS (DI)(AX*4), Z0, Z0 // d = wd·w + grad
+	VMULPS Z15, Z0, Z0 // d·negLR
+	VADDPS Z2, Z0, Z0 // negLR·d + w
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sgdDecayD(w, grad *float64, n int, negLR, wd float64)
+//
+// sgdDecayD does, for i < n (n > 0, a multiple of the vector length),
+// d = grad + wd·w; w += negLR·d.
+TEXT ·sgdDecayD(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD negLR+24(FP), Y15
+	VBROADCASTSD wd+32(FP), Y14
+loopY:
+	VMOVUPD (SI)(AX*8), Y2
+	VMULPD Y14, Y2, Y0 // w·wd
+	VADDPD (DI)(AX*8), Y0, Y0 // d = wd·w + grad
+	VMULPD Y15, Y0, Y0 // d·negLR
+	VADDPD Y2, Y0, Y0 // negLR·d + w
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD negLR+24(FP), Z15
+	VBROADCASTSD wd+32(FP), Z14
+loopZ:
+	VMOVUPD (SI)(AX*8), Z2
+	VMULPD Z14, Z2, Z0 // w·wd
+	VADDPD (DI)(AX*8), Z0, Z0 // d = wd·w + grad
+	VMULPD Z15, Z0, Z0 // d·negLR
+	VADDPD Z2, Z0, Z0 // negLR·d + w
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -229,25 +377,24 @@ TEXT ·addS(SB), NOSPLIT, $0-32
 	MOVQ x+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
-	VADDPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
-	VADDPS (DX)(AX*1), Z0, Z0
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS (DI)(AX*4), Z0
+	VADDPS (DX)(AX*4), Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -262,25 +409,484 @@ TEXT ·addD(SB), NOSPLIT, $0-32
 	MOVQ x+8(FP), DI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
-	VADDPD (DX)(AX*1), Y0, Y0
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPD (DI)(AX*8), Y0
+	VADDPD (DX)(AX*8), Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
-	VADDPD (DX)(AX*1), Z0, Z0
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD (DI)(AX*8), Z0
+	VADDPD (DX)(AX*8), Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func mulS(y, x, b *float32, n int)
+//
+// mulS does, for i < n (n > 0, a multiple of the vector length),
+// y = x·b.
+TEXT ·mulS(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPS (DI)(AX*4), Z0
+	VMULPS (DX)(AX*4), Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func mulD(y, x, b *float64, n int)
+//
+// mulD does, for i < n (n > 0, a multiple of the vector length),
+// y = x·b.
+TEXT ·mulD(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VMULPD (DX)(AX*8), Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VMULPD (DX)(AX*8), Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sigmoidGradS(gx, y, gy *float32, n int, one float32)
+//
+// sigmoidGradS does, for i < n (n > 0, a multiple of the vector length),
+// gx = (gy·(one − y))·y.
+TEXT ·sigmoidGradS(SB), NOSPLIT, $0-36
+	MOVQ gx+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ gy+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS one+32(FP), Y15
+loopY:
+	VMOVUPS (DI)(AX*4), Y1
+	VSUBPS Y1, Y15, Y0 // one − y
+	VMULPS (DX)(AX*4), Y0, Y0 // (one − y)·gy
+	VMULPS Y1, Y0, Y0 // ·y
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS one+32(FP), Z15
+loopZ:
+	VMOVUPS (DI)(AX*4), Z1
+	VSUBPS Z1, Z15, Z0 // one − y
+	VMULPS (DX)(AX*4), Z0, Z0 // (one − y)·gy
+	VMULPS Z1, Z0, Z0 // ·y
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func sigmoidGradD(gx, y, gy *float64, n int, one float64)
+//
+// sigmoidGradD does, for i < n (n > 0, a multiple of the vector length),
+// gx = (gy·(one − y))·y.
+TEXT ·sigmoidGradD(SB), NOSPLIT, $0-40
+	MOVQ gx+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ gy+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD one+32(FP), Y15
+loopY:
+	VMOVUPD (DI)(AX*8), Y1
+	VSUBPD Y1, Y15, Y0 // one − y
+	VMULPD (DX)(AX*8), Y0, Y0 // (one − y)·gy
+	VMULPD Y1, Y0, Y0 // ·y
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD one+32(FP), Z15
+loopZ:
+	VMOVUPD (DI)(AX*8), Z1
+	VSUBPD Z1, Z15, Z0 // one − y
+	VMULPD (DX)(AX*8), Z0, Z0 // (one − y)·gy
+	VMULPD Z1, Z0, Z0 // ·y
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func bnDxS(dx, x, dy, mean, k, c1, c2 *float32, n int)
+//
+// bnDxS does, for i < n (n > 0, a multiple of the vector length),
+// dx = k·dy − c1 − (x − mean)·c2.
+TEXT ·bnDxS(SB), NOSPLIT, $0-64
+	MOVQ dx+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ dy+16(FP), DX
+	MOVQ mean+24(FP), R8
+	MOVQ k+32(FP), R9
+	MOVQ c1+40(FP), R10
+	MOVQ c2+48(FP), R11
+	MOVQ n+56(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPS (R9)(AX*4), Y0
+	VMULPS (DX)(AX*4), Y0, Y0 // k·dy
+	VSUBPS (R10)(AX*4), Y0, Y0 // − c1
+	VMOVUPS (DI)(AX*4), Y1
+	VSUBPS (R8)(AX*4), Y1, Y1 // x − mean
+	VMULPS (R11)(AX*4), Y1, Y1 // ·c2
+	VSUBPS Y1, Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPS (R9)(AX*4), Z0
+	VMULPS (DX)(AX*4), Z0, Z0 // k·dy
+	VSUBPS (R10)(AX*4), Z0, Z0 // − c1
+	VMOVUPS (DI)(AX*4), Z1
+	VSUBPS (R8)(AX*4), Z1, Z1 // x − mean
+	VMULPS (R11)(AX*4), Z1, Z1 // ·c2
+	VSUBPS Z1, Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func bnDxD(dx, x, dy, mean, k, c1, c2 *float64, n int)
+//
+// bnDxD does, for i < n (n > 0, a multiple of the vector length),
+// dx = k·dy − c1 − (x − mean)·c2.
+TEXT ·bnDxD(SB), NOSPLIT, $0-64
+	MOVQ dx+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ dy+16(FP), DX
+	MOVQ mean+24(FP), R8
+	MOVQ k+32(FP), R9
+	MOVQ c1+40(FP), R10
+	MOVQ c2+48(FP), R11
+	MOVQ n+56(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPD (R9)(AX*8), Y0
+	VMULPD (DX)(AX*8), Y0, Y0 // k·dy
+	VSUBPD (R10)(AX*8), Y0, Y0 // − c1
+	VMOVUPD (DI)(AX*8), Y1
+	VSUBPD (R8)(AX*8), Y1, Y1 // x − mean
+	VMULPD (R11)(AX*8), Y1, Y1 // ·c2
+	VSUBPD Y1, Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPD (R9)(AX*8), Z0
+	VMULPD (DX)(AX*8), Z0, Z0 // k·dy
+	VSUBPD (R10)(AX*8), Z0, Z0 // − c1
+	VMOVUPD (DI)(AX*8), Z1
+	VSUBPD (R8)(AX*8), Z1, Z1 // x − mean
+	VMULPD (R11)(AX*8), Z1, Z1 // ·c2
+	VSUBPD Z1, Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addWidenS(acc *float64, x *float32, n int)
+//
+// addWidenS does, for i < n (n > 0, a multiple of the vector length),
+// acc += float64(x).
+TEXT ·addWidenS(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VCVTPS2PD (DI)(AX*4), Y0
+	VADDPD (SI)(AX*8), Y0, Y0 // x + acc
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VCVTPS2PD (DI)(AX*4), Z0
+	VADDPD (SI)(AX*8), Z0, Z0 // x + acc
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addWidenD(acc *float64, x *float64, n int)
+//
+// addWidenD does, for i < n (n > 0, a multiple of the vector length),
+// acc += float64(x).
+TEXT ·addWidenD(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VADDPD (SI)(AX*8), Y0, Y0 // x + acc
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VADDPD (SI)(AX*8), Z0, Z0 // x + acc
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addSquaredDiffS(acc, mean *float64, x *float32, n int)
+//
+// addSquaredDiffS does, for i < n (n > 0, a multiple of the vector length),
+// e = float64(x) − mean; acc += e·e.
+TEXT ·addSquaredDiffS(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), SI
+	MOVQ mean+8(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VCVTPS2PD (DX)(AX*4), Y0
+	VSUBPD (DI)(AX*8), Y0, Y0 // e
+	VMULPD Y0, Y0, Y0 // e·e
+	VADDPD (SI)(AX*8), Y0, Y0 // e·e + acc
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VCVTPS2PD (DX)(AX*4), Z0
+	VSUBPD (DI)(AX*8), Z0, Z0 // e
+	VMULPD Z0, Z0, Z0 // e·e
+	VADDPD (SI)(AX*8), Z0, Z0 // e·e + acc
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addSquaredDiffD(acc, mean *float64, x *float64, n int)
+//
+// addSquaredDiffD does, for i < n (n > 0, a multiple of the vector length),
+// e = float64(x) − mean; acc += e·e.
+TEXT ·addSquaredDiffD(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), SI
+	MOVQ mean+8(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPD (DX)(AX*8), Y0
+	VSUBPD (DI)(AX*8), Y0, Y0 // e
+	VMULPD Y0, Y0, Y0 // e·e
+	VADDPD (SI)(AX*8), Y0, Y0 // e·e + acc
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPD (DX)(AX*8), Z0
+	VSUBPD (DI)(AX*8), Z0, Z0 // e
+	VMULPD Z0, Z0, Z0 // e·e
+	VADDPD (SI)(AX*8), Z0, Z0 // e·e + acc
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addGradMomentsS(sdyx, sdy *float64, x, dy, mean *float32, n int)
+//
+// addGradMomentsS does, for i < n (n > 0, a multiple of the vector length),
+// g = float64(dy); sdy += g; sdyx += g·float64(x − mean).
+TEXT ·addGradMomentsS(SB), NOSPLIT, $0-48
+	MOVQ sdyx+0(FP), SI
+	MOVQ sdy+8(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ dy+24(FP), R8
+	MOVQ mean+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VCVTPS2PD (R8)(AX*4), Y0 // g
+	VMOVUPD (DI)(AX*8), Y2
+	VADDPD Y0, Y2, Y2 // sdy + g
+	VMOVUPD Y2, (DI)(AX*8)
+	VMOVUPS (DX)(AX*4), X1
+	VSUBPS (R9)(AX*4), X1, X1 // x − mean, float32
+	VCVTPS2PD X1, Y1
+	VMULPD Y1, Y0, Y0 // g·(x − mean)
+	VADDPD (SI)(AX*8), Y0, Y0 // g·(x − mean) + sdyx
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VCVTPS2PD (R8)(AX*4), Z0 // g
+	VMOVUPD (DI)(AX*8), Z2
+	VADDPD Z0, Z2, Z2 // sdy + g
+	VMOVUPD Z2, (DI)(AX*8)
+	VMOVUPS (DX)(AX*4), Y1
+	VSUBPS (R9)(AX*4), Y1, Y1 // x − mean, float32
+	VCVTPS2PD Y1, Z1
+	VMULPD Z1, Z0, Z0 // g·(x − mean)
+	VADDPD (SI)(AX*8), Z0, Z0 // g·(x − mean) + sdyx
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addGradMomentsD(sdyx, sdy *float64, x, dy, mean *float64, n int)
+//
+// addGradMomentsD does, for i < n (n > 0, a multiple of the vector length),
+// g = float64(dy); sdy += g; sdyx += g·float64(x − mean).
+TEXT ·addGradMomentsD(SB), NOSPLIT, $0-48
+	MOVQ sdyx+0(FP), SI
+	MOVQ sdy+8(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ dy+24(FP), R8
+	MOVQ mean+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+loopY:
+	VMOVUPD (R8)(AX*8), Y0 // g
+	VMOVUPD (DI)(AX*8), Y2
+	VADDPD Y0, Y2, Y2 // sdy + g
+	VMOVUPD Y2, (DI)(AX*8)
+	VMOVUPD (DX)(AX*8), Y1
+	VSUBPD (R9)(AX*8), Y1, Y1 // x − mean
+	VMULPD Y1, Y0, Y0 // g·(x − mean)
+	VADDPD (SI)(AX*8), Y0, Y0 // g·(x − mean) + sdyx
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+loopZ:
+	VMOVUPD (R8)(AX*8), Z0 // g
+	VMOVUPD (DI)(AX*8), Z2
+	VADDPD Z0, Z2, Z2 // sdy + g
+	VMOVUPD Z2, (DI)(AX*8)
+	VMOVUPD (DX)(AX*8), Z1
+	VSUBPD (R9)(AX*8), Z1, Z1 // x − mean
+	VMULPD Z1, Z0, Z0 // g·(x − mean)
+	VADDPD (SI)(AX*8), Z0, Z0 // g·(x − mean) + sdyx
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -296,27 +902,26 @@ TEXT ·normScaleS(SB), NOSPLIT, $0-40
 	MOVQ mean+16(FP), DX
 	MOVQ scale+24(FP), R8
 	MOVQ n+32(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
-	VSUBPS (DX)(AX*1), Y0, Y0
-	VMULPS (R8)(AX*1), Y0, Y0
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPS (DI)(AX*4), Y0
+	VSUBPS (DX)(AX*4), Y0, Y0
+	VMULPS (R8)(AX*4), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
-	VSUBPS (DX)(AX*1), Z0, Z0
-	VMULPS (R8)(AX*1), Z0, Z0
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS (DI)(AX*4), Z0
+	VSUBPS (DX)(AX*4), Z0, Z0
+	VMULPS (R8)(AX*4), Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -332,27 +937,26 @@ TEXT ·normScaleD(SB), NOSPLIT, $0-40
 	MOVQ mean+16(FP), DX
 	MOVQ scale+24(FP), R8
 	MOVQ n+32(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
-	VSUBPD (DX)(AX*1), Y0, Y0
-	VMULPD (R8)(AX*1), Y0, Y0
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPD (DI)(AX*8), Y0
+	VSUBPD (DX)(AX*8), Y0, Y0
+	VMULPD (R8)(AX*8), Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
-	VSUBPD (DX)(AX*1), Z0, Z0
-	VMULPD (R8)(AX*1), Z0, Z0
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD (DI)(AX*8), Z0
+	VSUBPD (DX)(AX*8), Z0, Z0
+	VMULPD (R8)(AX*8), Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -369,29 +973,28 @@ TEXT ·normAffineS(SB), NOSPLIT, $0-48
 	MOVQ scale+24(FP), R8
 	MOVQ shift+32(FP), R9
 	MOVQ n+40(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
-	VSUBPS (DX)(AX*1), Y0, Y0
-	VMULPS (R8)(AX*1), Y0, Y0
-	VADDPS (R9)(AX*1), Y0, Y0
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPS (DI)(AX*4), Y0
+	VSUBPS (DX)(AX*4), Y0, Y0
+	VMULPS (R8)(AX*4), Y0, Y0
+	VADDPS (R9)(AX*4), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
-	VSUBPS (DX)(AX*1), Z0, Z0
-	VMULPS (R8)(AX*1), Z0, Z0
-	VADDPS (R9)(AX*1), Z0, Z0
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS (DI)(AX*4), Z0
+	VSUBPS (DX)(AX*4), Z0, Z0
+	VMULPS (R8)(AX*4), Z0, Z0
+	VADDPS (R9)(AX*4), Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -408,29 +1011,28 @@ TEXT ·normAffineD(SB), NOSPLIT, $0-48
 	MOVQ scale+24(FP), R8
 	MOVQ shift+32(FP), R9
 	MOVQ n+40(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
-	VSUBPD (DX)(AX*1), Y0, Y0
-	VMULPD (R8)(AX*1), Y0, Y0
-	VADDPD (R9)(AX*1), Y0, Y0
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPD (DI)(AX*8), Y0
+	VSUBPD (DX)(AX*8), Y0, Y0
+	VMULPD (R8)(AX*8), Y0, Y0
+	VADDPD (R9)(AX*8), Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
 	RET
 wide:
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
-	VSUBPD (DX)(AX*1), Z0, Z0
-	VMULPD (R8)(AX*1), Z0, Z0
-	VADDPD (R9)(AX*1), Z0, Z0
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD (DI)(AX*8), Z0
+	VSUBPD (DX)(AX*8), Z0, Z0
+	VMULPD (R8)(AX*8), Z0, Z0
+	VADDPD (R9)(AX*8), Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -444,17 +1046,16 @@ TEXT ·reluS(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), SI
 	MOVQ x+8(FP), DI
 	MOVQ n+16(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 	VXORPS Y13, Y13, Y13
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS (DI)(AX*4), Y0
 	VCMPPS $0x12, Y13, Y0, Y1 // x ≤ 0
 	VANDNPS Y0, Y1, Y0
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -462,11 +1063,11 @@ loopY:
 wide:
 	VPXORD Z13, Z13, Z13
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
+	VMOVUPS (DI)(AX*4), Z0
 	VCMPPS $0x16, Z13, Z0, K1 // !(x ≤ 0)
 	VMOVUPS.Z Z0, K1, Z0
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -480,17 +1081,16 @@ TEXT ·reluD(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), SI
 	MOVQ x+8(FP), DI
 	MOVQ n+16(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 	VXORPS Y13, Y13, Y13
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
+	VMOVUPD (DI)(AX*8), Y0
 	VCMPPD $0x12, Y13, Y0, Y1 // x ≤ 0
 	VANDNPD Y0, Y1, Y0
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -498,11 +1098,11 @@ loopY:
 wide:
 	VPXORD Z13, Z13, Z13
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
+	VMOVUPD (DI)(AX*8), Z0
 	VCMPPD $0x16, Z13, Z0, K1 // !(x ≤ 0)
 	VMOVUPD.Z Z0, K1, Z0
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -517,17 +1117,16 @@ TEXT ·reluGradS(SB), NOSPLIT, $0-32
 	MOVQ y+8(FP), DI
 	MOVQ gy+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $2, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 	VXORPS Y13, Y13, Y13
 loopY:
-	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS (DI)(AX*4), Y0
 	VCMPPS $0x1e, Y13, Y0, Y0 // y > 0
-	VANDPS (DX)(AX*1), Y0, Y0
-	VMOVUPS Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VANDPS (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -535,11 +1134,11 @@ loopY:
 wide:
 	VPXORD Z13, Z13, Z13
 loopZ:
-	VMOVUPS (DI)(AX*1), Z0
+	VMOVUPS (DI)(AX*4), Z0
 	VCMPPS $0x1e, Z13, Z0, K1 // y > 0
-	VMOVUPS.Z (DX)(AX*1), K1, Z0
-	VMOVUPS Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPS.Z (DX)(AX*4), K1, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER
@@ -554,17 +1153,16 @@ TEXT ·reluGradD(SB), NOSPLIT, $0-32
 	MOVQ y+8(FP), DI
 	MOVQ gy+16(FP), DX
 	MOVQ n+24(FP), CX
-	SHLQ $3, CX
 	XORQ AX, AX
 	CMPB ·avx512(SB), $0
 	JNE wide
 	VXORPS Y13, Y13, Y13
 loopY:
-	VMOVUPD (DI)(AX*1), Y0
+	VMOVUPD (DI)(AX*8), Y0
 	VCMPPD $0x1e, Y13, Y0, Y0 // y > 0
-	VANDPD (DX)(AX*1), Y0, Y0
-	VMOVUPD Y0, (SI)(AX*1)
-	ADDQ $32, AX
+	VANDPD (DX)(AX*8), Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
 	CMPQ AX, CX
 	JB loopY
 	VZEROUPPER
@@ -572,11 +1170,11 @@ loopY:
 wide:
 	VPXORD Z13, Z13, Z13
 loopZ:
-	VMOVUPD (DI)(AX*1), Z0
+	VMOVUPD (DI)(AX*8), Z0
 	VCMPPD $0x1e, Z13, Z0, K1 // y > 0
-	VMOVUPD.Z (DX)(AX*1), K1, Z0
-	VMOVUPD Z0, (SI)(AX*1)
-	ADDQ $64, AX
+	VMOVUPD.Z (DX)(AX*8), K1, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JB loopZ
 	VZEROUPPER

@@ -19,3 +19,19 @@ func normAffineVec[T Float](y, x, mean, scale, shift []T) int { return 0 }
 func reluVec[T Float](y, x []T) int { return 0 }
 
 func reluGradVec[T Float](gx, y, gy []T) int { return 0 }
+
+func sgdVec[T Float](w, g []T, negLR T) int { return 0 }
+
+func sgdDecayVec[T Float](w, g []T, negLR, wd T) int { return 0 }
+
+func mulVec[T Float](y, x, b []T) int { return 0 }
+
+func sigmoidGradVec[T Float](gx, y, gy []T) int { return 0 }
+
+func bnDxVec[T Float](dx, x, dy, mean, k, c1, c2 []T) int { return 0 }
+
+func addWidenVec[T Float](acc []float64, x []T) int { return 0 }
+
+func addSquaredDiffVec[T Float](acc, mean []float64, x []T) int { return 0 }
+
+func addGradMomentsVec[T Float](sdyx, sdy []float64, x, dy, mean []T) int { return 0 }

@@ -8,41 +8,64 @@ import (
 )
 
 // kernelCase is one element-wise kernel (run) and the Go loop it must
-// match bit for bit (ref), both over slices s of one length and scalars k.
+// match bit for bit (ref), both over slices s of one length, float64
+// accumulators a of that length, and scalars k.
 type kernelCase[T Float] struct {
-	name    string
-	slices  int
-	scalars int
-	run     func(s [][]T, k []T)
-	ref     func(s [][]T, k []T)
+	name                 string
+	slices, acc, scalars int
+	run, ref             func(s [][]T, a [][]float64, k []T)
 }
 
 func kernelCases[T Float]() []kernelCase[T] {
 	return []kernelCase[T]{
-		{"Momentum", 3, 3,
-			func(s [][]T, k []T) { Momentum(s[0], s[1], s[2], k[0], k[1], k[2]) },
-			func(s [][]T, k []T) { momentumGo(s[0], s[1], s[2], k[0], k[1], k[2]) }},
-		{"MomentumDecay", 3, 4,
-			func(s [][]T, k []T) { MomentumDecay(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) },
-			func(s [][]T, k []T) { momentumDecayGo(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) }},
-		{"Add", 3, 0,
-			func(s [][]T, _ []T) { Add(s[0], s[1], s[2]) },
-			func(s [][]T, _ []T) { addGo(s[0], s[1], s[2]) }},
-		{"AddInPlace", 2, 0,
-			func(s [][]T, _ []T) { Add(s[0], s[0], s[1]) },
-			func(s [][]T, _ []T) { addGo(s[0], s[0], s[1]) }},
-		{"NormScale", 4, 0,
-			func(s [][]T, _ []T) { NormScale(s[0], s[1], s[2], s[3]) },
-			func(s [][]T, _ []T) { normScaleGo(s[0], s[1], s[2], s[3]) }},
-		{"NormAffine", 5, 0,
-			func(s [][]T, _ []T) { NormAffine(s[0], s[1], s[2], s[3], s[4]) },
-			func(s [][]T, _ []T) { normAffineGo(s[0], s[1], s[2], s[3], s[4]) }},
-		{"ReLU", 2, 0,
-			func(s [][]T, _ []T) { ReLU(s[0], s[1]) },
-			func(s [][]T, _ []T) { reluGo(s[0], s[1]) }},
-		{"ReLUGrad", 3, 0,
-			func(s [][]T, _ []T) { ReLUGrad(s[0], s[1], s[2]) },
-			func(s [][]T, _ []T) { reluGradGo(s[0], s[1], s[2]) }},
+		{"Momentum", 3, 0, 3,
+			func(s [][]T, _ [][]float64, k []T) { Momentum(s[0], s[1], s[2], k[0], k[1], k[2]) },
+			func(s [][]T, _ [][]float64, k []T) { momentumGo(s[0], s[1], s[2], k[0], k[1], k[2]) }},
+		{"MomentumDecay", 3, 0, 4,
+			func(s [][]T, _ [][]float64, k []T) { MomentumDecay(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) },
+			func(s [][]T, _ [][]float64, k []T) { momentumDecayGo(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) }},
+		{"SGD", 2, 0, 1,
+			func(s [][]T, _ [][]float64, k []T) { SGD(s[0], s[1], k[0]) },
+			func(s [][]T, _ [][]float64, k []T) { sgdGo(s[0], s[1], k[0]) }},
+		{"SGDDecay", 2, 0, 2,
+			func(s [][]T, _ [][]float64, k []T) { SGDDecay(s[0], s[1], k[0], k[1]) },
+			func(s [][]T, _ [][]float64, k []T) { sgdDecayGo(s[0], s[1], k[0], k[1]) }},
+		{"Add", 3, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { Add(s[0], s[1], s[2]) },
+			func(s [][]T, _ [][]float64, _ []T) { addGo(s[0], s[1], s[2]) }},
+		{"AddInPlace", 2, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { Add(s[0], s[0], s[1]) },
+			func(s [][]T, _ [][]float64, _ []T) { addGo(s[0], s[0], s[1]) }},
+		{"Mul", 3, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { Mul(s[0], s[1], s[2]) },
+			func(s [][]T, _ [][]float64, _ []T) { mulGo(s[0], s[1], s[2]) }},
+		{"SigmoidGrad", 3, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { SigmoidGrad(s[0], s[1], s[2]) },
+			func(s [][]T, _ [][]float64, _ []T) { sigmoidGradGo(s[0], s[1], s[2]) }},
+		{"BNDx", 7, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { BNDx(s[0], s[1], s[2], s[3], s[4], s[5], s[6]) },
+			func(s [][]T, _ [][]float64, _ []T) { bnDxGo(s[0], s[1], s[2], s[3], s[4], s[5], s[6]) }},
+		{"AddWiden", 1, 1, 0,
+			func(s [][]T, a [][]float64, _ []T) { AddWiden(a[0], s[0]) },
+			func(s [][]T, a [][]float64, _ []T) { addWidenGo(a[0], s[0]) }},
+		{"AddSquaredDiff", 1, 2, 0,
+			func(s [][]T, a [][]float64, _ []T) { AddSquaredDiff(a[0], a[1], s[0]) },
+			func(s [][]T, a [][]float64, _ []T) { addSquaredDiffGo(a[0], a[1], s[0]) }},
+		{"AddGradMoments", 3, 2, 0,
+			func(s [][]T, a [][]float64, _ []T) { AddGradMoments(a[0], a[1], s[0], s[1], s[2]) },
+			func(s [][]T, a [][]float64, _ []T) { addGradMomentsGo(a[0], a[1], s[0], s[1], s[2]) }},
+		{"NormScale", 4, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { NormScale(s[0], s[1], s[2], s[3]) },
+			func(s [][]T, _ [][]float64, _ []T) { normScaleGo(s[0], s[1], s[2], s[3]) }},
+		{"NormAffine", 5, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { NormAffine(s[0], s[1], s[2], s[3], s[4]) },
+			func(s [][]T, _ [][]float64, _ []T) { normAffineGo(s[0], s[1], s[2], s[3], s[4]) }},
+		{"ReLU", 2, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { ReLU(s[0], s[1]) },
+			func(s [][]T, _ [][]float64, _ []T) { reluGo(s[0], s[1]) }},
+		{"ReLUGrad", 3, 0, 0,
+			func(s [][]T, _ [][]float64, _ []T) { ReLUGrad(s[0], s[1], s[2]) },
+			func(s [][]T, _ [][]float64, _ []T) { reluGradGo(s[0], s[1], s[2]) }},
 	}
 }
 
@@ -136,6 +159,14 @@ func testKernelsMatchGo[T Float](t *testing.T) {
 					want[j] = append([]T(nil), got[j]...)
 					gs[j], ws[j] = got[j][off:off+n], want[j][off:off+n]
 				}
+				gotA, wantA := make([][]float64, kc.acc), make([][]float64, kc.acc)
+				gas, was := make([][]float64, kc.acc), make([][]float64, kc.acc)
+				for j := range gotA {
+					gotA[j] = make([]float64, off+n+guard)
+					fill(r, gotA[j])
+					wantA[j] = append([]float64(nil), gotA[j]...)
+					gas[j], was[j] = gotA[j][off:off+n], wantA[j][off:off+n]
+				}
 				// Scalars as SGD's: −lr, weight decay, momentum, 1 − dampening.
 				k := make([]T, kc.scalars)
 				for j := range k {
@@ -144,12 +175,19 @@ func testKernelsMatchGo[T Float](t *testing.T) {
 				if len(k) > 0 {
 					k[0] = -k[0]
 				}
-				kc.run(gs, k)
-				kc.ref(ws, k)
+				kc.run(gs, gas, k)
+				kc.ref(ws, was, k)
 				for j := range got {
 					for i := range got[j] {
 						if g, w := bitsOf(got[j][i]), bitsOf(want[j][i]); g != w {
 							t.Fatalf("n=%d off=%d: slice %d element %d: %#x, Go loop %#x", n, off, j, i-off, g, w)
+						}
+					}
+				}
+				for j := range gotA {
+					for i := range gotA[j] {
+						if g, w := bitsOf(gotA[j][i]), bitsOf(wantA[j][i]); g != w {
+							t.Fatalf("n=%d off=%d: accumulator %d element %d: %#x, Go loop %#x", n, off, j, i-off, g, w)
 						}
 					}
 				}
@@ -177,7 +215,7 @@ var sinkF32 []float32
 func BenchmarkKernels(b *testing.B) {
 	for _, n := range []int{800, 102400, 1000000} {
 		for _, kc := range kernelCases[float32]() {
-			s := make([][]float32, kc.slices)
+			s, a := make([][]float32, kc.slices), make([][]float64, kc.acc)
 			r := rand.New(rand.NewPCG(1, 2))
 			for j := range s {
 				s[j] = make([]float32, n)
@@ -185,15 +223,21 @@ func BenchmarkKernels(b *testing.B) {
 					s[j][i] = float32(r.NormFloat64())
 				}
 			}
+			for j := range a {
+				a[j] = make([]float64, n)
+			}
 			k := []float32{-0.01, 1e-4, 0.9, 1}[:kc.scalars]
+			if kc.scalars == 3 {
+				k = []float32{-0.01, 0.9, 1}
+			}
 			for _, impl := range []struct {
 				name string
-				f    func(s [][]float32, k []float32)
+				f    func(s [][]float32, a [][]float64, k []float32)
 			}{{"vec", kc.run}, {"go", kc.ref}} {
 				b.Run(fmt.Sprintf("%s/n=%d/%s", kc.name, n, impl.name), func(b *testing.B) {
 					b.ReportAllocs()
 					for range b.N {
-						impl.f(s, k)
+						impl.f(s, a, k)
 					}
 					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 				})

@@ -15,25 +15,35 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"slices"
 	"strings"
 )
 
 // A kernel's body is written once for both register widths, in Go
 // assembler syntax with these substitutions:
 //
-//	P*      PS or PD (VMULP* → VMULPS), likewise SS*/SD* (VBROADCASTS*)
+//	P*      PS or PD, after the element type (VMULP* → VMULPS)
 //	V0…V15  Y0…Y15 or Z0…Z15
+//	H0…H15  the registers of half that width, X0…X15 or Y0…Y15
 //	@name   the current element of pointer argument name
 //	%name   the register holding scalar argument name in every lane
 //
 // body256 and body512 replace body where the two widths need different
-// instructions (AVX-512F compares into mask registers).
+// instructions (AVX-512F compares into mask registers); bodyS and bodyD
+// where the two element types do (mixed kernels, whose lanes are float64
+// for both: float32 inputs are loaded into H registers and widened).
+// Pointer arguments are to the element type, those listed in wide to
+// float64. Scalar arguments are of the element type. (g names a register in
+// Go assembly, so no argument is called g.)
 type kernel struct {
 	name, doc        string
 	ptrs, scalars    []string
 	body             []string
 	body256, body512 []string
-	zero             bool // V13 holds +0 in every lane
+	bodyS, bodyD     []string
+	zero             bool     // V13 holds +0 in every lane
+	wide             []string // pointers to float64 for both element types
+	mixed            bool     // lanes are float64 for both element types
 }
 
 var kernels = []kernel{
@@ -74,6 +84,32 @@ var kernels = []kernel{
 		},
 	},
 	{
+		name:    "sgd",
+		doc:     "w += negLR·grad",
+		ptrs:    []string{"w", "grad"},
+		scalars: []string{"negLR"},
+		body: []string{
+			"VMOVUP* @grad, V0",
+			"VMULP* %negLR, V0, V0 // grad·negLR",
+			"VADDP* @w, V0, V0 // negLR·grad + w",
+			"VMOVUP* V0, @w",
+		},
+	},
+	{
+		name:    "sgdDecay",
+		doc:     "d = grad + wd·w; w += negLR·d",
+		ptrs:    []string{"w", "grad"},
+		scalars: []string{"negLR", "wd"},
+		body: []string{
+			"VMOVUP* @w, V2",
+			"VMULP* %wd, V2, V0 // w·wd",
+			"VADDP* @grad, V0, V0 // d = wd·w + grad",
+			"VMULP* %negLR, V0, V0 // d·negLR",
+			"VADDP* V2, V0, V0 // negLR·d + w",
+			"VMOVUP* V0, @w",
+		},
+	},
+	{
 		name: "add",
 		doc:  "y = x + b",
 		ptrs: []string{"y", "x", "b"},
@@ -81,6 +117,112 @@ var kernels = []kernel{
 			"VMOVUP* @x, V0",
 			"VADDP* @b, V0, V0",
 			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		name: "mul",
+		doc:  "y = x·b",
+		ptrs: []string{"y", "x", "b"},
+		body: []string{
+			"VMOVUP* @x, V0",
+			"VMULP* @b, V0, V0",
+			"VMOVUP* V0, @y",
+		},
+	},
+	{
+		name:    "sigmoidGrad",
+		doc:     "gx = (gy·(one − y))·y",
+		ptrs:    []string{"gx", "y", "gy"},
+		scalars: []string{"one"},
+		body: []string{
+			"VMOVUP* @y, V1",
+			"VSUBP* V1, V15, V0 // one − y",
+			"VMULP* @gy, V0, V0 // (one − y)·gy",
+			"VMULP* V1, V0, V0 // ·y",
+			"VMOVUP* V0, @gx",
+		},
+	},
+	{
+		name: "bnDx",
+		doc:  "dx = k·dy − c1 − (x − mean)·c2",
+		ptrs: []string{"dx", "x", "dy", "mean", "k", "c1", "c2"},
+		body: []string{
+			"VMOVUP* @k, V0",
+			"VMULP* @dy, V0, V0 // k·dy",
+			"VSUBP* @c1, V0, V0 // − c1",
+			"VMOVUP* @x, V1",
+			"VSUBP* @mean, V1, V1 // x − mean",
+			"VMULP* @c2, V1, V1 // ·c2",
+			"VSUBP* V1, V0, V0",
+			"VMOVUP* V0, @dx",
+		},
+	},
+	{
+		name:  "addWiden",
+		doc:   "acc += float64(x)",
+		ptrs:  []string{"acc", "x"},
+		wide:  []string{"acc"},
+		mixed: true,
+		bodyS: []string{
+			"VCVTPS2PD @x, V0",
+			"VADDPD @acc, V0, V0 // x + acc",
+			"VMOVUPD V0, @acc",
+		},
+		bodyD: []string{
+			"VMOVUPD @x, V0",
+			"VADDPD @acc, V0, V0 // x + acc",
+			"VMOVUPD V0, @acc",
+		},
+	},
+	{
+		name:  "addSquaredDiff",
+		doc:   "e = float64(x) − mean; acc += e·e",
+		ptrs:  []string{"acc", "mean", "x"},
+		wide:  []string{"acc", "mean"},
+		mixed: true,
+		bodyS: []string{
+			"VCVTPS2PD @x, V0",
+			"VSUBPD @mean, V0, V0 // e",
+			"VMULPD V0, V0, V0 // e·e",
+			"VADDPD @acc, V0, V0 // e·e + acc",
+			"VMOVUPD V0, @acc",
+		},
+		bodyD: []string{
+			"VMOVUPD @x, V0",
+			"VSUBPD @mean, V0, V0 // e",
+			"VMULPD V0, V0, V0 // e·e",
+			"VADDPD @acc, V0, V0 // e·e + acc",
+			"VMOVUPD V0, @acc",
+		},
+	},
+	{
+		name:  "addGradMoments",
+		doc:   "g = float64(dy); sdy += g; sdyx += g·float64(x − mean)",
+		ptrs:  []string{"sdyx", "sdy", "x", "dy", "mean"},
+		wide:  []string{"sdyx", "sdy"},
+		mixed: true,
+		bodyS: []string{
+			"VCVTPS2PD @dy, V0 // g",
+			"VMOVUPD @sdy, V2",
+			"VADDPD V0, V2, V2 // sdy + g",
+			"VMOVUPD V2, @sdy",
+			"VMOVUPS @x, H1",
+			"VSUBPS @mean, H1, H1 // x − mean, float32",
+			"VCVTPS2PD H1, V1",
+			"VMULPD V1, V0, V0 // g·(x − mean)",
+			"VADDPD @sdyx, V0, V0 // g·(x − mean) + sdyx",
+			"VMOVUPD V0, @sdyx",
+		},
+		bodyD: []string{
+			"VMOVUPD @dy, V0 // g",
+			"VMOVUPD @sdy, V2",
+			"VADDPD V0, V2, V2 // sdy + g",
+			"VMOVUPD V2, @sdy",
+			"VMOVUPD @x, V1",
+			"VSUBPD @mean, V1, V1 // x − mean",
+			"VMULPD V1, V0, V0 // g·(x − mean)",
+			"VADDPD @sdyx, V0, V0 // g·(x − mean) + sdyx",
+			"VMOVUPD V0, @sdyx",
 		},
 	},
 	{
@@ -146,17 +288,33 @@ var kernels = []kernel{
 	},
 }
 
-var ptrRegs = []string{"SI", "DI", "DX", "R8", "R9"}
+var ptrRegs = []string{"SI", "DI", "DX", "R8", "R9", "R10", "R11"}
 
 func (k kernel) write(w *strings.Builder, typ string, size int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	suffix := map[int]string{4: "S", 8: "D"}[size]
 	name := k.name + suffix
-	args := []string{strings.Join(k.ptrs, ", ") + " *" + typ, "n int"}
+	var args []string
+	for i, a := range k.ptrs {
+		t := typ
+		if k.isWide(a) {
+			t = "float64"
+		}
+		if i+1 < len(k.ptrs) && k.isWide(k.ptrs[i+1]) == k.isWide(a) {
+			args = append(args, a)
+		} else {
+			args = append(args, a+" *"+t)
+		}
+	}
+	args = append(args, "n int")
 	if len(k.scalars) > 0 {
 		args = append(args, strings.Join(k.scalars, ", ")+" "+typ)
 	}
 	frame := 8*len(k.ptrs) + 8 + size*len(k.scalars)
+	lane := size // bytes per lane
+	if k.mixed {
+		lane = 8
+	}
 	p("// func %s(%s)", name, strings.Join(args, ", "))
 	p("//")
 	p("// %s does, for i < n (n > 0, a multiple of the vector length),", name)
@@ -167,7 +325,6 @@ func (k kernel) write(w *strings.Builder, typ string, size int) {
 	}
 	nOff := 8 * len(k.ptrs)
 	p("\tMOVQ n+%d(FP), CX", nOff)
-	p("\tSHLQ $%d, CX", map[int]int{4: 2, 8: 3}[size])
 	p("\tXORQ AX, AX")
 	p("\tCMPB ·avx512(SB), $0")
 	p("\tJNE wide")
@@ -186,17 +343,21 @@ func (k kernel) write(w *strings.Builder, typ string, size int) {
 			}
 		}
 		body := k.body
-		if v == "Y" && k.body256 != nil {
+		switch {
+		case suffix == "S" && k.bodyS != nil:
+			body = k.bodyS
+		case suffix == "D" && k.bodyD != nil:
+			body = k.bodyD
+		case v == "Y" && k.body256 != nil:
 			body = k.body256
-		}
-		if v == "Z" && k.body512 != nil {
+		case v == "Z" && k.body512 != nil:
 			body = k.body512
 		}
 		p("loop%s:", v)
 		for _, line := range body {
-			p("\t%s", k.subst(line, v, suffix))
+			p("\t%s", k.subst(line, v, suffix, size))
 		}
-		p("\tADDQ $%d, AX", map[string]int{"Y": 32, "Z": 64}[v])
+		p("\tADDQ $%d, AX", map[string]int{"Y": 32, "Z": 64}[v]/lane)
 		p("\tCMPQ AX, CX")
 		p("\tJB loop%s", v)
 		p("\tVZEROUPPER")
@@ -205,17 +366,25 @@ func (k kernel) write(w *strings.Builder, typ string, size int) {
 	p("")
 }
 
+func (k kernel) isWide(ptr string) bool { return slices.Contains(k.wide, ptr) }
+
 // subst expands one line of a body (see kernel).
-func (k kernel) subst(line, v, suffix string) string {
+func (k kernel) subst(line, v, suffix string, size int) string {
 	line = strings.ReplaceAll(line, "P*", "P"+suffix)
+	half := map[string]string{"Y": "X", "Z": "Y"}[v]
 	for i := 15; i >= 0; i-- {
 		line = strings.ReplaceAll(line, fmt.Sprintf("V%d", i), fmt.Sprintf("%s%d", v, i))
+		line = strings.ReplaceAll(line, fmt.Sprintf("H%d", i), fmt.Sprintf("%s%d", half, i))
 	}
 	fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
 	for _, f := range fields {
 		switch {
 		case strings.HasPrefix(f, "@"):
-			line = strings.Replace(line, f, fmt.Sprintf("(%s)(AX*1)", ptrRegs[index(k.ptrs, f[1:])]), 1)
+			sz := size
+			if k.isWide(f[1:]) {
+				sz = 8
+			}
+			line = strings.Replace(line, f, fmt.Sprintf("(%s)(AX*%d)", ptrRegs[index(k.ptrs, f[1:])], sz), 1)
 		case strings.HasPrefix(f, "%"):
 			line = strings.Replace(line, f, fmt.Sprintf("%s%d", v, 15-index(k.scalars, f[1:])), 1)
 		}
