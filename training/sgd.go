@@ -166,20 +166,23 @@ type sgdCoef struct {
 // sgdUpdate is torch.optim.SGD's _single_tensor_sgd for one parameter. The
 // hyperparameters are rounded to T, as PyTorch does for float32 tensors.
 //
-// The common case, momentum after the first step without Nesterov, runs
-// vmath's vectorised kernels; they compute exactly what sgdGeneral
-// computes, operation for operation.
+// The common cases, no momentum, or momentum after the first step without
+// Nesterov, run vmath's vectorised kernels; they compute exactly what
+// sgdGeneral computes, operation for operation.
 func sgdUpdate[T float](c sgdCoef, w, g, b []T) {
-	if c.momentum != 0 && !c.first && !c.nesterov {
-		negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
-		if c.wd == 0 {
-			vmath.Momentum(w, g, b, negLR, mu, keep)
-		} else {
-			vmath.MomentumDecay(w, g, b, negLR, wd, mu, keep)
-		}
-		return
+	negLR, wd, mu, keep := T(-c.lr), T(c.wd), T(c.momentum), T(1-c.dampening)
+	switch {
+	case c.momentum == 0 && c.wd == 0:
+		vmath.SGD(w, g, negLR)
+	case c.momentum == 0:
+		vmath.SGDDecay(w, g, negLR, wd)
+	case c.first || c.nesterov:
+		sgdGeneral(c, w, g, b)
+	case c.wd == 0:
+		vmath.Momentum(w, g, b, negLR, mu, keep)
+	default:
+		vmath.MomentumDecay(w, g, b, negLR, wd, mu, keep)
 	}
-	sgdGeneral(c, w, g, b)
 }
 
 // sgdGeneral is sgdUpdate for any coefficients, one Go loop.

@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestSGDUpdateMatchesGeneralLoop: the vectorised momentum kernels that
-// sgdUpdate runs after the first step give the bits of sgdGeneral's loop
-// (PyTorch's order of operations), with and without weight decay, on every
+// TestSGDUpdateMatchesGeneralLoop: the vectorised kernels that sgdUpdate
+// runs without momentum and with momentum after the first step give the
+// bits of sgdGeneral's loop (PyTorch's order of operations), with and
+// without weight decay, on every
 // length 0…200 and a large one, for inputs with ±0, ±Inf, NaN and
 // subnormals. A NaN made from two NaNs carries the payload of whichever
 // operand the compiled code puts first, which the Go compiler chooses per
@@ -31,8 +32,12 @@ func testSGDUpdateMatchesGeneralLoop[T float](t *testing.T) {
 	same := func(a, b T) bool {
 		return a == b && math.Signbit(float64(a)) == math.Signbit(float64(b)) || a != a && b != b
 	}
-	for _, wd := range []float64{0, 1e-4} {
-		c := sgdCoef{lr: 0.05, momentum: 0.9, dampening: 0.1, wd: wd}
+	for _, c := range []sgdCoef{
+		{lr: 0.05, momentum: 0.9, dampening: 0.1},
+		{lr: 0.05, momentum: 0.9, dampening: 0.1, wd: 1e-4},
+		{lr: 0.05},
+		{lr: 0.05, wd: 1e-4},
+	} {
 		for n := 0; n <= 201; n++ {
 			if n == 201 {
 				n = 100003
@@ -46,7 +51,7 @@ func testSGDUpdateMatchesGeneralLoop[T float](t *testing.T) {
 			sgdGeneral(c, w2, g, b2)
 			for i := range w {
 				if !same(w[i], w2[i]) || !same(b[i], b2[i]) {
-					t.Fatalf("wd %v, n %d, element %d: w %v b %v, general loop w %v b %v", wd, n, i, w[i], b[i], w2[i], b2[i])
+					t.Fatalf("%+v, n %d, element %d: w %v b %v, general loop w %v b %v", c, n, i, w[i], b[i], w2[i], b2[i])
 				}
 			}
 		}

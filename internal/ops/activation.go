@@ -232,7 +232,7 @@ func (op actGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 func (op actGradOp) backward32(y, gy, gx []float32) {
 	switch op.kind {
 	case actSigmoid:
-		sigmoidBackward(y, gy, gx)
+		vmath.SigmoidGrad(gx, y, gy)
 	case actLeakyReLU:
 		leakyBackward(y, gy, gx, float32(op.slope))
 	default:
@@ -244,7 +244,7 @@ func (op actGradOp) backward32(y, gy, gx []float32) {
 func (op actGradOp) backward64(y, gy, gx []float64) {
 	switch op.kind {
 	case actSigmoid:
-		sigmoidBackward(y, gy, gx)
+		vmath.SigmoidGrad(gx, y, gy)
 	case actLeakyReLU:
 		leakyBackward(y, gy, gx, op.slope)
 	default:
@@ -257,15 +257,6 @@ func sigmoidForward64(x, y []float64) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] = 1 / (1 + math.Exp(-v))
-	}
-}
-
-// sigmoidBackward writes gx = (gy·(1 − y))·y in T's precision (PyTorch's
-// order of operations).
-func sigmoidBackward[T float](y, gy, gx []T) {
-	gy, gx = gy[:len(y)], gx[:len(y)]
-	for i, v := range y {
-		gx[i] = gy[i] * (1 - v) * v
 	}
 }
 

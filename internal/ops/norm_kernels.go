@@ -240,16 +240,15 @@ func (op normRowOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 
 // bnMoments writes each channel's mean and its sum of squared deviations
 // from that mean, in two passes over x (the mean first, so the second sum
-// does not suffer the cancellation of Σx² − m·μ²).
+// does not suffer the cancellation of Σx² − m·μ²). Each channel's sums run
+// over n (and s) in order; for (N, C) inputs internal/vmath's kernels add
+// one row at a time, vectorised across channels.
 func bnMoments[T normFloat](x []T, d normDims, mean, ssd []float64) {
 	clear(mean)
 	clear(ssd)
 	if d.s == 1 {
 		for n := 0; n < d.n; n++ {
-			row := x[n*d.c : (n+1)*d.c]
-			for c, v := range row {
-				mean[c] += float64(v)
-			}
+			vmath.AddWiden(mean, x[n*d.c:(n+1)*d.c])
 		}
 	} else {
 		for n := 0; n < d.n; n++ {
@@ -264,11 +263,7 @@ func bnMoments[T normFloat](x []T, d normDims, mean, ssd []float64) {
 	}
 	if d.s == 1 {
 		for n := 0; n < d.n; n++ {
-			row := x[n*d.c : (n+1)*d.c]
-			for c, v := range row {
-				e := float64(v) - mean[c]
-				ssd[c] += e * e
-			}
+			vmath.AddSquaredDiff(ssd, mean, x[n*d.c:(n+1)*d.c])
 		}
 		return
 	}
@@ -308,18 +303,14 @@ func bnApply[T normFloat](x, y []T, d normDims, mean, scale, shift []T) {
 
 // bnReduce accumulates per channel sdyx[c] = Σ dy·(x − mean[c]) and
 // sdy[c] = Σ dy over (n, s); the caller scales sdyx by 1/σ to get Σ dy·x̂.
+// For (N, C) inputs internal/vmath's AddGradMoments adds one row at a time,
+// vectorised across channels.
 func bnReduce[T normFloat](x, dy []T, d normDims, mean []T, sdyx, sdy []float64) {
 	clear(sdyx)
 	clear(sdy)
 	if d.s == 1 {
 		for n := 0; n < d.n; n++ {
-			xr, gr := x[n*d.c:(n+1)*d.c], dy[n*d.c:(n+1)*d.c]
-			mean := mean[:len(xr)]
-			for c, v := range xr {
-				g := float64(gr[c])
-				sdy[c] += g
-				sdyx[c] += g * float64(v-mean[c])
-			}
+			vmath.AddGradMoments(sdyx, sdy, x[n*d.c:(n+1)*d.c], dy[n*d.c:(n+1)*d.c], mean)
 		}
 		return
 	}
@@ -335,22 +326,16 @@ func bnReduce[T normFloat](x, dy []T, d normDims, mean []T, sdyx, sdy []float64)
 
 // bnDx writes dx = k[c]·dy − c1[c] − (x − mean[c])·c2[c] (c1, c2 already
 // scaled by k). With c1 = c2 = nil it writes dx = k[c]·dy: the statistics
-// are constants, as in evaluation.
+// are constants, as in evaluation. Rows of (N, C) inputs run
+// internal/vmath's vectorised BNDx and Mul.
 func bnDx[T normFloat](x, dy, dx []T, d normDims, mean, k, c1, c2 []T) {
 	for n := 0; n < d.n; n++ {
 		if d.s == 1 {
 			xr, gr, or := x[n*d.c:(n+1)*d.c], dy[n*d.c:(n+1)*d.c], dx[n*d.c:(n+1)*d.c]
-			k := k[:len(gr)]
 			if c1 == nil {
-				for c, g := range gr {
-					or[c] = k[c] * g
-				}
-				continue
-			}
-			gr, or = gr[:len(xr)], or[:len(xr)]
-			mean, k, c1, c2 := mean[:len(xr)], k[:len(xr)], c1[:len(xr)], c2[:len(xr)]
-			for c, v := range xr {
-				or[c] = k[c]*gr[c] - c1[c] - (v-mean[c])*c2[c]
+				vmath.Mul(or, k, gr)
+			} else {
+				vmath.BNDx(or, xr, gr, mean, k, c1, c2)
 			}
 			continue
 		}
