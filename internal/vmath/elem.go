@@ -309,3 +309,60 @@ func addGradMomentsGo[T Float](sdyx, sdy []float64, x, dy, mean []T) {
 		sdyx[i] += g * float64(v-mean[i])
 	}
 }
+
+// AddScalar writes y[i] = x[i] + s for every i < len(y).
+func AddScalar[T Float](y, x []T, s T) {
+	x = x[:len(y)]
+	i := addScalarVec(y, x, s)
+	addScalarGo(y[i:], x[i:], s)
+}
+
+func addScalarGo[T Float](y, x []T, s T) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] = v + s
+	}
+}
+
+// Scale writes y[i] = k·x[i] for every i < len(y).
+func Scale[T Float](y, x []T, k T) {
+	x = x[:len(y)]
+	i := scaleVec(y, x, k)
+	scaleGo(y[i:], x[i:], k)
+}
+
+func scaleGo[T Float](y, x []T, k T) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] = k * v
+	}
+}
+
+// AffineScalar writes y[i] = (x[i] − mu)·a + b for every i < len(y).
+func AffineScalar[T Float](y, x []T, mu, a, b T) {
+	x = x[:len(y)]
+	i := affineScalarVec(y, x, mu, a, b)
+	affineScalarGo(y[i:], x[i:], mu, a, b)
+}
+
+func affineScalarGo[T Float](y, x []T, mu, a, b T) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] = (v-mu)*a + b
+	}
+}
+
+// BNDxScalar is BNDx with one mean and coefficients for all elements:
+// dx[i] = k·dy[i] − c1 − (x[i] − mu)·c2 for every i < len(dx).
+func BNDxScalar[T Float](dx, x, dy []T, mu, k, c1, c2 T) {
+	x, dy = x[:len(dx)], dy[:len(dx)]
+	i := bnDxScalarVec(dx, x, dy, mu, k, c1, c2)
+	bnDxScalarGo(dx[i:], x[i:], dy[i:], mu, k, c1, c2)
+}
+
+func bnDxScalarGo[T Float](dx, x, dy []T, mu, k, c1, c2 T) {
+	x, dy = x[:len(dx)], dy[:len(dx)]
+	for i, v := range x {
+		dx[i] = k*dy[i] - c1 - (v-mu)*c2
+	}
+}

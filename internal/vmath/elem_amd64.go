@@ -96,6 +96,30 @@ func addGradMomentsS(sdyx, sdy *float64, x, dy, mean *float32, n int)
 func addGradMomentsD(sdyx, sdy, x, dy, mean *float64, n int)
 
 //go:noescape
+func addScalarS(y, x *float32, n int, s float32)
+
+//go:noescape
+func addScalarD(y, x *float64, n int, s float64)
+
+//go:noescape
+func scaleS(y, x *float32, n int, k float32)
+
+//go:noescape
+func scaleD(y, x *float64, n int, k float64)
+
+//go:noescape
+func affineScalarS(y, x *float32, n int, mu, a, b float32)
+
+//go:noescape
+func affineScalarD(y, x *float64, n int, mu, a, b float64)
+
+//go:noescape
+func bnDxScalarS(dx, x, dy *float32, n int, mu, k, c1, c2 float32)
+
+//go:noescape
+func bnDxScalarD(dx, x, dy *float64, n int, mu, k, c1, c2 float64)
+
+//go:noescape
 func normScaleS(y, x, mean, scale *float32, n int)
 
 //go:noescape
@@ -311,6 +335,54 @@ func reluGradVec[T Float](gx, y, gy []T) int {
 		reluGradS(ps(gx), ps(y), ps(gy), n)
 	default:
 		reluGradD(pd(gx), pd(y), pd(gy), n)
+	}
+	return n
+}
+
+func addScalarVec[T Float](y, x []T, s T) int {
+	n := vecLen[T](len(y))
+	switch {
+	case n == 0:
+	case is32[T]():
+		addScalarS(ps(y), ps(x), n, float32(s))
+	default:
+		addScalarD(pd(y), pd(x), n, float64(s))
+	}
+	return n
+}
+
+func scaleVec[T Float](y, x []T, k T) int {
+	n := vecLen[T](len(y))
+	switch {
+	case n == 0:
+	case is32[T]():
+		scaleS(ps(y), ps(x), n, float32(k))
+	default:
+		scaleD(pd(y), pd(x), n, float64(k))
+	}
+	return n
+}
+
+func affineScalarVec[T Float](y, x []T, mu, a, b T) int {
+	n := vecLen[T](len(y))
+	switch {
+	case n == 0:
+	case is32[T]():
+		affineScalarS(ps(y), ps(x), n, float32(mu), float32(a), float32(b))
+	default:
+		affineScalarD(pd(y), pd(x), n, float64(mu), float64(a), float64(b))
+	}
+	return n
+}
+
+func bnDxScalarVec[T Float](dx, x, dy []T, mu, k, c1, c2 T) int {
+	n := vecLen[T](len(dx))
+	switch {
+	case n == 0:
+	case is32[T]():
+		bnDxScalarS(ps(dx), ps(x), ps(dy), n, float32(mu), float32(k), float32(c1), float32(c2))
+	default:
+		bnDxScalarD(pd(dx), pd(x), pd(dy), n, float64(mu), float64(k), float64(c1), float64(c2))
 	}
 	return n
 }

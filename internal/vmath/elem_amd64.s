@@ -892,6 +892,320 @@ loopZ:
 	VZEROUPPER
 	RET
 
+// func addScalarS(y, x *float32, n int, s float32)
+//
+// addScalarS does, for i < n (n > 0, a multiple of the vector length),
+// y = x + s.
+TEXT ·addScalarS(SB), NOSPLIT, $0-28
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS s+24(FP), Y15
+loopY:
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS Y15, Y0, Y0 // x + s
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS s+24(FP), Z15
+loopZ:
+	VMOVUPS (DI)(AX*4), Z0
+	VADDPS Z15, Z0, Z0 // x + s
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func addScalarD(y, x *float64, n int, s float64)
+//
+// addScalarD does, for i < n (n > 0, a multiple of the vector length),
+// y = x + s.
+TEXT ·addScalarD(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD s+24(FP), Y15
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VADDPD Y15, Y0, Y0 // x + s
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD s+24(FP), Z15
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VADDPD Z15, Z0, Z0 // x + s
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func scaleS(y, x *float32, n int, k float32)
+//
+// scaleS does, for i < n (n > 0, a multiple of the vector length),
+// y = k·x.
+TEXT ·scaleS(SB), NOSPLIT, $0-28
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS k+24(FP), Y15
+loopY:
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS Y15, Y0, Y0 // x·k
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS k+24(FP), Z15
+loopZ:
+	VMOVUPS (DI)(AX*4), Z0
+	VMULPS Z15, Z0, Z0 // x·k
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func scaleD(y, x *float64, n int, k float64)
+//
+// scaleD does, for i < n (n > 0, a multiple of the vector length),
+// y = k·x.
+TEXT ·scaleD(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD k+24(FP), Y15
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VMULPD Y15, Y0, Y0 // x·k
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD k+24(FP), Z15
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VMULPD Z15, Z0, Z0 // x·k
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func affineScalarS(y, x *float32, n int, mu, a, b float32)
+//
+// affineScalarS does, for i < n (n > 0, a multiple of the vector length),
+// y = (x − mu)·a + b.
+TEXT ·affineScalarS(SB), NOSPLIT, $0-36
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS mu+24(FP), Y15
+	VBROADCASTSS a+28(FP), Y14
+	VBROADCASTSS b+32(FP), Y13
+loopY:
+	VMOVUPS (DI)(AX*4), Y0
+	VSUBPS Y15, Y0, Y0 // x − mu
+	VMULPS Y14, Y0, Y0 // ·a
+	VADDPS Y13, Y0, Y0 // + b
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS mu+24(FP), Z15
+	VBROADCASTSS a+28(FP), Z14
+	VBROADCASTSS b+32(FP), Z13
+loopZ:
+	VMOVUPS (DI)(AX*4), Z0
+	VSUBPS Z15, Z0, Z0 // x − mu
+	VMULPS Z14, Z0, Z0 // ·a
+	VADDPS Z13, Z0, Z0 // + b
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func affineScalarD(y, x *float64, n int, mu, a, b float64)
+//
+// affineScalarD does, for i < n (n > 0, a multiple of the vector length),
+// y = (x − mu)·a + b.
+TEXT ·affineScalarD(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD mu+24(FP), Y15
+	VBROADCASTSD a+32(FP), Y14
+	VBROADCASTSD b+40(FP), Y13
+loopY:
+	VMOVUPD (DI)(AX*8), Y0
+	VSUBPD Y15, Y0, Y0 // x − mu
+	VMULPD Y14, Y0, Y0 // ·a
+	VADDPD Y13, Y0, Y0 // + b
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD mu+24(FP), Z15
+	VBROADCASTSD a+32(FP), Z14
+	VBROADCASTSD b+40(FP), Z13
+loopZ:
+	VMOVUPD (DI)(AX*8), Z0
+	VSUBPD Z15, Z0, Z0 // x − mu
+	VMULPD Z14, Z0, Z0 // ·a
+	VADDPD Z13, Z0, Z0 // + b
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func bnDxScalarS(dx, x, dy *float32, n int, mu, k, c1, c2 float32)
+//
+// bnDxScalarS does, for i < n (n > 0, a multiple of the vector length),
+// dx = k·dy − c1 − (x − mu)·c2.
+TEXT ·bnDxScalarS(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSS mu+32(FP), Y15
+	VBROADCASTSS k+36(FP), Y14
+	VBROADCASTSS c1+40(FP), Y13
+	VBROADCASTSS c2+44(FP), Y12
+loopY:
+	VMOVUPS (DX)(AX*4), Y0
+	VMULPS Y14, Y0, Y0 // dy·k
+	VSUBPS Y13, Y0, Y0 // − c1
+	VMOVUPS (DI)(AX*4), Y1
+	VSUBPS Y15, Y1, Y1 // x − mu
+	VMULPS Y12, Y1, Y1 // ·c2
+	VSUBPS Y1, Y0, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSS mu+32(FP), Z15
+	VBROADCASTSS k+36(FP), Z14
+	VBROADCASTSS c1+40(FP), Z13
+	VBROADCASTSS c2+44(FP), Z12
+loopZ:
+	VMOVUPS (DX)(AX*4), Z0
+	VMULPS Z14, Z0, Z0 // dy·k
+	VSUBPS Z13, Z0, Z0 // − c1
+	VMOVUPS (DI)(AX*4), Z1
+	VSUBPS Z15, Z1, Z1 // x − mu
+	VMULPS Z12, Z1, Z1 // ·c2
+	VSUBPS Z1, Z0, Z0
+	VMOVUPS Z0, (SI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
+// func bnDxScalarD(dx, x, dy *float64, n int, mu, k, c1, c2 float64)
+//
+// bnDxScalarD does, for i < n (n > 0, a multiple of the vector length),
+// dx = k·dy − c1 − (x − mu)·c2.
+TEXT ·bnDxScalarD(SB), NOSPLIT, $0-64
+	MOVQ dx+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	CMPB ·avx512(SB), $0
+	JNE wide
+	VBROADCASTSD mu+32(FP), Y15
+	VBROADCASTSD k+40(FP), Y14
+	VBROADCASTSD c1+48(FP), Y13
+	VBROADCASTSD c2+56(FP), Y12
+loopY:
+	VMOVUPD (DX)(AX*8), Y0
+	VMULPD Y14, Y0, Y0 // dy·k
+	VSUBPD Y13, Y0, Y0 // − c1
+	VMOVUPD (DI)(AX*8), Y1
+	VSUBPD Y15, Y1, Y1 // x − mu
+	VMULPD Y12, Y1, Y1 // ·c2
+	VSUBPD Y1, Y0, Y0
+	VMOVUPD Y0, (SI)(AX*8)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JB loopY
+	VZEROUPPER
+	RET
+wide:
+	VBROADCASTSD mu+32(FP), Z15
+	VBROADCASTSD k+40(FP), Z14
+	VBROADCASTSD c1+48(FP), Z13
+	VBROADCASTSD c2+56(FP), Z12
+loopZ:
+	VMOVUPD (DX)(AX*8), Z0
+	VMULPD Z14, Z0, Z0 // dy·k
+	VSUBPD Z13, Z0, Z0 // − c1
+	VMOVUPD (DI)(AX*8), Z1
+	VSUBPD Z15, Z1, Z1 // x − mu
+	VMULPD Z12, Z1, Z1 // ·c2
+	VSUBPD Z1, Z0, Z0
+	VMOVUPD Z0, (SI)(AX*8)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB loopZ
+	VZEROUPPER
+	RET
+
 // func normScaleS(y, x, mean, scale *float32, n int)
 //
 // normScaleS does, for i < n (n > 0, a multiple of the vector length),

@@ -35,3 +35,11 @@ func addWidenVec[T Float](acc []float64, x []T) int { return 0 }
 func addSquaredDiffVec[T Float](acc, mean []float64, x []T) int { return 0 }
 
 func addGradMomentsVec[T Float](sdyx, sdy []float64, x, dy, mean []T) int { return 0 }
+
+func addScalarVec[T Float](y, x []T, s T) int { return 0 }
+
+func scaleVec[T Float](y, x []T, k T) int { return 0 }
+
+func affineScalarVec[T Float](y, x []T, mu, a, b T) int { return 0 }
+
+func bnDxScalarVec[T Float](dx, x, dy []T, mu, k, c1, c2 T) int { return 0 }

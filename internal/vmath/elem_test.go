@@ -16,6 +16,10 @@ type kernelCase[T Float] struct {
 	run, ref             func(s [][]T, a [][]float64, k []T)
 }
 
+// dataScalars are the kernels whose scalars come from data (a mean, a
+// bias, a scale) and so may be any value.
+var dataScalars = map[string]bool{"AddScalar": true, "Scale": true, "AffineScalar": true, "BNDxScalar": true}
+
 func kernelCases[T Float]() []kernelCase[T] {
 	return []kernelCase[T]{
 		{"Momentum", 3, 0, 3,
@@ -54,6 +58,18 @@ func kernelCases[T Float]() []kernelCase[T] {
 		{"AddGradMoments", 3, 2, 0,
 			func(s [][]T, a [][]float64, _ []T) { AddGradMoments(a[0], a[1], s[0], s[1], s[2]) },
 			func(s [][]T, a [][]float64, _ []T) { addGradMomentsGo(a[0], a[1], s[0], s[1], s[2]) }},
+		{"AddScalar", 2, 0, 1,
+			func(s [][]T, _ [][]float64, k []T) { AddScalar(s[0], s[1], k[0]) },
+			func(s [][]T, _ [][]float64, k []T) { addScalarGo(s[0], s[1], k[0]) }},
+		{"Scale", 2, 0, 1,
+			func(s [][]T, _ [][]float64, k []T) { Scale(s[0], s[1], k[0]) },
+			func(s [][]T, _ [][]float64, k []T) { scaleGo(s[0], s[1], k[0]) }},
+		{"AffineScalar", 2, 0, 3,
+			func(s [][]T, _ [][]float64, k []T) { AffineScalar(s[0], s[1], k[0], k[1], k[2]) },
+			func(s [][]T, _ [][]float64, k []T) { affineScalarGo(s[0], s[1], k[0], k[1], k[2]) }},
+		{"BNDxScalar", 3, 0, 4,
+			func(s [][]T, _ [][]float64, k []T) { BNDxScalar(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) },
+			func(s [][]T, _ [][]float64, k []T) { bnDxScalarGo(s[0], s[1], s[2], k[0], k[1], k[2], k[3]) }},
 		{"NormScale", 4, 0, 0,
 			func(s [][]T, _ [][]float64, _ []T) { NormScale(s[0], s[1], s[2], s[3]) },
 			func(s [][]T, _ [][]float64, _ []T) { normScaleGo(s[0], s[1], s[2], s[3]) }},
@@ -167,13 +183,18 @@ func testKernelsMatchGo[T Float](t *testing.T) {
 					wantA[j] = append([]float64(nil), gotA[j]...)
 					gas[j], was[j] = gotA[j][off:off+n], wantA[j][off:off+n]
 				}
-				// Scalars as SGD's: −lr, weight decay, momentum, 1 − dampening.
+				// Scalars as SGD's (−lr, weight decay, momentum, 1 −
+				// dampening), or as the inputs for the kernels whose scalars
+				// come from data (a mean, a bias).
 				k := make([]T, kc.scalars)
 				for j := range k {
 					k[j] = T(r.Float64())
 				}
 				if len(k) > 0 {
 					k[0] = -k[0]
+				}
+				if dataScalars[kc.name] {
+					fill(r, k)
 				}
 				kc.run(gs, gas, k)
 				kc.ref(ws, was, k)
