@@ -76,7 +76,7 @@ func (biasAddOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, erro
 // addBias writes y = x + b[c] where c is the channel of each element: x is
 // (N, C) (inner = 1) or (N, C, …) with inner elements per (n, c) pair. It
 // walks x row by row and plane by plane, with no division per element;
-// rows of (N, C) run internal/vmath's vectorised Add.
+// rows of (N, C) run internal/vmath's vectorised Add, planes AddScalar.
 func addBias[T float32 | float64](y, x, b []T, inner int) {
 	c := len(b)
 	row := c * inner
@@ -89,9 +89,7 @@ func addBias[T float32 | float64](y, x, b []T, inner int) {
 		}
 		for ch, bv := range b {
 			xp, yp := xr[ch*inner:(ch+1)*inner], yr[ch*inner:(ch+1)*inner]
-			for j, v := range xp {
-				yp[j] = v + bv
-			}
+			vmath.AddScalar(yp, xp, bv)
 		}
 	}
 }

@@ -296,7 +296,7 @@ func bnApply[T normFloat](x, y []T, d normDims, mean, scale, shift []T) {
 			if shift != nil {
 				b = shift[c]
 			}
-			normAffine(x[i:i+d.s], y[i:i+d.s], mean[c], scale[c], b)
+			vmath.AffineScalar(y[i:i+d.s], x[i:i+d.s], mean[c], scale[c], b)
 		}
 	}
 }
@@ -342,10 +342,10 @@ func bnDx[T normFloat](x, dy, dx []T, d normDims, mean, k, c1, c2 []T) {
 		for c := 0; c < d.c; c++ {
 			i := (n*d.c + c) * d.s
 			if c1 == nil {
-				normScale(dy[i:i+d.s], dx[i:i+d.s], k[c])
+				vmath.Scale(dx[i:i+d.s], dy[i:i+d.s], k[c])
 				continue
 			}
-			normDxBlock(x[i:i+d.s], dy[i:i+d.s], dx[i:i+d.s], mean[c], k[c], c1[c], c2[c])
+			vmath.BNDxScalar(dx[i:i+d.s], x[i:i+d.s], dy[i:i+d.s], mean[c], k[c], c1[c], c2[c])
 		}
 	}
 }
@@ -378,7 +378,7 @@ func gnApply[T normFloat](x, y []T, d normDims, groups int, mean, inv, gamma, be
 				b = beta[c]
 			}
 			i := (n*d.c + c) * d.s
-			normAffine(x[i:i+d.s], y[i:i+d.s], mean[j], a, b)
+			vmath.AffineScalar(y[i:i+d.s], x[i:i+d.s], mean[j], a, b)
 		}
 	}
 }
@@ -432,7 +432,7 @@ func gnDx[T normFloat](x, dy, dx []T, d normDims, groups int, mean, inv, gamma [
 					w = float64(gamma[c])
 				}
 				// dx = is·(w·dy − c1 − (x−μ)·c2)
-				normDxBlock(x[i:i+d.s], dy[i:i+d.s], dx[i:i+d.s], mu, T(is*w), T(is*c1), T(is*c2))
+				vmath.BNDxScalar(dx[i:i+d.s], x[i:i+d.s], dy[i:i+d.s], mu, T(is*w), T(is*c1), T(is*c2))
 			}
 		}
 	}
@@ -494,28 +494,4 @@ func normDotCentred[T normFloat](x, dy []T, mu T) (sdyx, sdy float64) {
 		b0 += g
 	}
 	return a0 + a1, b0 + b1
-}
-
-// normAffine writes y = (x − mu)·a + b.
-func normAffine[T normFloat](x, y []T, mu, a, b T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = (v-mu)*a + b
-	}
-}
-
-// normScale writes y = k·x.
-func normScale[T normFloat](x, y []T, k T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = k * v
-	}
-}
-
-// normDxBlock writes dx = k·dy − c1 − (x − mu)·c2 (k, c1, c2 pre-scaled).
-func normDxBlock[T normFloat](x, dy, dx []T, mu, k, c1, c2 T) {
-	dy, dx = dy[:len(x)], dx[:len(x)]
-	for i, v := range x {
-		dx[i] = k*dy[i] - c1 - (v-mu)*c2
-	}
 }
