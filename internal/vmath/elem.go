@@ -228,7 +228,7 @@ func mulGo[T Float](y, x, b []T) {
 // every i < len(gx).
 func SigmoidGrad[T Float](gx, y, gy []T) {
 	y, gy = y[:len(gx)], gy[:len(gx)]
-	i := sigmoidGradVec(gx, y, gy)
+	i := sigmoidGradVec(gx, y, gy, 1)
 	sigmoidGradGo(gx[i:], y[i:], gy[i:])
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"testing"
 )
 
@@ -265,5 +266,17 @@ func BenchmarkKernels(b *testing.B) {
 			}
 			sinkF32 = s[0]
 		}
+	}
+}
+
+// TestGeneratedFilesUpToDate: elem_amd64.s, elem_vec_amd64.go and
+// elem_vec_other.go are what gen_elem.go writes.
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go tool")
+	}
+	out, err := exec.Command("go", "run", "gen_elem.go", "-check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
