@@ -3,9 +3,12 @@
 // gen_kernel writes kernel_amd64.s, the micro-kernels: with AVX2+FMA
 // 6-row tiles of two YMM registers per row (6×16 float32, 6×8 float64,
 // twelve accumulators); with AVX-512 12-row tiles of two ZMM registers
-// per row (12×32 float32, 12×16 float64, 24 accumulators). The k loop is
-// unrolled four times. Every kernel computes each element of its tile as
-// the same chain of fused multiply-adds, p = 0, 1, …, k−1 in order.
+// per row (12×32 float32, 12×16 float64, 24 accumulators); and for each
+// of them an edge kernel half as wide, one register per row (6×8, 6×4,
+// 12×16, 12×8), for the last column tile of C when it has no more columns
+// than that. The k loop is unrolled four times. Every kernel computes each
+// element of its tile as the same chain of fused multiply-adds, p = 0, 1,
+// …, k−1 in order.
 //
 //	go run gen_kernel.go
 package main
@@ -21,7 +24,7 @@ type kernel struct {
 	name, typ string
 	size      int    // bytes per element
 	mr        int    // rows
-	nr        int    // columns (two vector registers)
+	nr        int    // columns (one or two vector registers)
 	reg       string // vector register prefix: Y (256 bits) or Z (512 bits)
 	// nbcast is the number of registers the broadcast values of A rotate
 	// through.
@@ -32,7 +35,8 @@ type kernel struct {
 
 func (k kernel) write(w *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	vb := k.nr * k.size / 2 // bytes per vector register
+	vb := map[string]int{"Y": 32, "Z": 64}[k.reg] // bytes per vector register
+	nv := k.nr * k.size / vb                      // vector registers per row
 	aStep, bStep := k.mr*k.size, k.nr*k.size
 	shift := map[int]int{4: 2, 8: 3}[k.size]
 	acc0 := 2 + k.nbcast // first accumulator
@@ -58,16 +62,24 @@ func (k kernel) write(w *strings.Builder) {
 			rows[r] = fmt.Sprintf("(%s)(BX*1)", base[r/2])
 		}
 	}
+	// off returns the operand o displaced by d bytes.
+	off := func(d int, o string) string {
+		if d == 0 {
+			return o
+		}
+		return fmt.Sprintf("%d%s", d, o)
+	}
 	p("\tMOVBLZX load+40(FP), AX")
 	p("\tTESTL AX, AX")
 	p("\tJZ zero")
 	for r := range k.mr {
-		p("\t%s %s, %s", k.mov, rows[r], v(acc0+2*r))
-		p("\t%s %d%s, %s", k.mov, vb, rows[r], v(acc0+2*r+1))
+		for h := range nv {
+			p("\t%s %s, %s", k.mov, off(h*vb, rows[r]), v(acc0+nv*r+h))
+		}
 	}
 	p("\tJMP loop4check")
 	p("zero:")
-	for r := acc0; r < acc0+2*k.mr; r++ {
+	for r := acc0; r < acc0+nv*k.mr; r++ {
 		p("\t%s %s, %s, %s", k.xor, v(r), v(r), v(r))
 	}
 	p("loop4check:")
@@ -75,13 +87,15 @@ func (k kernel) write(w *strings.Builder) {
 	p("\tJL tail")
 	step := func(q int) {
 		ao, bo := q*aStep, q*bStep
-		p("\t%s %d(DI), %s", k.mov, bo, v(0))
-		p("\t%s %d(DI), %s", k.mov, bo+vb, v(1))
+		for h := range nv {
+			p("\t%s %d(DI), %s", k.mov, bo+h*vb, v(h))
+		}
 		for r := range k.mr {
 			reg := v(2 + r%k.nbcast)
 			p("\t%s %d(SI), %s", k.broadcast, ao+r*k.size, reg)
-			p("\t%s %s, %s, %s", k.fma, v(0), reg, v(acc0+2*r))
-			p("\t%s %s, %s, %s", k.fma, v(1), reg, v(acc0+2*r+1))
+			for h := range nv {
+				p("\t%s %s, %s, %s", k.fma, v(h), reg, v(acc0+nv*r+h))
+			}
 		}
 	}
 	p("loop4:")
@@ -104,8 +118,9 @@ func (k kernel) write(w *strings.Builder) {
 	p("\tJNZ tail1")
 	p("store:")
 	for r := range k.mr {
-		p("\t%s %s, %s", k.mov, v(acc0+2*r), rows[r])
-		p("\t%s %s, %d%s", k.mov, v(acc0+2*r+1), vb, rows[r])
+		for h := range nv {
+			p("\t%s %s, %s", k.mov, v(acc0+nv*r+h), off(h*vb, rows[r]))
+		}
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
@@ -132,6 +147,22 @@ func main() {
 	kernel{name: "kernD12x16", typ: "float64", size: 8, mr: 12, nr: 16, reg: "Z", nbcast: 6,
 		broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ",
 		doc: "// kernD12x16 is kernS12x32 for float64 tiles of 12×16."}.write(&w)
+	for _, h := range []kernel{
+		{name: "kernS6x8", typ: "float32", size: 4, mr: 6, nr: 8, reg: "Y", nbcast: 2,
+			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VXORPS"},
+		{name: "kernD6x4", typ: "float64", size: 8, mr: 6, nr: 4, reg: "Y", nbcast: 2,
+			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VXORPD"},
+		{name: "kernS12x16", typ: "float32", size: 4, mr: 12, nr: 16, reg: "Z", nbcast: 6,
+			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VPXORD"},
+		{name: "kernD12x8", typ: "float64", size: 8, mr: 12, nr: 8, reg: "Z", nbcast: 6,
+			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ"},
+	} {
+		h.doc = fmt.Sprintf("// %s is the edge kernel of the %d×%d kernel, half as wide: one register\n"+
+			"// per row, the same fused multiply-adds in the same order, on a packed\n"+
+			"// panel of B %d wide.", h.name, h.mr, 2*h.nr, h.nr)
+		w.WriteString("\n")
+		h.write(&w)
+	}
 	if err := os.WriteFile("kernel_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}

@@ -12,6 +12,14 @@ type arch[T float] struct {
 	// kernel sets the mr×nr tile c[r*ldc+j] to init + Σ_p a[mr·p+r]·b[nr·p+j]
 	// for p = 0…k−1 in order, init = c if load, else 0.
 	kernel func(k int, a, b, c []T, ldc int, load bool)
+	// half, if not nil, is kernel for tiles of mr×nr/2 and panels of B
+	// nr/2 wide, each element the same chain of operations: the kernel of
+	// the last column tile of C when it has at most nr/2 columns.
+	half func(k int, a, b, c []T, ldc int, load bool)
+	// packA, if not nil, replaces the Go loop of packA for op(A) = A and
+	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
+	// q < kb, and to zero for mm ≤ i < mr.
+	packA func(dst, src []T, ld, kb, mm, mr int, alpha T)
 	// packRows, if not nil, copies the first nr values of kb rows of
 	// src, ld values apart, into consecutive groups of dst, where nr
 	// values take 64 or 128 bytes.
@@ -42,6 +50,16 @@ var (
 // use, for example "avx2+fma 6x16" or "go 4x4".
 func Kernel() (float32Kernel, float64Kernel string) {
 	return archs32[0].name, archs64[0].name
+}
+
+// tileKernel returns the kernel for a column tile of nn ≤ nr columns of
+// C and the width of its panel of B: half and nr/2 if nn ≤ nr/2 and ar
+// has a half kernel, else kernel and nr.
+func (ar *arch[T]) tileKernel(nn int) (func(k int, a, b, c []T, ldc int, load bool), int) {
+	if ar.half != nil && 2*nn <= ar.nr {
+		return ar.half, ar.nr / 2
+	}
+	return ar.kernel, ar.nr
 }
 
 // kernelGo is the portable 4×4 micro-kernel. The explicit conversions of

@@ -22,6 +22,18 @@ func kernS12x32(k int, a, b, c *float32, ldc int, load bool)
 //go:noescape
 func kernD12x16(k int, a, b, c *float64, ldc int, load bool)
 
+//go:noescape
+func kernS6x8(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernD6x4(k int, a, b, c *float64, ldc int, load bool)
+
+//go:noescape
+func kernS12x16(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernD12x8(k int, a, b, c *float64, ldc int, load bool)
+
 // avx2S calls the float32 AVX2 kernel after checking that the panels and
 // the tile lie inside their slices.
 func avx2S(k int, a, b, c []float32, ldc int, load bool) {
@@ -50,16 +62,38 @@ func avx512D(k int, a, b, c []float64, ldc int, load bool) {
 	kernD12x16(k, &a[0], &b[0], &c[0], ldc, load)
 }
 
+// avx2HalfS, avx2HalfD, avx512HalfS and avx512HalfD call the edge
+// kernels, half as wide, after the same checks.
+func avx2HalfS(k int, a, b, c []float32, ldc int, load bool) {
+	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
+	kernS6x8(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+func avx2HalfD(k int, a, b, c []float64, ldc int, load bool) {
+	_, _, _ = a[6*k-1], b[4*k-1], c[5*ldc+3]
+	kernD6x4(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+func avx512HalfS(k int, a, b, c []float32, ldc int, load bool) {
+	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
+	kernS12x16(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
+func avx512HalfD(k int, a, b, c []float64, ldc int, load bool) {
+	_, _, _ = a[12*k-1], b[8*k-1], c[11*ldc+7]
+	kernD12x8(k, &a[0], &b[0], &c[0], ldc, load)
+}
+
 // Block sizes for Zen 3 and Haswell-class cores (32 KiB L1d, ≥ 256 KiB
 // L2): a kc×nr panel of B (16 KiB) stays in L1 while the mc×kc block of A
 // (144 KiB float32, 144 KiB float64) streams from L2. The AVX-512 kernels
 // are sized for Zen 4/5 and Skylake-X-class cores (≥ 32 KiB L1d, ≥ 1 MiB
 // L2): a 32 KiB panel of B and a 288 KiB block of A.
 var (
-	avx2Float32   = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S}
-	avx2Float64   = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D}
-	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S}
-	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D}
+	avx2Float32   = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S, half: avx2HalfS}
+	avx2Float64   = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D, half: avx2HalfD}
+	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S, half: avx512HalfS}
+	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D, half: avx512HalfD}
 )
 
 func init() {
@@ -70,6 +104,8 @@ func init() {
 	avx2Float64.packCols = packColsAVXD
 	avx2Float32.packRows = packRowsAVX[float32]
 	avx2Float64.packRows = packRowsAVX[float64]
+	avx2Float32.packA = packAAVX[float32]
+	avx2Float64.packA = packAAVX[float64]
 	archs32 = append([]*arch[float32]{avx2Float32}, archs32...)
 	archs64 = append([]*arch[float64]{avx2Float64}, archs64...)
 	if disableAVX512 || !cpufeat.HasAVX512() {
@@ -79,6 +115,8 @@ func init() {
 	avx512Float64.packCols = packColsAVXD
 	avx512Float32.packRows = packRowsAVX[float32]
 	avx512Float64.packRows = packRowsAVX[float64]
+	avx512Float32.packA = packAAVX[float32]
+	avx512Float64.packA = packAAVX[float64]
 	archs32 = append([]*arch[float32]{avx512Float32}, archs32...)
 	archs64 = append([]*arch[float64]{avx512Float64}, archs64...)
 }
@@ -89,16 +127,54 @@ func copyRows64(dst, src unsafe.Pointer, ld, rows int)
 //go:noescape
 func copyRows128(dst, src unsafe.Pointer, ld, rows int)
 
-// packRowsAVX copies the first nr values (64 or 128 bytes) of kb rows of
-// src, ld values apart, into consecutive groups of dst.
+// packRowsAVX copies the first nr values of kb rows of src, ld values
+// apart, into consecutive groups of dst: in assembly for groups of 64 or
+// 128 bytes.
 func packRowsAVX[T float](dst, src []T, ld, kb, nr int) {
 	_, _ = dst[kb*nr-1], src[(kb-1)*ld+nr-1]
-	size := int(unsafe.Sizeof(dst[0]))
-	if nr*size == 128 {
+	switch size := int(unsafe.Sizeof(dst[0])); nr * size {
+	case 128:
 		copyRows128(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
-		return
+	case 64:
+		copyRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
+	default:
+		for q := range kb {
+			copy(dst[q*nr:q*nr+nr], src[q*ld:])
+		}
 	}
-	copyRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), ld*size, kb)
+}
+
+//go:noescape
+func packA4S(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float32)
+
+//go:noescape
+func packA4D(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float64)
+
+// packAAVX is arch.packA: groups of 4 rows and 32 bytes of each are
+// scaled and transposed in assembly (packA4S, packA4D), the other rows
+// and the last columns by scaleRows, with the same multiplications.
+func packAAVX[T float](dst, src []T, ld, kb, mm, mr int, alpha T) {
+	size := int(unsafe.Sizeof(dst[0]))
+	cols := 32 / size
+	blocks, rows := kb/cols, 0
+	if blocks > 0 && mm >= 4 {
+		_, _ = dst[kb*mr-1], src[(mm-1)*ld+kb-1]
+		for ; rows+4 <= mm; rows += 4 {
+			d, s := unsafe.Pointer(&dst[rows]), unsafe.Pointer(&src[rows*ld])
+			if size == 4 {
+				packA4S(d, s, ld*size, blocks, mr*size, *(*float32)(unsafe.Pointer(&alpha)))
+			} else {
+				packA4D(d, s, ld*size, blocks, mr*size, *(*float64)(unsafe.Pointer(&alpha)))
+			}
+		}
+	}
+	scaleRows(dst, src, ld, 0, rows, blocks*cols, kb, mr, alpha)
+	scaleRows(dst, src, ld, rows, mm, 0, kb, mr, alpha)
+	if mm < mr {
+		for q := range kb {
+			clear(dst[q*mr+mm : q*mr+mr])
+		}
+	}
 }
 
 //go:noescape
