@@ -145,30 +145,38 @@ func packRowsAVX[T float](dst, src []T, ld, kb, nr int) {
 }
 
 //go:noescape
-func packA4S(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float32)
+func packA4S(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float32, tail bool)
 
 //go:noescape
 func packA4D(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float64)
 
-// packAAVX is arch.packA: groups of 4 rows and 32 bytes of each are
-// scaled and transposed in assembly (packA4S, packA4D), the other rows
-// and the last columns by scaleRows, with the same multiplications.
+// packAAVX is arch.packA: groups of 4 rows and of 32 bytes of each (and
+// a last group of 4 float32 columns) are scaled and transposed in
+// assembly (packA4S, packA4D), the other rows and columns by scaleRows,
+// with the same multiplications.
 func packAAVX[T float](dst, src []T, ld, kb, mm, mr int, alpha T) {
 	size := int(unsafe.Sizeof(dst[0]))
-	cols := 32 / size
-	blocks, rows := kb/cols, 0
+	blocks, done, rows := kb/4, 0, 0
 	if blocks > 0 && mm >= 4 {
 		_, _ = dst[kb*mr-1], src[(mm-1)*ld+kb-1]
+		if size == 4 {
+			blocks, done = kb/8, kb/8*8
+			if kb%8 >= 4 {
+				done += 4
+			}
+		} else {
+			done = blocks * 4
+		}
 		for ; rows+4 <= mm; rows += 4 {
 			d, s := unsafe.Pointer(&dst[rows]), unsafe.Pointer(&src[rows*ld])
 			if size == 4 {
-				packA4S(d, s, ld*size, blocks, mr*size, *(*float32)(unsafe.Pointer(&alpha)))
+				packA4S(d, s, ld*size, blocks, mr*size, *(*float32)(unsafe.Pointer(&alpha)), kb%8 >= 4)
 			} else {
 				packA4D(d, s, ld*size, blocks, mr*size, *(*float64)(unsafe.Pointer(&alpha)))
 			}
 		}
 	}
-	scaleRows(dst, src, ld, 0, rows, blocks*cols, kb, mr, alpha)
+	scaleRows(dst, src, ld, 0, rows, done, kb, mr, alpha)
 	scaleRows(dst, src, ld, rows, mm, 0, kb, mr, alpha)
 	if mm < mr {
 		for q := range kb {

@@ -161,14 +161,14 @@ ddone:
 	VZEROUPPER
 	RET
 
-// func packA4S(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float32)
+// func packA4S(dst, src unsafe.Pointer, ld, blocks, ds int, alpha float32, tail bool)
 //
-// packA4S reads 4 rows of 8·blocks float32 values from src, ld bytes
-// apart, multiplies them by alpha and writes column q (q < 8·blocks) of
+// packA4S reads 4 rows of 8·blocks float32 values (4 more if tail) from
+// src, ld bytes apart, multiplies them by alpha and writes column q of
 // them as the 4 values at dst + ds·q: 4 rows of a packed panel of A whose
 // steps take ds bytes. It prefetches the 4 rows that follow (the next
 // call's, when a panel is packed 4 rows at a time). It needs AVX.
-TEXT ·packA4S(SB), NOSPLIT, $0-44
+TEXT ·packA4S(SB), NOSPLIT, $0-45
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ld+16(FP), BX
@@ -212,6 +212,27 @@ aloop:
 	DECQ CX
 	JNZ aloop
 adone:
+	MOVBQZX tail+44(FP), CX
+	TESTQ CX, CX
+	JZ aret
+	// 4 more columns, as a 4×4 transpose.
+	VMULPS (SI), X15, X0
+	VMULPS (SI)(BX*1), X15, X1
+	VMULPS (SI)(BX*2), X15, X2
+	VMULPS (SI)(DX*1), X15, X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X5
+	VUNPCKLPS X3, X2, X6
+	VUNPCKHPS X3, X2, X7
+	VSHUFPS $0x44, X6, X4, X0
+	VSHUFPS $0xEE, X6, X4, X1
+	VSHUFPS $0x44, X7, X5, X2
+	VSHUFPS $0xEE, X7, X5, X3
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, (DI)(R9*1)
+	VMOVUPS X2, (DI)(R9*2)
+	VMOVUPS X3, (DI)(R10*1)
+aret:
 	VZEROUPPER
 	RET
 
