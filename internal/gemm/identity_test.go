@@ -12,11 +12,11 @@ import (
 // them, which packs A with the Go loop of packA and runs every column
 // tile on the full-width kernel.
 
-// withoutExtras returns a copy of ar that packs A in Go and has no half
-// kernel.
+// withoutExtras returns a copy of ar that packs A and Aᵀ in Go and has no
+// half kernel.
 func withoutExtras[T float](ar *arch[T]) *arch[T] {
 	plain := *ar
-	plain.packA, plain.half = nil, nil
+	plain.packA, plain.packAT, plain.half = nil, nil, nil
 	return &plain
 }
 
@@ -47,9 +47,10 @@ func sprinkle[T float](s []T, rng *rand.Rand, rate int) {
 	}
 }
 
-// TestPackAIdentity compares the packed panels of arch.packA with those
-// of the Go loop, bit for bit, padding rows included, on random panel
-// heights, depths, strides and scalars, with special values in A.
+// TestPackAIdentity compares the packed panels of arch.packA and
+// arch.packAT with those of the Go loops, bit for bit, padding rows
+// included, on random panel heights, depths, strides, transposes and
+// scalars, with special values in A.
 func TestPackAIdentity(t *testing.T) {
 	t.Run("float32", func(t *testing.T) { testPackAIdentity(t, archs32) })
 	t.Run("float64", func(t *testing.T) { testPackAIdentity(t, archs64) })
@@ -60,19 +61,19 @@ func testPackAIdentity[T float](t *testing.T, archs []*arch[T]) {
 	alphas := []float64{1, -1, 0.5, 3, -0.0, math.Inf(1), 1e-30}
 	tested := 0
 	for _, ar := range archs {
-		if ar.packA == nil {
+		if ar.packA == nil && ar.packAT == nil {
 			continue
 		}
 		plain := withoutExtras(ar)
 		for range 300 {
 			m, k := 1+rng.IntN(40), 1+rng.IntN(300)
-			g := gemmCase{m: m, n: 1, k: k, alpha: alphas[rng.IntN(len(alphas))], padA: rng.IntN(5)}
+			g := gemmCase{transA: rng.IntN(2) == 1, m: m, n: 1, k: k, alpha: alphas[rng.IntN(len(alphas))], padA: rng.IntN(5)}
 			o := newOperands[T](g, rng, false, false)
 			sprinkle(o.a, rng, 10)
 			ic, pc := rng.IntN(m), rng.IntN(k)
 			mb, kb := 1+rng.IntN(m-ic), 1+rng.IntN(k-pc)
 			size := roundUp(mb, ar.mr) * kb
-			p := problem[T]{ar: ar, m: m, n: 1, k: k, alpha: T(g.alpha), a: o.a, lda: o.lda}
+			p := problem[T]{ar: ar, transA: g.transA, m: m, n: 1, k: k, alpha: T(g.alpha), a: o.a, lda: o.lda}
 			got, want := make([]T, size), make([]T, size)
 			for i := range got {
 				got[i], want[i] = T(sentinel), T(-sentinel)
@@ -87,7 +88,7 @@ func testPackAIdentity[T float](t *testing.T, archs []*arch[T]) {
 		}
 	}
 	if tested == 0 {
-		t.Skip("no arch with an assembly packing of A in this build")
+		t.Skip("no arch with an assembly packing of A or Aᵀ in this build")
 	}
 }
 
@@ -105,7 +106,7 @@ func testExtrasIdentity[T float](t *testing.T, archs []*arch[T]) {
 	scalars := []float64{0, 1, -1, -0.5, 2, math.Inf(-1), math.NaN()}
 	tested := 0
 	for _, ar := range archs {
-		if ar.packA == nil && ar.half == nil {
+		if ar.packA == nil && ar.packAT == nil && ar.half == nil {
 			continue
 		}
 		plain := withoutExtras(ar)

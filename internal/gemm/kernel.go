@@ -20,6 +20,10 @@ type arch[T float] struct {
 	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
 	// q < kb, and to zero for mm ≤ i < mr.
 	packA func(dst, src []T, ld, kb, mm, mr int, alpha T)
+	// packAT, if not nil, replaces the Go loop of packA for op(A) = Aᵀ,
+	// alpha not NaN and a whole panel: it sets dst[q·mr+i] =
+	// alpha·src[q·ld+i] for i < mr, q < kb.
+	packAT func(dst, src []T, ld, kb, mr int, alpha T)
 	// packRows, if not nil, copies the first nr values of kb rows of
 	// src, ld values apart, into consecutive groups of dst, where nr
 	// values take 64 or 128 bytes.

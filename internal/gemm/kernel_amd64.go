@@ -117,6 +117,8 @@ func init() {
 	avx512Float64.packRows = packRowsAVX[float64]
 	avx512Float32.packA = packAAVX[float32]
 	avx512Float64.packA = packAAVX[float64]
+	avx512Float32.packAT = packATAVX[float32]
+	avx512Float64.packAT = packATAVX[float64]
 	archs32 = append([]*arch[float32]{avx512Float32}, archs32...)
 	archs64 = append([]*arch[float64]{avx512Float64}, archs64...)
 }
@@ -224,4 +226,31 @@ func packColsAVXD(dst, src []float64, ld, kb, nn, nr int) {
 	if q := blocks * 4; q < kb {
 		packCols(dst[q*nr:], src[q:], ld, kb-q, nr, nr, 1)
 	}
+}
+
+//go:noescape
+func scaleRows48S(dst, src unsafe.Pointer, ld, rows int, alpha float32)
+
+//go:noescape
+func scaleRows96D(dst, src unsafe.Pointer, ld, rows int, alpha float64)
+
+// packATAVX is arch.packAT for panels of 12 rows (scaleRows48S,
+// scaleRows96D); other heights go through scaleRows.
+func packATAVX[T float](dst, src []T, ld, kb, mr int, alpha T) {
+	if mr != 12 {
+		for q := range kb {
+			for i, v := range src[q*ld : q*ld+mr] {
+				dst[q*mr+i] = alpha * v
+			}
+		}
+		return
+	}
+	_, _ = dst[kb*mr-1], src[(kb-1)*ld+mr-1]
+	size := int(unsafe.Sizeof(dst[0]))
+	d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+	if size == 4 {
+		scaleRows48S(d, s, ld*size, kb, *(*float32)(unsafe.Pointer(&alpha)))
+		return
+	}
+	scaleRows96D(d, s, ld*size, kb, *(*float64)(unsafe.Pointer(&alpha)))
 }

@@ -8,6 +8,10 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		mm := min(mr, mb-ir)
+		if p.transA && mm == mr && p.ar.packAT != nil && alpha == alpha { // not NaN
+			p.ar.packAT(panel, a[pc*lda+ic+ir:], lda, kb, mr, alpha)
+			continue
+		}
 		if p.transA && mm == 6 && mr == 6 {
 			// op(A)(i, p) = a[p·lda + i]: 6 contiguous values per p.
 			for q := range kb {

@@ -280,3 +280,55 @@ bloop:
 bdone:
 	VZEROUPPER
 	RET
+
+// func scaleRows48S(dst, src unsafe.Pointer, ld, rows int, alpha float32)
+//
+// scaleRows48S multiplies the first 12 float32 values (48 bytes) of rows
+// rows of src, ld bytes apart, by alpha into consecutive groups of 12 of
+// dst: a packed 12-row panel of A from Aᵀ. It needs AVX.
+TEXT ·scaleRows48S(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ rows+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y15
+	TESTQ CX, CX
+	JZ sdone
+sloop:
+	VMULPS (SI), Y15, Y0
+	VMULPS 32(SI), X15, X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ BX, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ sloop
+sdone:
+	VZEROUPPER
+	RET
+
+// func scaleRows96D(dst, src unsafe.Pointer, ld, rows int, alpha float64)
+//
+// scaleRows96D is scaleRows48S for 12 float64 values (96 bytes) per row.
+TEXT ·scaleRows96D(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ rows+24(FP), CX
+	VBROADCASTSD alpha+32(FP), Y15
+	TESTQ CX, CX
+	JZ ddone96
+dloop96:
+	VMULPD (SI), Y15, Y0
+	VMULPD 32(SI), Y15, Y1
+	VMULPD 64(SI), Y15, Y2
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	ADDQ BX, SI
+	ADDQ $96, DI
+	DECQ CX
+	JNZ dloop96
+ddone96:
+	VZEROUPPER
+	RET
