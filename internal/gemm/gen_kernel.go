@@ -3,10 +3,10 @@
 // gen_kernel writes kernel_amd64.s, the micro-kernels: with AVX2+FMA
 // 6-row tiles of two YMM registers per row (6×16 float32, 6×8 float64,
 // twelve accumulators); with AVX-512 12-row tiles of two ZMM registers
-// per row (12×32 float32, 12×16 float64, 24 accumulators); and for each
-// of them an edge kernel half as wide, one register per row (6×8, 6×4,
-// 12×16, 12×8), for the last column tile of C when it has no more columns
-// than that. The k loop is unrolled four times. Every kernel computes each
+// per row (12×32 float32, 12×16 float64, 24 accumulators); and edge
+// kernels for the tiles cut by the edges of C: for each of them one half
+// as wide, one register per row (6×8, 6×4, 12×16, 12×8), and for the
+// AVX-512 ones tiles of 8 and 4 rows of both widths. The k loop is unrolled four times. Every kernel computes each
 // element of its tile as the same chain of fused multiply-adds, p = 0, 1,
 // …, k−1 in order.
 //
@@ -24,6 +24,7 @@ type kernel struct {
 	name, typ string
 	size      int    // bytes per element
 	mr        int    // rows
+	pr        int    // rows of the packed panel of A (mr if 0)
 	nr        int    // columns (one or two vector registers)
 	reg       string // vector register prefix: Y (256 bits) or Z (512 bits)
 	// nbcast is the number of registers the broadcast values of A rotate
@@ -37,7 +38,11 @@ func (k kernel) write(w *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	vb := map[string]int{"Y": 32, "Z": 64}[k.reg] // bytes per vector register
 	nv := k.nr * k.size / vb                      // vector registers per row
-	aStep, bStep := k.mr*k.size, k.nr*k.size
+	pr := k.pr
+	if pr == 0 {
+		pr = k.mr
+	}
+	aStep, bStep := pr*k.size, k.nr*k.size
 	shift := map[int]int{4: 2, 8: 3}[k.size]
 	acc0 := 2 + k.nbcast // first accumulator
 	v := func(i int) string { return fmt.Sprintf("%s%d", k.reg, i) }
@@ -147,21 +152,40 @@ func main() {
 	kernel{name: "kernD12x16", typ: "float64", size: 8, mr: 12, nr: 16, reg: "Z", nbcast: 6,
 		broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ",
 		doc: "// kernD12x16 is kernS12x32 for float64 tiles of 12×16."}.write(&w)
-	for _, h := range []kernel{
-		{name: "kernS6x8", typ: "float32", size: 4, mr: 6, nr: 8, reg: "Y", nbcast: 2,
+	// Edge kernels: for each full kernel, one half as wide (one register
+	// per row), and for the AVX-512 ones 8- and 4-row tiles of both
+	// widths on the same 12-row panels of A.
+	full := []kernel{
+		{name: "S6x", typ: "float32", size: 4, mr: 6, nr: 16, reg: "Y", nbcast: 2,
 			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VXORPS"},
-		{name: "kernD6x4", typ: "float64", size: 8, mr: 6, nr: 4, reg: "Y", nbcast: 2,
+		{name: "D6x", typ: "float64", size: 8, mr: 6, nr: 8, reg: "Y", nbcast: 2,
 			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VXORPD"},
-		{name: "kernS12x16", typ: "float32", size: 4, mr: 12, nr: 16, reg: "Z", nbcast: 6,
+		{name: "S12x", typ: "float32", size: 4, mr: 12, nr: 32, reg: "Z", nbcast: 6,
 			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VPXORD"},
-		{name: "kernD12x8", typ: "float64", size: 8, mr: 12, nr: 8, reg: "Z", nbcast: 6,
+		{name: "D12x", typ: "float64", size: 8, mr: 12, nr: 16, reg: "Z", nbcast: 6,
 			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ"},
-	} {
-		h.doc = fmt.Sprintf("// %s is the edge kernel of the %d×%d kernel, half as wide: one register\n"+
-			"// per row, the same fused multiply-adds in the same order, on a packed\n"+
-			"// panel of B %d wide.", h.name, h.mr, 2*h.nr, h.nr)
-		w.WriteString("\n")
-		h.write(&w)
+	}
+	for _, f := range full {
+		rows := []int{f.mr}
+		if f.mr == 12 {
+			rows = []int{12, 8, 4}
+		}
+		for _, mr := range rows {
+			for _, nr := range []int{f.nr, f.nr / 2} {
+				if mr == f.mr && nr == f.nr {
+					continue // the full kernel, above
+				}
+				e := f
+				e.mr, e.nr, e.pr = mr, nr, f.mr
+				e.nbcast = min(f.nbcast, mr)
+				e.name = fmt.Sprintf("kern%s%dx%d", f.name[:1], mr, nr)
+				e.doc = fmt.Sprintf("// %s is an edge kernel of the %d×%d kernel: a tile of %d×%d, the same\n"+
+					"// fused multiply-adds in the same order, on a packed panel of A of %d rows\n"+
+					"// and one of B %d wide.", e.name, f.mr, f.nr, mr, nr, f.mr, nr)
+				w.WriteString("\n")
+				e.write(&w)
+			}
+		}
 	}
 	if err := os.WriteFile("kernel_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)

@@ -6,17 +6,17 @@ import (
 	"testing"
 )
 
-// The optional parts of an arch (the assembly packing of A, the half-wide
-// edge kernels) move data and pick narrower tiles; they must not change
-// a bit of C. These tests compare each arch with a copy of it without
-// them, which packs A with the Go loop of packA and runs every column
-// tile on the full-width kernel.
+// The optional parts of an arch (the assembly packing of A, the edge
+// kernels) move data and pick smaller tiles; they must not change a bit
+// of C. These tests compare each arch with a copy of it without them,
+// which packs A with the Go loops of packA and runs every tile on the
+// full kernel.
 
 // withoutExtras returns a copy of ar that packs A and Aᵀ in Go and has no
-// half kernel.
+// edge kernels.
 func withoutExtras[T float](ar *arch[T]) *arch[T] {
 	plain := *ar
-	plain.packA, plain.packAT, plain.half = nil, nil, nil
+	plain.packA, plain.packAT, plain.edges = nil, nil, nil
 	return &plain
 }
 
@@ -106,7 +106,7 @@ func testExtrasIdentity[T float](t *testing.T, archs []*arch[T]) {
 	scalars := []float64{0, 1, -1, -0.5, 2, math.Inf(-1), math.NaN()}
 	tested := 0
 	for _, ar := range archs {
-		if ar.packA == nil && ar.packAT == nil && ar.half == nil {
+		if ar.packA == nil && ar.packAT == nil && ar.edges == nil {
 			continue
 		}
 		plain := withoutExtras(ar)
@@ -134,7 +134,7 @@ func testExtrasIdentity[T float](t *testing.T, archs []*arch[T]) {
 			run(ar, workers, g.transA, g.transB, g.m, g.n, g.k, T(g.alpha), o.a, o.lda, o.b, o.ldb, T(g.beta), got, o.ldc)
 			run(plain, workers, g.transA, g.transB, g.m, g.n, g.k, T(g.alpha), o.a, o.lda, o.b, o.ldb, T(g.beta), want, o.ldc)
 			if !bitsEqual(got, want) {
-				t.Fatalf("%s %v: C differs from the run without packA and half kernels", ar.name, g)
+				t.Fatalf("%s %v: C differs from the run without packA and edge kernels", ar.name, g)
 			}
 			tested++
 		}

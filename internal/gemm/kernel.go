@@ -12,10 +12,11 @@ type arch[T float] struct {
 	// kernel sets the mr×nr tile c[r*ldc+j] to init + Σ_p a[mr·p+r]·b[nr·p+j]
 	// for p = 0…k−1 in order, init = c if load, else 0.
 	kernel func(k int, a, b, c []T, ldc int, load bool)
-	// half, if not nil, is kernel for tiles of mr×nr/2 and panels of B
-	// nr/2 wide, each element the same chain of operations: the kernel of
-	// the last column tile of C when it has at most nr/2 columns.
-	half func(k int, a, b, c []T, ldc int, load bool)
+	// edges are kernels for the tiles cut by the edges of C, each element
+	// the same chain of operations as kernel's: smaller tiles of
+	// rows×cols, on packed panels of A of mr rows and of B cols wide.
+	// cols is nr or one narrower width, with a kernel of mr rows.
+	edges []edgeKernel[T]
 	// packA, if not nil, replaces the Go loop of packA for op(A) = A and
 	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
 	// q < kb, and to zero for mm ≤ i < mr.
@@ -56,14 +57,38 @@ func Kernel() (float32Kernel, float64Kernel string) {
 	return archs32[0].name, archs64[0].name
 }
 
-// tileKernel returns the kernel for a column tile of nn ≤ nr columns of
-// C and the width of its panel of B: half and nr/2 if nn ≤ nr/2 and ar
-// has a half kernel, else kernel and nr.
-func (ar *arch[T]) tileKernel(nn int) (func(k int, a, b, c []T, ldc int, load bool), int) {
-	if ar.half != nil && 2*nn <= ar.nr {
-		return ar.half, ar.nr / 2
+// edgeKernel is a kernel for tiles of rows×cols.
+type edgeKernel[T float] struct {
+	rows, cols int
+	kernel     func(k int, a, b, c []T, ldc int, load bool)
+}
+
+// panelWidth returns the width of the packed panel of B, and of the
+// tiles of C, for a column tile of nn ≤ nr columns: the narrower width
+// of the edge kernels if nn fits, else nr.
+func (ar *arch[T]) panelWidth(nn int) int {
+	for _, e := range ar.edges {
+		if e.cols < ar.nr && nn <= e.cols {
+			return e.cols
+		}
 	}
-	return ar.kernel, ar.nr
+	return ar.nr
+}
+
+// tileKernel returns the kernel for a tile of mm ≤ mr rows and width w
+// (from panelWidth) and the rows it computes: the one of fewest rows.
+func (ar *arch[T]) tileKernel(mm, w int) (func(k int, a, b, c []T, ldc int, load bool), int) {
+	var kernel func(k int, a, b, c []T, ldc int, load bool)
+	rows := 0
+	if w == ar.nr {
+		kernel, rows = ar.kernel, ar.mr
+	}
+	for _, e := range ar.edges {
+		if e.cols == w && mm <= e.rows && (kernel == nil || e.rows < rows) {
+			kernel, rows = e.kernel, e.rows
+		}
+	}
+	return kernel, rows
 }
 
 // kernelGo is the portable 4×4 micro-kernel. The explicit conversions of

@@ -22,6 +22,8 @@ func kernS12x32(k int, a, b, c *float32, ldc int, load bool)
 //go:noescape
 func kernD12x16(k int, a, b, c *float64, ldc int, load bool)
 
+// The edge kernels (see gen_kernel.go).
+
 //go:noescape
 func kernS6x8(k int, a, b, c *float32, ldc int, load bool)
 
@@ -32,7 +34,41 @@ func kernD6x4(k int, a, b, c *float64, ldc int, load bool)
 func kernS12x16(k int, a, b, c *float32, ldc int, load bool)
 
 //go:noescape
+func kernS8x32(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernS8x16(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernS4x32(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kernS4x16(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
 func kernD12x8(k int, a, b, c *float64, ldc int, load bool)
+
+//go:noescape
+func kernD8x16(k int, a, b, c *float64, ldc int, load bool)
+
+//go:noescape
+func kernD8x8(k int, a, b, c *float64, ldc int, load bool)
+
+//go:noescape
+func kernD4x16(k int, a, b, c *float64, ldc int, load bool)
+
+//go:noescape
+func kernD4x8(k int, a, b, c *float64, ldc int, load bool)
+
+// edge returns the edge kernel asm for tiles of rows×cols on panels of
+// A of mr rows, calling it after checking that the panels and the tile
+// lie inside their slices.
+func edge[T float](asm func(k int, a, b, c *T, ldc int, load bool), rows, cols, mr int) edgeKernel[T] {
+	return edgeKernel[T]{rows: rows, cols: cols, kernel: func(k int, a, b, c []T, ldc int, load bool) {
+		_, _, _ = a[mr*k-1], b[cols*k-1], c[(rows-1)*ldc+cols-1]
+		asm(k, &a[0], &b[0], &c[0], ldc, load)
+	}}
+}
 
 // avx2S calls the float32 AVX2 kernel after checking that the panels and
 // the tile lie inside their slices.
@@ -62,38 +98,22 @@ func avx512D(k int, a, b, c []float64, ldc int, load bool) {
 	kernD12x16(k, &a[0], &b[0], &c[0], ldc, load)
 }
 
-// avx2HalfS, avx2HalfD, avx512HalfS and avx512HalfD call the edge
-// kernels, half as wide, after the same checks.
-func avx2HalfS(k int, a, b, c []float32, ldc int, load bool) {
-	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
-	kernS6x8(k, &a[0], &b[0], &c[0], ldc, load)
-}
-
-func avx2HalfD(k int, a, b, c []float64, ldc int, load bool) {
-	_, _, _ = a[6*k-1], b[4*k-1], c[5*ldc+3]
-	kernD6x4(k, &a[0], &b[0], &c[0], ldc, load)
-}
-
-func avx512HalfS(k int, a, b, c []float32, ldc int, load bool) {
-	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
-	kernS12x16(k, &a[0], &b[0], &c[0], ldc, load)
-}
-
-func avx512HalfD(k int, a, b, c []float64, ldc int, load bool) {
-	_, _, _ = a[12*k-1], b[8*k-1], c[11*ldc+7]
-	kernD12x8(k, &a[0], &b[0], &c[0], ldc, load)
-}
-
 // Block sizes for Zen 3 and Haswell-class cores (32 KiB L1d, ≥ 256 KiB
 // L2): a kc×nr panel of B (16 KiB) stays in L1 while the mc×kc block of A
 // (144 KiB float32, 144 KiB float64) streams from L2. The AVX-512 kernels
 // are sized for Zen 4/5 and Skylake-X-class cores (≥ 32 KiB L1d, ≥ 1 MiB
 // L2): a 32 KiB panel of B and a 288 KiB block of A.
 var (
-	avx2Float32   = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S, half: avx2HalfS}
-	avx2Float64   = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D, half: avx2HalfD}
-	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S, half: avx512HalfS}
-	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D, half: avx512HalfD}
+	avx2Float32 = &arch[float32]{name: "avx2+fma 6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048, kernel: avx2S,
+		edges: []edgeKernel[float32]{edge(kernS6x8, 6, 8, 6)}}
+	avx2Float64 = &arch[float64]{name: "avx2+fma 6x8", mr: 6, nr: 8, kc: 256, mc: 72, nc: 1024, kernel: avx2D,
+		edges: []edgeKernel[float64]{edge(kernD6x4, 6, 4, 6)}}
+	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S,
+		edges: []edgeKernel[float32]{edge(kernS12x16, 12, 16, 12), edge(kernS8x32, 8, 32, 12),
+			edge(kernS8x16, 8, 16, 12), edge(kernS4x32, 4, 32, 12), edge(kernS4x16, 4, 16, 12)}}
+	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D,
+		edges: []edgeKernel[float64]{edge(kernD12x8, 12, 8, 12), edge(kernD8x16, 8, 16, 12),
+			edge(kernD8x8, 8, 8, 12), edge(kernD4x16, 4, 16, 12), edge(kernD4x8, 4, 8, 12)}}
 )
 
 func init() {

@@ -94,13 +94,13 @@ func scaleRows[T float](dst, src []T, ld, i0, i1, q0, q1, mr int, alpha T) {
 
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of nr
 // columns: element (p, j) of panel q = j/nr sits at q·nr·kb + p·w + j%nr,
-// w = nr except for a last panel that tileKernel gives a half kernel (w =
-// nr/2). Columns past nb are zero.
+// w = panelWidth(nn) for a panel of nn columns (nr but for a narrow last
+// panel). Columns past nb are zero.
 func (p *problem[T]) packB(dst []T, kb, nb, pc, jc int) {
 	nr := p.ar.nr
 	for jr := 0; jr < nb; jr += nr {
 		nn := min(nr, nb-jr)
-		_, w := p.ar.tileKernel(nn)
+		w := p.ar.panelWidth(nn)
 		panel := dst[jr*kb : (jr+w)*kb]
 		switch {
 		case !p.transB && nn == w && p.ar.packRows != nil:
