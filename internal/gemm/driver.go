@@ -201,8 +201,9 @@ func (p *problem[T]) blockA(ws *workspace[T], ic, mb, kb, pc int) []T {
 
 // macro runs the kernel over the mb×nb block of C at (ic, jc) with packed
 // A and B of depth kb; tiles cut by the block's edge run on the kernel
-// tileKernel picks, on panels of B as wide as panelWidth says, and go
-// through tile unless that kernel's tile fits them exactly.
+// tileKernel picks (or columns, for the narrowest), on panels of B as
+// wide as panelWidth says, and go through tile unless that kernel's tile
+// fits them exactly.
 func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) {
 	ar := p.ar
 	mr, nr, ldc := ar.mr, ar.nr, p.ldc
@@ -210,6 +211,10 @@ func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) 
 		nn := min(nr, nb-jr)
 		w := ar.panelWidth(nn)
 		bpanel := bp[jr*kb : (jr+w)*kb]
+		if nn <= ar.maxColumns {
+			ar.columns(kb, ap, bpanel, p.c[ic*ldc+jc+jr:], ldc, load, mb, nn)
+			continue
+		}
 		for ir := 0; ir < mb; ir += mr {
 			mm := min(mr, mb-ir)
 			apanel := ap[ir*kb : (ir+mr)*kb]

@@ -187,6 +187,10 @@ func main() {
 			}
 		}
 	}
+	for np := 1; np <= 4; np++ {
+		w.WriteString("\n")
+		writeColumns(&w, np)
+	}
 	if err := os.WriteFile("kernel_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -231,6 +235,161 @@ func writePeak(w *strings.Builder, name, reg, fma, xor string) {
 	p("\tDECQ CX")
 	p("\tJNZ loop")
 	p("done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// writeColumns writes kernS12c4p<np>, the AVX-512 kernel for tiles of np
+// panels of A (12 rows each, the last one possibly cut) and at most 4
+// columns of float32: one ZMM register per column and panel (12 of its
+// 16 lanes: the rows of a step of the panel, read with a mask), 4·np
+// accumulators, and per step np loads of A, 4 broadcasts of B and 4·np
+// fused multiply-adds. Each element gets the operations of the row
+// kernels in the same order and with the same operand roles (a·b + c, a
+// from the panel of A as the first factor), so the same bits. The tile is
+// read from and written to C in place (the first rows of the last panel
+// and the columns of colMask only), transposed four rows at a time in the
+// 128-bit lanes of the registers.
+func writeColumns(w *strings.Builder, np int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	const mr, nc, size, bStep = 12, 4, 4, 16 * 4 // panels of A of 12 rows, of B 16 wide
+	name := fmt.Sprintf("kernS12c4p%d", np)
+	acc := func(g, j int) string { return fmt.Sprintf("Z%d", 8+g*nc+j) }
+	bc := func(j int) string { return fmt.Sprintf("Z%d", 4+j) }
+	aPanel := []string{"(SI)", "(SI)(R13*1)", "(SI)(R13*2)", "(R12)"}
+	p("// %s computes, for the %d panel(s) g of A (aStride bytes apart), the", name, np)
+	p("// float32 tiles c[(12g+r)*ldc+j] (r < 12, r < rows for the last panel,")
+	p("// j < 4 with bit j of colMask set) as c = init + Σ_p a[12p+r]·b[16p+j],")
+	p("// one fused multiply-add per p in order, init = c if load, else 0, a")
+	p("// column of a tile per register (see gen_kernel.go). It needs AVX-512F.")
+	p("// func %s(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ k+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ aStride+16(FP), R13")
+	p("\tMOVQ b+24(FP), DI")
+	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ ldc+40(FP), BX")
+	p("\tSHLQ $2, BX")
+	p("\tMOVQ rows+56(FP), R8")
+	p("\tMOVQ colMask+64(FP), AX")
+	p("\tKMOVW AX, K3 // the columns of C")
+	p("\tLEAQ (SI)(R13*2), R12")
+	p("\tADDQ R13, R12 // panel 3")
+	p("\tMOVL $0x0fff, AX")
+	p("\tKMOVW AX, K2 // the 12 rows of a step of a panel")
+	p("\tIMUL3Q $%d, BX, R11 // bytes from one panel's rows of C to the next", mr)
+	// transpose transposes the 4×4 blocks in each 128-bit lane of
+	// registers s[0..3] into d[0..3], with t[0..3] as scratch.
+	transpose := func(s, d []string) {
+		t := []string{"Z24", "Z25", "Z26", "Z27"}
+		p("\tVUNPCKLPS %s, %s, %s", s[1], s[0], t[0])
+		p("\tVUNPCKHPS %s, %s, %s", s[1], s[0], t[1])
+		p("\tVUNPCKLPS %s, %s, %s", s[3], s[2], t[2])
+		p("\tVUNPCKHPS %s, %s, %s", s[3], s[2], t[3])
+		p("\tVSHUFPS $0x44, %s, %s, %s", t[2], t[0], d[0])
+		p("\tVSHUFPS $0xEE, %s, %s, %s", t[2], t[0], d[1])
+		p("\tVSHUFPS $0x44, %s, %s, %s", t[3], t[1], d[2])
+		p("\tVSHUFPS $0xEE, %s, %s, %s", t[3], t[1], d[3])
+	}
+	rowsReg := []string{"Z28", "Z29", "Z30", "Z31"} // row i in lane i/4 of rowsReg[i%4]
+	accs := func(g int) []string {
+		return []string{acc(g, 0), acc(g, 1), acc(g, 2), acc(g, 3)}
+	}
+	// cbase sets R10 to the first row of C of panel g.
+	cbase := func(g int) {
+		switch g {
+		case 0:
+			p("\tMOVQ DX, R10")
+		case 1:
+			p("\tLEAQ (DX)(R11*1), R10")
+		case 2:
+			p("\tLEAQ (DX)(R11*2), R10")
+		case 3:
+			p("\tLEAQ (R11)(R11*2), R10")
+			p("\tADDQ DX, R10")
+		}
+	}
+	for g := range np {
+		for j := range nc {
+			p("\tVPXORD %s, %s, %s", acc(g, j), acc(g, j), acc(g, j))
+		}
+	}
+	p("\tMOVBLZX load+48(FP), AX")
+	p("\tTESTL AX, AX")
+	p("\tJZ loop4check")
+	for g := range np {
+		cbase(g)
+		for _, r := range rowsReg {
+			p("\tVPXORD %s, %s, %s", r, r, r)
+		}
+		for i := range mr {
+			if g == np-1 {
+				p("\tCMPQ R8, $%d", i+1)
+				p("\tJLT loaded%d", g)
+			}
+			p("\tVMOVUPS.Z (R10), K3, X24")
+			p("\tVINSERTF32X4 $%d, X24, %s, %s", i/4, rowsReg[i%4], rowsReg[i%4])
+			if i < mr-1 {
+				p("\tADDQ BX, R10")
+			}
+		}
+		p("loaded%d:", g)
+		transpose(rowsReg, accs(g))
+	}
+	p("loop4check:")
+	p("\tCMPQ CX, $4")
+	p("\tJL tail")
+	step := func(q int) {
+		for g := range np {
+			p("\tVMOVUPS.Z %d%s, K2, Z%d", q*mr*size, aPanel[g], g)
+		}
+		for j := range nc {
+			p("\tVBROADCASTSS %d(DI), %s", q*bStep+j*size, bc(j))
+			for g := range np {
+				p("\tVFMADD231PS %s, Z%d, %s", bc(j), g, acc(g, j))
+			}
+		}
+	}
+	advance := func(n int) {
+		p("\tADDQ $%d, SI", n*mr*size)
+		if np > 3 {
+			p("\tADDQ $%d, R12", n*mr*size)
+		}
+		p("\tADDQ $%d, DI", n*bStep)
+	}
+	p("loop4:")
+	for q := range 4 {
+		step(q)
+	}
+	advance(4)
+	p("\tSUBQ $4, CX")
+	p("\tCMPQ CX, $4")
+	p("\tJGE loop4")
+	p("tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ store")
+	p("tail1:")
+	step(0)
+	advance(1)
+	p("\tDECQ CX")
+	p("\tJNZ tail1")
+	p("store:")
+	for g := range np {
+		cbase(g)
+		transpose(accs(g), rowsReg)
+		for i := range mr {
+			if g == np-1 {
+				p("\tCMPQ R8, $%d", i+1)
+				p("\tJLT stored%d", g)
+			}
+			p("\tVEXTRACTF32X4 $%d, %s, K3, (R10)", i/4, rowsReg[i%4])
+			if i < mr-1 {
+				p("\tADDQ BX, R10")
+			}
+		}
+		p("stored%d:", g)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

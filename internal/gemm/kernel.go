@@ -17,6 +17,12 @@ type arch[T float] struct {
 	// rows×cols, on packed panels of A of mr rows and of B cols wide.
 	// cols is nr or one narrower width, with a kernel of mr rows.
 	edges []edgeKernel[T]
+	// columns, if not nil, computes mb rows and nn ≤ maxColumns columns
+	// of C as kernel does, each element the same chain, from the packed
+	// panels of A (mr rows each) and a panel of B panelWidth(nn) wide,
+	// reading and writing C in place.
+	columns    func(k int, a, b, c []T, ldc int, load bool, mb, nn int)
+	maxColumns int
 	// packA, if not nil, replaces the Go loop of packA for op(A) = A and
 	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
 	// q < kb, and to zero for mm ≤ i < mr.

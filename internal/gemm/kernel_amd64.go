@@ -60,6 +60,37 @@ func kernD4x16(k int, a, b, c *float64, ldc int, load bool)
 //go:noescape
 func kernD4x8(k int, a, b, c *float64, ldc int, load bool)
 
+// columnKernels are kernS12c4p<np>, np = 1…4.
+var columnKernels = [...]func(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int){
+	kernS12c4p1, kernS12c4p2, kernS12c4p3, kernS12c4p4,
+}
+
+//go:noescape
+func kernS12c4p1(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)
+
+//go:noescape
+func kernS12c4p2(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)
+
+//go:noescape
+func kernS12c4p3(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)
+
+//go:noescape
+func kernS12c4p4(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)
+
+// avx512ColumnsS is arch.columns of the AVX-512 float32 kernel: the mb
+// rows (panels of 12) and nn ≤ 4 columns (a panel of B 16 wide) of C, a
+// column of a panel per register, up to 4 panels at a time (16
+// independent chains of fused multiply-adds).
+func avx512ColumnsS(k int, a, b, c []float32, ldc int, load bool, mb, nn int) {
+	panels := (mb + 11) / 12
+	_, _, _ = a[12*k*panels-1], b[16*k-1], c[(mb-1)*ldc+nn-1]
+	for g := 0; g < panels; g += len(columnKernels) {
+		n := min(len(columnKernels), panels-g)
+		rows := min(12, mb-12*(g+n-1))
+		columnKernels[n-1](k, &a[12*k*g], 12*k*4, &b[0], &c[12*g*ldc], ldc, load, rows, 1<<nn-1)
+	}
+}
+
 // edge returns the edge kernel asm for tiles of rows×cols on panels of
 // A of mr rows, calling it after checking that the panels and the tile
 // lie inside their slices.
@@ -136,6 +167,7 @@ func init() {
 	avx512Float32.packRows = packRowsAVX[float32]
 	avx512Float64.packRows = packRowsAVX[float64]
 	avx512Float32.packA = packAAVX[float32]
+	avx512Float32.columns, avx512Float32.maxColumns = avx512ColumnsS, 4
 	avx512Float64.packA = packAAVX[float64]
 	avx512Float32.packAT = packATAVX[float32]
 	avx512Float64.packAT = packATAVX[float64]
