@@ -87,9 +87,6 @@ func (k kernel) write(w *strings.Builder) {
 	for r := acc0; r < acc0+nv*k.mr; r++ {
 		p("\t%s %s, %s, %s", k.xor, v(r), v(r), v(r))
 	}
-	p("loop4check:")
-	p("\tCMPQ CX, $4")
-	p("\tJL tail")
 	step := func(q int) {
 		ao, bo := q*aStep, q*bStep
 		for h := range nv {
@@ -103,25 +100,10 @@ func (k kernel) write(w *strings.Builder) {
 			}
 		}
 	}
-	p("loop4:")
-	for q := range 4 {
-		step(q)
-	}
-	p("\tADDQ $%d, SI", 4*aStep)
-	p("\tADDQ $%d, DI", 4*bStep)
-	p("\tSUBQ $4, CX")
-	p("\tCMPQ CX, $4")
-	p("\tJGE loop4")
-	p("tail:")
-	p("\tTESTQ CX, CX")
-	p("\tJZ store")
-	p("tail1:")
-	step(0)
-	p("\tADDQ $%d, SI", aStep)
-	p("\tADDQ $%d, DI", bStep)
-	p("\tDECQ CX")
-	p("\tJNZ tail1")
-	p("store:")
+	writeLoop(p, step, func(n int) {
+		p("\tADDQ $%d, SI", n*aStep)
+		p("\tADDQ $%d, DI", n*bStep)
+	})
 	for r := range k.mr {
 		for h := range nv {
 			p("\t%s %s, %s", k.mov, v(acc0+nv*r+h), off(h*vb, rows[r]))
@@ -208,6 +190,32 @@ func main() {
 	if err := os.WriteFile("peak_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// writeLoop writes the k loop of a kernel (k in CX): step(q) for q = 0…3
+// then advance(4) while at least 4 steps are left, then step(0) and
+// advance(1) for each step left, ending at the label store.
+func writeLoop(p func(format string, args ...any), step, advance func(int)) {
+	p("loop4check:")
+	p("\tCMPQ CX, $4")
+	p("\tJL tail")
+	p("loop4:")
+	for q := range 4 {
+		step(q)
+	}
+	advance(4)
+	p("\tSUBQ $4, CX")
+	p("\tCMPQ CX, $4")
+	p("\tJGE loop4")
+	p("tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ store")
+	p("tail1:")
+	step(0)
+	advance(1)
+	p("\tDECQ CX")
+	p("\tJNZ tail1")
+	p("store:")
 }
 
 // peakChains is the number of independent FMA chains of the peak loops:
@@ -337,9 +345,6 @@ func writeColumns(w *strings.Builder, np int) {
 		p("loaded%d:", g)
 		transpose(rowsReg, accs(g))
 	}
-	p("loop4check:")
-	p("\tCMPQ CX, $4")
-	p("\tJL tail")
 	step := func(q int) {
 		for g := range np {
 			p("\tVMOVUPS.Z %d%s, K2, Z%d", q*mr*size, aPanel[g], g)
@@ -358,23 +363,7 @@ func writeColumns(w *strings.Builder, np int) {
 		}
 		p("\tADDQ $%d, DI", n*bStep)
 	}
-	p("loop4:")
-	for q := range 4 {
-		step(q)
-	}
-	advance(4)
-	p("\tSUBQ $4, CX")
-	p("\tCMPQ CX, $4")
-	p("\tJGE loop4")
-	p("tail:")
-	p("\tTESTQ CX, CX")
-	p("\tJZ store")
-	p("tail1:")
-	step(0)
-	advance(1)
-	p("\tDECQ CX")
-	p("\tJNZ tail1")
-	p("store:")
+	writeLoop(p, step, advance)
 	for g := range np {
 		cbase(g)
 		transpose(accs(g), rowsReg)
