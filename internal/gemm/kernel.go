@@ -32,8 +32,8 @@ type arch[T float] struct {
 	// alpha·src[q·ld+i] for i < mr, q < kb.
 	packAT func(dst, src []T, ld, kb, mr int, alpha T)
 	// packRows, if not nil, copies the first nr values of kb rows of
-	// src, ld values apart, into consecutive groups of dst, where nr
-	// values take 64 or 128 bytes.
+	// src, ld values apart, into consecutive groups of dst (in assembly
+	// where nr values take 64 or 128 bytes).
 	packRows func(dst, src []T, ld, kb, nr int)
 	// packCols, if not nil, replaces the Go packCols for op(B) = Bᵀ
 	// (alpha 1).
