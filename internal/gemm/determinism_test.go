@@ -8,17 +8,27 @@ import (
 	"testing"
 )
 
-// bitsEqual reports whether x and y hold the same bits.
+// bitsEqual reports whether x and y hold the same bits (float32 values
+// are compared as float32: converting a signalling NaN to float64 would
+// quiet it).
 func bitsEqual[T float](x, y []T) bool {
 	if len(x) != len(y) {
 		return false
 	}
 	for i := range x {
-		if math.Float64bits(float64(x[i])) != math.Float64bits(float64(y[i])) {
+		if bitsOf(x[i]) != bitsOf(y[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// bitsOf returns the bits of x in its own type.
+func bitsOf[T float](x T) uint64 {
+	if f, ok := any(x).(float32); ok {
+		return uint64(math.Float32bits(f))
+	}
+	return math.Float64bits(float64(x))
 }
 
 // TestDeterministic runs the same products at GOMAXPROCS 1, 2 and 8, on

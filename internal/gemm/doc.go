@@ -12,13 +12,16 @@
 // nothing), and a register-blocked micro-kernel computes one mr×nr tile of
 // C per call. When C has a single block of rows, each kc×nr panel of B is
 // packed just before the kernel uses it, while it is in L1. On amd64 the
-// micro-kernels, and the packing copies and transposes, are Go assembly,
-// chosen at run time from CPUID and the state the operating system saves
-// (XCR0): with AVX-512F, 12×32 tiles for float32 and 12×16 for float64 in
-// ZMM registers; with AVX2 and FMA, 6×16 and 6×8 in YMM registers.
-// Elsewhere, or when built with the noasm or purego tag, a portable Go
-// micro-kernel (4×4) is used; the noavx512 tag keeps the AVX2 kernels on
-// an AVX-512 CPU. Kernel names the one in use.
+// micro-kernels, and the packing copies, scalings and transposes, are Go
+// assembly, chosen at run time from CPUID and the state the operating
+// system saves (XCR0): with AVX-512F, 12×32 tiles for float32 and 12×16
+// for float64 in ZMM registers; with AVX2 and FMA, 6×16 and 6×8 in YMM
+// registers. Tiles cut by the edges of C run on smaller kernels where
+// they fit one: half as wide (a last column tile of 10 or 16 columns of a
+// float32 product takes a 12×16 tile, not 12×32) and, with AVX-512, of 8
+// or 4 rows. Elsewhere, or when built with the noasm or purego tag, a
+// portable Go micro-kernel (4×4) is used; the noavx512 tag keeps the AVX2
+// kernels on an AVX-512 CPU. Kernel names the one in use.
 //
 // Determinism: every element of C is computed by one fixed sequence of
 // floating-point operations,
@@ -27,12 +30,12 @@
 //	acc = acc + (alpha·a[i,p])·b[p,j]   for p = 0, 1, …, k−1 in order,
 //
 // with the multiply-add fused on the assembly path and rounded twice on the
-// Go path. Neither the cache blocking nor the split of C between goroutines
-// changes that sequence: large products (2·m·n·k ≥ 2²²) run on up to
-// GOMAXPROCS goroutines, each owning whole blocks of C (the operand that is
-// not split is packed once for all), never a part of the k reduction, so
-// the result is bit-identical for any GOMAXPROCS, and the AVX-512 and AVX2
-// kernels give the same bits. (The assembly and the Go kernels differ from
+// Go path. Neither the cache blocking, the tile sizes, nor the split of C
+// between goroutines changes that sequence: large products (2·m·n·k ≥
+// 2²²) run on up to GOMAXPROCS goroutines, each owning whole blocks of C
+// (the operand that is not split is packed once for all), never a part of
+// the k reduction, so the result is bit-identical for any GOMAXPROCS, and
+// the AVX-512 and AVX2 kernels give the same bits. (The assembly and the Go kernels differ from
 // each other in the last bits, as FMA rounds once.)
 //
 // As in the BLAS, beta = 0 ignores what C held (NaN included), and

@@ -200,30 +200,42 @@ func (p *problem[T]) blockA(ws *workspace[T], ic, mb, kb, pc int) []T {
 }
 
 // macro runs the kernel over the mb×nb block of C at (ic, jc) with packed
-// A and B of depth kb. Tiles cut by the block's edge go through tile.
+// A and B of depth kb; tiles cut by the block's edge run on the kernel
+// tileKernel picks (or columns, for the narrowest), on panels of B as
+// wide as panelWidth says, and go through tile unless that kernel's tile
+// fits them exactly.
 func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) {
 	ar := p.ar
 	mr, nr, ldc := ar.mr, ar.nr, p.ldc
 	for jr := 0; jr < nb; jr += nr {
 		nn := min(nr, nb-jr)
-		bpanel := bp[jr*kb : (jr+nr)*kb]
+		w := ar.panelWidth(nn)
+		bpanel := bp[jr*kb : (jr+w)*kb]
+		if nn <= ar.maxColumns {
+			ar.columns(kb, ap, bpanel, p.c[ic*ldc+jc+jr:], ldc, load, mb, nn)
+			continue
+		}
 		for ir := 0; ir < mb; ir += mr {
 			mm := min(mr, mb-ir)
 			apanel := ap[ir*kb : (ir+mr)*kb]
 			off := (ic+ir)*ldc + jc + jr
-			if mm == mr && nn == nr {
-				ar.kernel(kb, apanel, bpanel, p.c[off:], ldc, load)
+			kernel, rows := ar.kernel, mr
+			if mm < mr || nn < nr {
+				kernel, rows = ar.tileKernel(mm, w)
+			}
+			if mm == rows && nn == w {
+				kernel(kb, apanel, bpanel, p.c[off:], ldc, load)
 				continue
 			}
 			if load {
 				clear(tile)
 				for r := range mm {
-					copy(tile[r*nr:r*nr+nn], p.c[off+r*ldc:])
+					copy(tile[r*w:r*w+nn], p.c[off+r*ldc:])
 				}
 			}
-			ar.kernel(kb, apanel, bpanel, tile, nr, load)
+			kernel(kb, apanel, bpanel, tile, w, load)
 			for r := range mm {
-				copy(p.c[off+r*ldc:off+r*ldc+nn], tile[r*nr:])
+				copy(p.c[off+r*ldc:off+r*ldc+nn], tile[r*w:])
 			}
 		}
 	}

@@ -3,9 +3,12 @@
 // gen_kernel writes kernel_amd64.s, the micro-kernels: with AVX2+FMA
 // 6-row tiles of two YMM registers per row (6×16 float32, 6×8 float64,
 // twelve accumulators); with AVX-512 12-row tiles of two ZMM registers
-// per row (12×32 float32, 12×16 float64, 24 accumulators). The k loop is
-// unrolled four times. Every kernel computes each element of its tile as
-// the same chain of fused multiply-adds, p = 0, 1, …, k−1 in order.
+// per row (12×32 float32, 12×16 float64, 24 accumulators); and edge
+// kernels for the tiles cut by the edges of C: for each of them one half
+// as wide, one register per row (6×8, 6×4, 12×16, 12×8), and for the
+// AVX-512 ones tiles of 8 and 4 rows of both widths. The k loop is unrolled four times. Every kernel computes each
+// element of its tile as the same chain of fused multiply-adds, p = 0, 1,
+// …, k−1 in order.
 //
 //	go run gen_kernel.go
 package main
@@ -21,7 +24,8 @@ type kernel struct {
 	name, typ string
 	size      int    // bytes per element
 	mr        int    // rows
-	nr        int    // columns (two vector registers)
+	pr        int    // rows of the packed panel of A (mr if 0)
+	nr        int    // columns (one or two vector registers)
 	reg       string // vector register prefix: Y (256 bits) or Z (512 bits)
 	// nbcast is the number of registers the broadcast values of A rotate
 	// through.
@@ -32,8 +36,13 @@ type kernel struct {
 
 func (k kernel) write(w *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	vb := k.nr * k.size / 2 // bytes per vector register
-	aStep, bStep := k.mr*k.size, k.nr*k.size
+	vb := map[string]int{"Y": 32, "Z": 64}[k.reg] // bytes per vector register
+	nv := k.nr * k.size / vb                      // vector registers per row
+	pr := k.pr
+	if pr == 0 {
+		pr = k.mr
+	}
+	aStep, bStep := pr*k.size, k.nr*k.size
 	shift := map[int]int{4: 2, 8: 3}[k.size]
 	acc0 := 2 + k.nbcast // first accumulator
 	v := func(i int) string { return fmt.Sprintf("%s%d", k.reg, i) }
@@ -58,54 +67,47 @@ func (k kernel) write(w *strings.Builder) {
 			rows[r] = fmt.Sprintf("(%s)(BX*1)", base[r/2])
 		}
 	}
+	// off returns the operand o displaced by d bytes.
+	off := func(d int, o string) string {
+		if d == 0 {
+			return o
+		}
+		return fmt.Sprintf("%d%s", d, o)
+	}
 	p("\tMOVBLZX load+40(FP), AX")
 	p("\tTESTL AX, AX")
 	p("\tJZ zero")
 	for r := range k.mr {
-		p("\t%s %s, %s", k.mov, rows[r], v(acc0+2*r))
-		p("\t%s %d%s, %s", k.mov, vb, rows[r], v(acc0+2*r+1))
+		for h := range nv {
+			p("\t%s %s, %s", k.mov, off(h*vb, rows[r]), v(acc0+nv*r+h))
+		}
 	}
 	p("\tJMP loop4check")
 	p("zero:")
-	for r := acc0; r < acc0+2*k.mr; r++ {
+	for r := acc0; r < acc0+nv*k.mr; r++ {
 		p("\t%s %s, %s, %s", k.xor, v(r), v(r), v(r))
 	}
-	p("loop4check:")
-	p("\tCMPQ CX, $4")
-	p("\tJL tail")
 	step := func(q int) {
 		ao, bo := q*aStep, q*bStep
-		p("\t%s %d(DI), %s", k.mov, bo, v(0))
-		p("\t%s %d(DI), %s", k.mov, bo+vb, v(1))
+		for h := range nv {
+			p("\t%s %d(DI), %s", k.mov, bo+h*vb, v(h))
+		}
 		for r := range k.mr {
 			reg := v(2 + r%k.nbcast)
 			p("\t%s %d(SI), %s", k.broadcast, ao+r*k.size, reg)
-			p("\t%s %s, %s, %s", k.fma, v(0), reg, v(acc0+2*r))
-			p("\t%s %s, %s, %s", k.fma, v(1), reg, v(acc0+2*r+1))
+			for h := range nv {
+				p("\t%s %s, %s, %s", k.fma, v(h), reg, v(acc0+nv*r+h))
+			}
 		}
 	}
-	p("loop4:")
-	for q := range 4 {
-		step(q)
-	}
-	p("\tADDQ $%d, SI", 4*aStep)
-	p("\tADDQ $%d, DI", 4*bStep)
-	p("\tSUBQ $4, CX")
-	p("\tCMPQ CX, $4")
-	p("\tJGE loop4")
-	p("tail:")
-	p("\tTESTQ CX, CX")
-	p("\tJZ store")
-	p("tail1:")
-	step(0)
-	p("\tADDQ $%d, SI", aStep)
-	p("\tADDQ $%d, DI", bStep)
-	p("\tDECQ CX")
-	p("\tJNZ tail1")
-	p("store:")
+	writeLoop(p, step, func(n int) {
+		p("\tADDQ $%d, SI", n*aStep)
+		p("\tADDQ $%d, DI", n*bStep)
+	})
 	for r := range k.mr {
-		p("\t%s %s, %s", k.mov, v(acc0+2*r), rows[r])
-		p("\t%s %s, %d%s", k.mov, v(acc0+2*r+1), vb, rows[r])
+		for h := range nv {
+			p("\t%s %s, %s", k.mov, v(acc0+nv*r+h), off(h*vb, rows[r]))
+		}
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
@@ -132,6 +134,45 @@ func main() {
 	kernel{name: "kernD12x16", typ: "float64", size: 8, mr: 12, nr: 16, reg: "Z", nbcast: 6,
 		broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ",
 		doc: "// kernD12x16 is kernS12x32 for float64 tiles of 12×16."}.write(&w)
+	// Edge kernels: for each full kernel, one half as wide (one register
+	// per row), and for the AVX-512 ones 8- and 4-row tiles of both
+	// widths on the same 12-row panels of A.
+	full := []kernel{
+		{name: "S6x", typ: "float32", size: 4, mr: 6, nr: 16, reg: "Y", nbcast: 2,
+			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VXORPS"},
+		{name: "D6x", typ: "float64", size: 8, mr: 6, nr: 8, reg: "Y", nbcast: 2,
+			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VXORPD"},
+		{name: "S12x", typ: "float32", size: 4, mr: 12, nr: 32, reg: "Z", nbcast: 6,
+			broadcast: "VBROADCASTSS", mov: "VMOVUPS", fma: "VFMADD231PS", xor: "VPXORD"},
+		{name: "D12x", typ: "float64", size: 8, mr: 12, nr: 16, reg: "Z", nbcast: 6,
+			broadcast: "VBROADCASTSD", mov: "VMOVUPD", fma: "VFMADD231PD", xor: "VPXORQ"},
+	}
+	for _, f := range full {
+		rows := []int{f.mr}
+		if f.mr == 12 {
+			rows = []int{12, 8, 4}
+		}
+		for _, mr := range rows {
+			for _, nr := range []int{f.nr, f.nr / 2} {
+				if mr == f.mr && nr == f.nr {
+					continue // the full kernel, above
+				}
+				e := f
+				e.mr, e.nr, e.pr = mr, nr, f.mr
+				e.nbcast = min(f.nbcast, mr)
+				e.name = fmt.Sprintf("kern%s%dx%d", f.name[:1], mr, nr)
+				e.doc = fmt.Sprintf("// %s is an edge kernel of the %d×%d kernel: a tile of %d×%d, the same\n"+
+					"// fused multiply-adds in the same order, on a packed panel of A of %d rows\n"+
+					"// and one of B %d wide.", e.name, f.mr, f.nr, mr, nr, f.mr, nr)
+				w.WriteString("\n")
+				e.write(&w)
+			}
+		}
+	}
+	for np := 1; np <= 4; np++ {
+		w.WriteString("\n")
+		writeColumns(&w, np)
+	}
 	if err := os.WriteFile("kernel_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -149,6 +190,32 @@ func main() {
 	if err := os.WriteFile("peak_amd64.s", []byte(w.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// writeLoop writes the k loop of a kernel (k in CX): step(q) for q = 0…3
+// then advance(4) while at least 4 steps are left, then step(0) and
+// advance(1) for each step left, ending at the label store.
+func writeLoop(p func(format string, args ...any), step, advance func(int)) {
+	p("loop4check:")
+	p("\tCMPQ CX, $4")
+	p("\tJL tail")
+	p("loop4:")
+	for q := range 4 {
+		step(q)
+	}
+	advance(4)
+	p("\tSUBQ $4, CX")
+	p("\tCMPQ CX, $4")
+	p("\tJGE loop4")
+	p("tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ store")
+	p("tail1:")
+	step(0)
+	advance(1)
+	p("\tDECQ CX")
+	p("\tJNZ tail1")
+	p("store:")
 }
 
 // peakChains is the number of independent FMA chains of the peak loops:
@@ -176,6 +243,142 @@ func writePeak(w *strings.Builder, name, reg, fma, xor string) {
 	p("\tDECQ CX")
 	p("\tJNZ loop")
 	p("done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// writeColumns writes kernS12c4p<np>, the AVX-512 kernel for tiles of np
+// panels of A (12 rows each, the last one possibly cut) and at most 4
+// columns of float32: one ZMM register per column and panel (12 of its
+// 16 lanes: the rows of a step of the panel, read with a mask), 4·np
+// accumulators, and per step np loads of A, 4 broadcasts of B and 4·np
+// fused multiply-adds. Each element gets the operations of the row
+// kernels in the same order and with the same operand roles (a·b + c, a
+// from the panel of A as the first factor), so the same bits. The tile is
+// read from and written to C in place (the first rows of the last panel
+// and the columns of colMask only), transposed four rows at a time in the
+// 128-bit lanes of the registers.
+func writeColumns(w *strings.Builder, np int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	const mr, nc, size, bStep = 12, 4, 4, 16 * 4 // panels of A of 12 rows, of B 16 wide
+	name := fmt.Sprintf("kernS12c4p%d", np)
+	acc := func(g, j int) string { return fmt.Sprintf("Z%d", 8+g*nc+j) }
+	bc := func(j int) string { return fmt.Sprintf("Z%d", 4+j) }
+	aPanel := []string{"(SI)", "(SI)(R13*1)", "(SI)(R13*2)", "(R12)"}
+	p("// %s computes, for the %d panel(s) g of A (aStride bytes apart), the", name, np)
+	p("// float32 tiles c[(12g+r)*ldc+j] (r < 12, r < rows for the last panel,")
+	p("// j < 4 with bit j of colMask set) as c = init + Σ_p a[12p+r]·b[16p+j],")
+	p("// one fused multiply-add per p in order, init = c if load, else 0, a")
+	p("// column of a tile per register (see gen_kernel.go). It needs AVX-512F.")
+	p("// func %s(k int, a *float32, aStride int, b, c *float32, ldc int, load bool, rows, colMask int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ k+0(FP), CX")
+	p("\tMOVQ a+8(FP), SI")
+	p("\tMOVQ aStride+16(FP), R13")
+	p("\tMOVQ b+24(FP), DI")
+	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ ldc+40(FP), BX")
+	p("\tSHLQ $2, BX")
+	p("\tMOVQ rows+56(FP), R8")
+	p("\tMOVQ colMask+64(FP), AX")
+	p("\tKMOVW AX, K3 // the columns of C")
+	p("\tLEAQ (SI)(R13*2), R12")
+	p("\tADDQ R13, R12 // panel 3")
+	p("\tMOVL $0x0fff, AX")
+	p("\tKMOVW AX, K2 // the 12 rows of a step of a panel")
+	p("\tIMUL3Q $%d, BX, R11 // bytes from one panel's rows of C to the next", mr)
+	// transpose transposes the 4×4 blocks in each 128-bit lane of
+	// registers s[0..3] into d[0..3], with t[0..3] as scratch.
+	transpose := func(s, d []string) {
+		t := []string{"Z24", "Z25", "Z26", "Z27"}
+		p("\tVUNPCKLPS %s, %s, %s", s[1], s[0], t[0])
+		p("\tVUNPCKHPS %s, %s, %s", s[1], s[0], t[1])
+		p("\tVUNPCKLPS %s, %s, %s", s[3], s[2], t[2])
+		p("\tVUNPCKHPS %s, %s, %s", s[3], s[2], t[3])
+		p("\tVSHUFPS $0x44, %s, %s, %s", t[2], t[0], d[0])
+		p("\tVSHUFPS $0xEE, %s, %s, %s", t[2], t[0], d[1])
+		p("\tVSHUFPS $0x44, %s, %s, %s", t[3], t[1], d[2])
+		p("\tVSHUFPS $0xEE, %s, %s, %s", t[3], t[1], d[3])
+	}
+	rowsReg := []string{"Z28", "Z29", "Z30", "Z31"} // row i in lane i/4 of rowsReg[i%4]
+	accs := func(g int) []string {
+		return []string{acc(g, 0), acc(g, 1), acc(g, 2), acc(g, 3)}
+	}
+	// cbase sets R10 to the first row of C of panel g.
+	cbase := func(g int) {
+		switch g {
+		case 0:
+			p("\tMOVQ DX, R10")
+		case 1:
+			p("\tLEAQ (DX)(R11*1), R10")
+		case 2:
+			p("\tLEAQ (DX)(R11*2), R10")
+		case 3:
+			p("\tLEAQ (R11)(R11*2), R10")
+			p("\tADDQ DX, R10")
+		}
+	}
+	for g := range np {
+		for j := range nc {
+			p("\tVPXORD %s, %s, %s", acc(g, j), acc(g, j), acc(g, j))
+		}
+	}
+	p("\tMOVBLZX load+48(FP), AX")
+	p("\tTESTL AX, AX")
+	p("\tJZ loop4check")
+	for g := range np {
+		cbase(g)
+		for _, r := range rowsReg {
+			p("\tVPXORD %s, %s, %s", r, r, r)
+		}
+		for i := range mr {
+			if g == np-1 {
+				p("\tCMPQ R8, $%d", i+1)
+				p("\tJLT loaded%d", g)
+			}
+			p("\tVMOVUPS.Z (R10), K3, X24")
+			p("\tVINSERTF32X4 $%d, X24, %s, %s", i/4, rowsReg[i%4], rowsReg[i%4])
+			if i < mr-1 {
+				p("\tADDQ BX, R10")
+			}
+		}
+		p("loaded%d:", g)
+		transpose(rowsReg, accs(g))
+	}
+	step := func(q int) {
+		for g := range np {
+			p("\tVMOVUPS.Z %d%s, K2, Z%d", q*mr*size, aPanel[g], g)
+		}
+		for j := range nc {
+			p("\tVBROADCASTSS %d(DI), %s", q*bStep+j*size, bc(j))
+			for g := range np {
+				p("\tVFMADD231PS %s, Z%d, %s", bc(j), g, acc(g, j))
+			}
+		}
+	}
+	advance := func(n int) {
+		p("\tADDQ $%d, SI", n*mr*size)
+		if np > 3 {
+			p("\tADDQ $%d, R12", n*mr*size)
+		}
+		p("\tADDQ $%d, DI", n*bStep)
+	}
+	writeLoop(p, step, advance)
+	for g := range np {
+		cbase(g)
+		transpose(accs(g), rowsReg)
+		for i := range mr {
+			if g == np-1 {
+				p("\tCMPQ R8, $%d", i+1)
+				p("\tJLT stored%d", g)
+			}
+			p("\tVEXTRACTF32X4 $%d, %s, K3, (R10)", i/4, rowsReg[i%4])
+			if i < mr-1 {
+				p("\tADDQ BX, R10")
+			}
+		}
+		p("stored%d:", g)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

@@ -12,9 +12,28 @@ type arch[T float] struct {
 	// kernel sets the mr×nr tile c[r*ldc+j] to init + Σ_p a[mr·p+r]·b[nr·p+j]
 	// for p = 0…k−1 in order, init = c if load, else 0.
 	kernel func(k int, a, b, c []T, ldc int, load bool)
+	// edges are kernels for the tiles cut by the edges of C, each element
+	// the same chain of operations as kernel's: smaller tiles of
+	// rows×cols, on packed panels of A of mr rows and of B cols wide.
+	// cols is nr or one narrower width, with a kernel of mr rows.
+	edges []edgeKernel[T]
+	// columns, if not nil, computes mb rows and nn ≤ maxColumns columns
+	// of C as kernel does, each element the same chain, from the packed
+	// panels of A (mr rows each) and a panel of B panelWidth(nn) wide,
+	// reading and writing C in place.
+	columns    func(k int, a, b, c []T, ldc int, load bool, mb, nn int)
+	maxColumns int
+	// packA, if not nil, replaces the Go loop of packA for op(A) = A and
+	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
+	// q < kb, and to zero for mm ≤ i < mr.
+	packA func(dst, src []T, ld, kb, mm, mr int, alpha T)
+	// packAT, if not nil, replaces the Go loop of packA for op(A) = Aᵀ,
+	// alpha not NaN and a whole panel: it sets dst[q·mr+i] =
+	// alpha·src[q·ld+i] for i < mr, q < kb.
+	packAT func(dst, src []T, ld, kb, mr int, alpha T)
 	// packRows, if not nil, copies the first nr values of kb rows of
-	// src, ld values apart, into consecutive groups of dst, where nr
-	// values take 64 or 128 bytes.
+	// src, ld values apart, into consecutive groups of dst (in assembly
+	// where nr values take 64 or 128 bytes).
 	packRows func(dst, src []T, ld, kb, nr int)
 	// packCols, if not nil, replaces the Go packCols for op(B) = Bᵀ
 	// (alpha 1).
@@ -42,6 +61,40 @@ var (
 // use, for example "avx2+fma 6x16" or "go 4x4".
 func Kernel() (float32Kernel, float64Kernel string) {
 	return archs32[0].name, archs64[0].name
+}
+
+// edgeKernel is a kernel for tiles of rows×cols.
+type edgeKernel[T float] struct {
+	rows, cols int
+	kernel     func(k int, a, b, c []T, ldc int, load bool)
+}
+
+// panelWidth returns the width of the packed panel of B, and of the
+// tiles of C, for a column tile of nn ≤ nr columns: the narrower width
+// of the edge kernels if nn fits, else nr.
+func (ar *arch[T]) panelWidth(nn int) int {
+	for _, e := range ar.edges {
+		if e.cols < ar.nr && nn <= e.cols {
+			return e.cols
+		}
+	}
+	return ar.nr
+}
+
+// tileKernel returns the kernel for a tile of mm ≤ mr rows and width w
+// (from panelWidth) and the rows it computes: the one of fewest rows.
+func (ar *arch[T]) tileKernel(mm, w int) (func(k int, a, b, c []T, ldc int, load bool), int) {
+	var kernel func(k int, a, b, c []T, ldc int, load bool)
+	rows := 0
+	if w == ar.nr {
+		kernel, rows = ar.kernel, ar.mr
+	}
+	for _, e := range ar.edges {
+		if e.cols == w && mm <= e.rows && (kernel == nil || e.rows < rows) {
+			kernel, rows = e.kernel, e.rows
+		}
+	}
+	return kernel, rows
 }
 
 // kernelGo is the portable 4×4 micro-kernel. The explicit conversions of

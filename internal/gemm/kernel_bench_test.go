@@ -29,3 +29,35 @@ func benchKernel[T float](b *testing.B, ar *arch[T]) {
 	b.ReportMetric(2*float64(ar.mr*ar.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	benchSink = c
 }
+
+// BenchmarkPackA times the packing of op(A) = A alone, as the product of
+// mlp-bn's first layer at batch 1000 packs it (1000×784 float32 in blocks
+// of mc rows and depth kc), with the arch's packA and with the Go loop.
+func BenchmarkPackA(b *testing.B) {
+	archs := []*arch[float32]{withoutExtras(archs32[0])}
+	if archs32[0].packA != nil {
+		archs = append(archs, archs32[0])
+	}
+	for _, a := range archs {
+		name := "go"
+		if a.packA != nil {
+			name = "asm"
+		}
+		b.Run(name, func(b *testing.B) {
+			m, k := 1000, 784
+			p := problem[float32]{ar: a, m: m, n: 100, k: k, alpha: 1, a: make([]float32, m*k), lda: k, kc: depth(k, a.kc)}
+			for i := range p.a {
+				p.a[i] = float32(i%13) / 7
+			}
+			dst := make([]float32, roundUp(a.mc, a.mr)*p.kc)
+			b.SetBytes(int64(m * k * 4))
+			for range b.N {
+				for pc := 0; pc < k; pc += p.kc {
+					for ic := 0; ic < m; ic += a.mc {
+						p.packA(dst, min(a.mc, m-ic), min(p.kc, k-pc), ic, pc)
+					}
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,10 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		mm := min(mr, mb-ir)
+		if p.transA && mm == mr && p.ar.packAT != nil && alpha == alpha { // not NaN
+			p.ar.packAT(panel, a[pc*lda+ic+ir:], lda, kb, mr, alpha)
+			continue
+		}
 		if p.transA && mm == 6 && mr == 6 {
 			// op(A)(i, p) = a[p·lda + i]: 6 contiguous values per p.
 			for q := range kb {
@@ -40,6 +44,10 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 			continue
 		}
 		// op(A)(i, p) = a[i·lda + p]: a row of A per panel row.
+		if p.ar.packA != nil && alpha == alpha { // not NaN
+			p.ar.packA(panel, a[(ic+ir)*lda+pc:], lda, kb, mm, mr, alpha)
+			continue
+		}
 		if mm == 6 && mr == 6 {
 			base := (ic+ir)*lda + pc
 			r0, r1, r2 := a[base:base+kb], a[base+lda:base+lda+kb], a[base+2*lda:base+2*lda+kb]
@@ -65,12 +73,7 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 			}
 			continue
 		}
-		for i := range mm {
-			src := a[(ic+ir+i)*lda+pc:][:kb]
-			for q, v := range src {
-				panel[q*mr+i] = alpha * v
-			}
-		}
+		scaleRows(panel, a[(ic+ir)*lda+pc:], lda, 0, mm, 0, kb, mr, alpha)
 		for i := mm; i < mr; i++ {
 			for q := range kb {
 				panel[q*mr+i] = 0
@@ -79,28 +82,40 @@ func (p *problem[T]) packA(dst []T, mb, kb, ic, pc int) {
 	}
 }
 
+// scaleRows sets dst[q·mr+i] = alpha·src[i·ld+q] for rows i0 ≤ i < i1
+// and columns q0 ≤ q < q1: a part of a panel of A.
+func scaleRows[T float](dst, src []T, ld, i0, i1, q0, q1, mr int, alpha T) {
+	for i := i0; i < i1; i++ {
+		for q, v := range src[i*ld+q0 : i*ld+q1] {
+			dst[(q0+q)*mr+i] = alpha * v
+		}
+	}
+}
+
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of nr
-// columns: element (p, j) of panel q = j/nr sits at q·nr·kb + p·nr + j%nr.
-// Columns past nb are zero.
+// columns: element (p, j) of panel q = j/nr sits at q·nr·kb + p·w + j%nr,
+// w = panelWidth(nn) for a panel of nn columns (nr but for a narrow last
+// panel). Columns past nb are zero.
 func (p *problem[T]) packB(dst []T, kb, nb, pc, jc int) {
 	nr := p.ar.nr
 	for jr := 0; jr < nb; jr += nr {
-		panel := dst[jr*kb : (jr+nr)*kb]
 		nn := min(nr, nb-jr)
+		w := p.ar.panelWidth(nn)
+		panel := dst[jr*kb : (jr+w)*kb]
 		switch {
-		case !p.transB && nn == nr && p.ar.packRows != nil:
-			p.ar.packRows(panel, p.b[pc*p.ldb+jc+jr:], p.ldb, kb, nr)
+		case !p.transB && nn == w && p.ar.packRows != nil:
+			p.ar.packRows(panel, p.b[pc*p.ldb+jc+jr:], p.ldb, kb, w)
 		case !p.transB:
 			// op(B)(p, j) = b[p·ldb + j]: nn contiguous values per p.
 			for q := range kb {
-				d := panel[q*nr : q*nr+nr]
+				d := panel[q*w : q*w+w]
 				copy(d, p.b[(pc+q)*p.ldb+jc+jr:][:nn])
 				clear(d[nn:])
 			}
 		case p.ar.packCols != nil:
-			p.ar.packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, nr)
+			p.ar.packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, w)
 		default:
-			packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, nr, 1)
+			packCols(panel, p.b[(jc+jr)*p.ldb+pc:], p.ldb, kb, nn, w, 1)
 		}
 	}
 }
