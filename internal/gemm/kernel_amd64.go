@@ -250,16 +250,29 @@ func transpose4x4D(dst, src unsafe.Pointer, ld, blocks, ds int)
 // 8 columns and partial panels go through packCols.
 func packColsAVXS(dst, src []float32, ld, kb, nn, nr int) {
 	blocks := kb / 8
-	if nn != nr || nr%8 != 0 || blocks == 0 {
+	full := nn &^ 7
+	if nr%8 != 0 || blocks == 0 || full == 0 {
 		packCols(dst, src, ld, kb, nn, nr, 1)
 		return
 	}
-	_, _ = dst[kb*nr-1], src[(nr-1)*ld+kb-1]
-	for j := 0; j < nr; j += 8 {
+	_, _ = dst[kb*nr-1], src[(full-1)*ld+kb-1]
+	for j := 0; j < full; j += 8 {
 		transpose8x8S(unsafe.Pointer(&dst[j]), unsafe.Pointer(&src[j*ld]), ld*4, blocks, nr*4)
 	}
 	if q := blocks * 8; q < kb {
-		packCols(dst[q*nr:], src[q:], ld, kb-q, nr, nr, 1)
+		packCols(dst[q*nr:], src[q:], ld, kb-q, full, nr, 1)
+	}
+	// The last nn − full columns, then the zero padding, in Go.
+	for j := full; j < nn; j++ {
+		r := src[j*ld:][:kb]
+		for q, v := range r {
+			dst[q*nr+j] = v
+		}
+	}
+	if nn < nr {
+		for q := range kb {
+			clear(dst[q*nr+nn : q*nr+nr])
+		}
 	}
 }
 

@@ -28,3 +28,32 @@ func TestKernelChoice(t *testing.T) {
 	}
 	t.Logf("kernels: %s, %s", s, d)
 }
+
+// TestPackColsAVXSMatchesGo: the assembly transposes pack every panel
+// width and column count (whole groups of 8 in assembly, the rest and the
+// zero padding in Go) exactly as the Go loop does.
+func TestPackColsAVXSMatchesGo(t *testing.T) {
+	for _, nr := range []int{8, 16, 32} {
+		for nn := 1; nn <= nr; nn++ {
+			for _, kb := range []int{1, 7, 8, 9, 16, 37} {
+				ld := kb + 3
+				src := make([]float32, nn*ld)
+				for i := range src {
+					src[i] = float32(i%97) - 40.5
+				}
+				want := make([]float32, kb*nr)
+				got := make([]float32, kb*nr)
+				for i := range got {
+					want[i], got[i] = -1, -1
+				}
+				packCols(want, src, ld, kb, nn, nr, 1)
+				packColsAVXS(got, src, ld, kb, nn, nr)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("nr %d, nn %d, kb %d: element %d (depth %d, column %d) = %v, want %v", nr, nn, kb, i, i/nr, i%nr, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
