@@ -6,7 +6,8 @@
 // computed with float32 operations only (a Cody–Waite range reduction, a
 // degree-6 polynomial and a scaling by a power of two, each multiply and
 // add rounded on its own, never fused), so that the portable Go code and
-// the vectorised assembly (AVX2) give the same bits for every input.
+// the vectorised assembly (AVX2, or AVX-512F where elem_amd64.go's
+// kernels use it) give the same bits for every input.
 // Exp32 is within 2 ulp of the correctly rounded e^x over the normal range
 // (tested against math.Exp); results in the subnormal range are rounded
 // twice. Sigmoid32 is 1/(1 + Exp32(−x)).

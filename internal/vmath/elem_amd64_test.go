@@ -3,6 +3,7 @@
 package vmath
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gozoo/zoo/internal/cpufeat"
@@ -26,4 +27,24 @@ func TestVecLen(t *testing.T) {
 		t.Errorf("vecLen[float64](100) = %d, want %d", got, want64)
 	}
 	t.Logf("avx512 %v", avx512)
+}
+
+// TestSigmoidAVX512MatchesAVX2: the 16-lane sigmoid gives the bits of the
+// 8-lane one (NaN payloads included) on every 4096th float32 bit pattern.
+func TestSigmoidAVX512MatchesAVX2(t *testing.T) {
+	if !cpufeat.HasAVX512() {
+		t.Skip("no AVX-512F")
+	}
+	var x []float32
+	for b := uint64(0); b < 1<<32; b += 1 << 12 {
+		x = append(x, math.Float32frombits(uint32(b)))
+	}
+	y8, y16 := make([]float32, len(x)), make([]float32, len(x))
+	sigmoidAVX2(&x[0], &y8[0], len(x))
+	sigmoidAVX512(&x[0], &y16[0], len(x))
+	for i := range x {
+		if a, b := math.Float32bits(y16[i]), math.Float32bits(y8[i]); a != b {
+			t.Fatalf("sigmoid(%#x): AVX-512 %#x, AVX2 %#x", math.Float32bits(x[i]), a, b)
+		}
+	}
 }

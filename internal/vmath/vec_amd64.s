@@ -99,3 +99,82 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX512(x, y *float32, n int)
+//
+// sigmoidAVX512 is sigmoidAVX2 for n a multiple of 16, 16 lanes at a time:
+// the same operations in the same order (VRNDSCALEPS $0 rounds to nearest
+// even as VROUNDPS $0 does; the selections use mask registers).
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPBROADCASTD ·sigConst+0(SB), Z15  // sign
+	VBROADCASTSS ·sigConst+4(SB), Z14  // log2e
+	VBROADCASTSS ·sigConst+8(SB), Z13  // ln2Hi
+	VBROADCASTSS ·sigConst+12(SB), Z12 // ln2Lo
+	VBROADCASTSS ·sigConst+64(SB), Z11 // 2⁻⁶⁴
+	VPBROADCASTD ·sigConst+56(SB), Z10 // 127
+	VBROADCASTSS ·sigConst+44(SB), Z9  // maxXSig
+	VBROADCASTSS ·sigConst+52(SB), Z8  // +Inf
+	VBROADCASTSS ·sigConst+48(SB), Z7  // minX
+	VPBROADCASTD ·sigConst+60(SB), Z16 // sigShift
+	VBROADCASTSS ·sigConst+40(SB), Z17 // 1
+	VPXORD Z18, Z18, Z18               // 0
+	SHRQ $4, CX
+	JZ done
+loop:
+	VMOVUPS (SI), Z0
+	VPXORD Z15, Z0, Z0          // x = −x
+	VMULPS Z14, Z0, Z1          // x·log2e
+	VRNDSCALEPS $0, Z1, Z1      // n, to nearest even
+	VMULPS Z13, Z1, Z2          // n·ln2Hi
+	VSUBPS Z2, Z0, Z3           // r = x − n·ln2Hi
+	VMULPS Z12, Z1, Z2          // n·ln2Lo
+	VSUBPS Z2, Z3, Z3           // r −= n·ln2Lo
+	VBROADCASTSS ·sigConst+16(SB), Z4
+	VMULPS Z3, Z4, Z4
+	VBROADCASTSS ·sigConst+20(SB), Z5
+	VADDPS Z5, Z4, Z4
+	VMULPS Z3, Z4, Z4
+	VBROADCASTSS ·sigConst+24(SB), Z5
+	VADDPS Z5, Z4, Z4
+	VMULPS Z3, Z4, Z4
+	VBROADCASTSS ·sigConst+28(SB), Z5
+	VADDPS Z5, Z4, Z4
+	VMULPS Z3, Z4, Z4
+	VBROADCASTSS ·sigConst+32(SB), Z5
+	VADDPS Z5, Z4, Z4
+	VMULPS Z3, Z4, Z4
+	VBROADCASTSS ·sigConst+36(SB), Z5
+	VADDPS Z5, Z4, Z4
+	VMULPS Z3, Z3, Z5           // r·r
+	VMULPS Z5, Z4, Z4
+	VADDPS Z3, Z4, Z4           // p·r² + r
+	VADDPS Z17, Z4, Z4          // + 1
+	VCVTPS2DQ Z1, Z6            // n
+	VPSUBD Z16, Z6, Z6          // k = n − sigShift
+	VPSRAD $1, Z6, Z5           // h = k>>1
+	VPSUBD Z5, Z6, Z6           // k − h
+	VPADDD Z10, Z5, Z5
+	VPSLLD $23, Z5, Z5          // 2^h
+	VPADDD Z10, Z6, Z6
+	VPSLLD $23, Z6, Z6          // 2^(k−h)
+	VMULPS Z5, Z4, Z4
+	VMULPS Z6, Z4, Z4           // e^x in range
+	VCMPPS $0x1e, Z9, Z0, K1    // x > maxXSig
+	VMOVAPS Z8, K1, Z4          // +Inf
+	VCMPPS $0x11, Z7, Z0, K1    // x < minX
+	VMOVAPS Z18, K1, Z4         // 0
+	VCMPPS $3, Z0, Z0, K1       // x is NaN
+	VMOVAPS Z0, K1, Z4          // x
+	VADDPS Z11, Z4, Z4          // 2⁻⁶⁴ + e
+	VDIVPS Z4, Z11, Z4          // 2⁻⁶⁴/(2⁻⁶⁴ + e)
+	VMOVUPS Z4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET
