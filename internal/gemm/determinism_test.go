@@ -38,10 +38,15 @@ func TestDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	// Above minParallelFlops, so that the workers split C.
 	cases := []gemmCase{
-		{m: 128, n: 200, k: 300, alpha: 1},
-		{transB: true, m: 50, n: 160, k: 290, alpha: 1, beta: 1},
-		{transA: true, m: 260, n: 70, k: 128, alpha: -0.5, beta: 2, padA: 3, padC: 1},
-		{transA: true, transB: true, m: 301, n: 67, k: 555, alpha: 1, beta: 0},
+		{m: 128, n: 400, k: 700, alpha: 1},
+		{transB: true, m: 150, n: 500, k: 290, alpha: 1, beta: 1},
+		{transA: true, m: 260, n: 300, k: 256, alpha: -0.5, beta: 2, padA: 3, padC: 1},
+		{transA: true, transB: true, m: 301, n: 167, k: 555, alpha: 1, beta: 0},
+	}
+	for _, g := range cases {
+		if 2*g.m*g.n*g.k < minParallelFlops {
+			t.Fatalf("%v is below minParallelFlops: no worker would split it", g)
+		}
 	}
 	t.Run("float32", func(t *testing.T) { testDeterministic(t, archs32, cases) })
 	t.Run("float64", func(t *testing.T) { testDeterministic(t, archs64, cases) })
