@@ -32,10 +32,12 @@
 // with the multiply-add fused on the assembly path and rounded twice on the
 // Go path. Neither the cache blocking, the tile sizes, nor the split of C
 // between goroutines changes that sequence: large products (2·m·n·k ≥
-// 2²²) run on up to GOMAXPROCS goroutines, each owning whole blocks of C
-// (the operand that is not split is packed once for all), never a part of
-// the k reduction, so the result is bit-identical for any GOMAXPROCS, and
-// the AVX-512 and AVX2 kernels give the same bits. (The assembly and the Go kernels differ from
+// 2²⁵) run on up to GOMAXPROCS goroutines (the caller and the long-lived
+// workers of internal/workers), each owning whole blocks of C (the operand
+// that is not split is packed once for all, its depth blocks shared out
+// among them), never a part of the k reduction, so the result is
+// bit-identical for any GOMAXPROCS, and the AVX-512 and AVX2 kernels give
+// the same bits. (The assembly and the Go kernels differ from
 // each other in the last bits, as FMA rounds once.)
 //
 // As in the BLAS, beta = 0 ignores what C held (NaN included), and
