@@ -11,17 +11,20 @@
 // (buffers kept between calls in a small free list, so a call allocates
 // nothing), and a register-blocked micro-kernel computes one mr×nr tile of
 // C per call. When C has a single block of rows, each kc×nr panel of B is
-// packed just before the kernel uses it, while it is in L1. On amd64 the
-// micro-kernels, and the packing copies, scalings and transposes, are Go
-// assembly, chosen at run time from CPUID and the state the operating
-// system saves (XCR0): with AVX-512F, 12×32 tiles for float32 and 12×16
-// for float64 in ZMM registers; with AVX2 and FMA, 6×16 and 6×8 in YMM
-// registers. Tiles cut by the edges of C run on smaller kernels where
-// they fit one: half as wide (a last column tile of 10 or 16 columns of a
-// float32 product takes a 12×16 tile, not 12×32) and, with AVX-512, of 8
-// or 4 rows. Elsewhere, or when built with the noasm or purego tag, a
-// portable Go micro-kernel (4×4) is used; the noavx512 tag keeps the AVX2
-// kernels on an AVX-512 CPU. Kernel names the one in use.
+// packed just before the kernel uses it, while it is in L1, or, with
+// AVX-512, op(B) = B and at most 11 row tiles, read in place by kernels
+// that step through B's rows. On amd64 the micro-kernels, and the packing
+// copies, scalings and transposes, are Go assembly, chosen at run time
+// from CPUID and the state the operating system saves (XCR0): with
+// AVX-512F, 12×32 tiles for float32 and 12×16 for float64 in ZMM
+// registers; with AVX2 and FMA, 6×16 and 6×8 in YMM registers. Tiles cut
+// by the edges of C run on smaller kernels where they fit one: half as
+// wide (a last column tile of 10 or 16 columns of a float32 product takes
+// a 12×16 tile, not 12×32), with AVX-512 of 8 or 4 rows, and for at most
+// 4 float32 columns a kernel with a register per column. Elsewhere, or
+// when built with the noasm or purego tag, a portable Go micro-kernel
+// (4×4) is used; the noavx512 tag keeps the AVX2 kernels on an AVX-512
+// CPU. Kernel names the one in use.
 //
 // Determinism: every element of C is computed by one fixed sequence of
 // floating-point operations,
@@ -37,8 +40,8 @@
 // that is not split is packed once for all, its depth blocks shared out
 // among them), never a part of the k reduction, so the result is
 // bit-identical for any GOMAXPROCS, and the AVX-512 and AVX2 kernels give
-// the same bits. (The assembly and the Go kernels differ from
-// each other in the last bits, as FMA rounds once.)
+// the same bits. (The assembly and the Go kernels differ from each other
+// in the last bits, as FMA rounds once.)
 //
 // As in the BLAS, beta = 0 ignores what C held (NaN included), and
 // alpha = 0 or k = 0 only scales C by beta. Unlike gonum's Sgemm, products

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gozoo/zoo/internal/workers"
 )
@@ -168,6 +169,10 @@ func (p *problem[T]) block(i0, i1, j0, j1 int) {
 				ap := p.blockA(ws, i0, i1-i0, kb, pc)
 				for jr := 0; jr < nb; jr += ar.nr {
 					nn := min(ar.nr, nb-jr)
+					if p.inPlaceB(i1-i0, nn) {
+						p.macroInPlace(ws.tile, ap, p.b[pc*p.ldb+jc+jr:], i1-i0, kb, i0, jc+jr, load)
+						continue
+					}
 					bpanel := grow(&ws.b, ar.nr*kb)
 					p.packB(bpanel, kb, nn, pc, jc+jr)
 					p.macro(ws.tile, ap, bpanel, i1-i0, nn, kb, i0, jc+jr, load)
@@ -241,6 +246,50 @@ func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) 
 			for r := range mm {
 				copy(p.c[off+r*ldc:off+r*ldc+nn], tile[r*w:])
 			}
+		}
+	}
+}
+
+// maxInPlacePanels is the most panels of A (row tiles) for which a panel
+// of B is read in place rather than packed. Measured on the benchmark
+// shapes (a batch of 128 is 11 panels), reading in place is faster up to
+// there: the copy costs more than the strided reads of the later panels,
+// which find B in cache.
+const maxInPlacePanels = 11
+
+// inPlaceB reports whether a panel of nn columns of B is read in place,
+// not packed, by the mb rows of C of a block: if op(B) = B, the panel
+// is whole, the arch has strided kernels, few row tiles use it, and the
+// rows of B do not all fall in the same cache sets (a stride of a
+// multiple of 4 KiB).
+func (p *problem[T]) inPlaceB(mb, nn int) bool {
+	ar := p.ar
+	size := int(unsafe.Sizeof(p.b[0]))
+	return !p.transB && nn == ar.nr && ar.strided != nil && mb <= maxInPlacePanels*ar.mr && p.ldb*size%4096 != 0
+}
+
+// macroInPlace is macro for one whole column tile of C at (ic, jc) and a
+// panel of B read in place (b, ldb apart), on the strided kernels.
+func (p *problem[T]) macroInPlace(tile, ap, b []T, mb, kb, ic, jc int, load bool) {
+	ar := p.ar
+	mr, nr, ldc := ar.mr, ar.nr, p.ldc
+	for ir := 0; ir < mb; ir += mr {
+		mm := min(mr, mb-ir)
+		apanel := ap[ir*kb : (ir+mr)*kb]
+		off := (ic+ir)*ldc + jc
+		kernel, rows := ar.stridedKernel(mm)
+		if mm == rows {
+			kernel(kb, apanel, b, p.c[off:], ldc, p.ldb, load)
+			continue
+		}
+		if load {
+			for r := range mm {
+				copy(tile[r*nr:r*nr+nr], p.c[off+r*ldc:])
+			}
+		}
+		kernel(kb, apanel, b, tile, nr, p.ldb, load)
+		for r := range mm {
+			copy(p.c[off+r*ldc:off+r*ldc+nr], tile[r*nr:])
 		}
 	}
 }

@@ -32,6 +32,9 @@ type kernel struct {
 	nbcast                        int
 	broadcast, mov, fma, xor, doc string
 	vzero                         bool // VZEROUPPER before returning
+	// strided kernels read B in place, ldb elements from one step to the
+	// next, instead of from a packed panel.
+	strided bool
 }
 
 func (k kernel) write(w *strings.Builder) {
@@ -47,14 +50,25 @@ func (k kernel) write(w *strings.Builder) {
 	acc0 := 2 + k.nbcast // first accumulator
 	v := func(i int) string { return fmt.Sprintf("%s%d", k.reg, i) }
 	p("%s", k.doc)
-	p("// func %s(k int, a, b, c *%s, ldc int, load bool)", k.name, k.typ)
-	p("TEXT ·%s(SB), NOSPLIT, $0-41", k.name)
+	loadArg := 40
+	if k.strided {
+		loadArg = 48
+		p("// func %s(k int, a, b, c *%s, ldc, ldb int, load bool)", k.name, k.typ)
+		p("TEXT ·%s(SB), NOSPLIT, $0-49", k.name)
+	} else {
+		p("// func %s(k int, a, b, c *%s, ldc int, load bool)", k.name, k.typ)
+		p("TEXT ·%s(SB), NOSPLIT, $0-41", k.name)
+	}
 	p("\tMOVQ k+0(FP), CX")
 	p("\tMOVQ a+8(FP), SI")
 	p("\tMOVQ b+16(FP), DI")
 	p("\tMOVQ c+24(FP), DX")
 	p("\tMOVQ ldc+32(FP), BX")
 	p("\tSHLQ $%d, BX", shift)
+	if k.strided {
+		p("\tMOVQ ldb+40(FP), R13")
+		p("\tSHLQ $%d, R13", shift)
+	}
 	// Row r of C is at base[r/2] + (r%2)·ldc.
 	base := []string{"DX", "R8", "R9", "R10", "R11", "R12"}[:k.mr/2]
 	for i := 1; i < len(base); i++ {
@@ -74,7 +88,7 @@ func (k kernel) write(w *strings.Builder) {
 		}
 		return fmt.Sprintf("%d%s", d, o)
 	}
-	p("\tMOVBLZX load+40(FP), AX")
+	p("\tMOVBLZX load+%d(FP), AX", loadArg)
 	p("\tTESTL AX, AX")
 	p("\tJZ zero")
 	for r := range k.mr {
@@ -89,8 +103,14 @@ func (k kernel) write(w *strings.Builder) {
 	}
 	step := func(q int) {
 		ao, bo := q*aStep, q*bStep
+		if k.strided {
+			bo = 0
+		}
 		for h := range nv {
 			p("\t%s %d(DI), %s", k.mov, bo+h*vb, v(h))
+		}
+		if k.strided {
+			p("\tADDQ R13, DI")
 		}
 		for r := range k.mr {
 			reg := v(2 + r%k.nbcast)
@@ -102,7 +122,9 @@ func (k kernel) write(w *strings.Builder) {
 	}
 	writeLoop(p, step, func(n int) {
 		p("\tADDQ $%d, SI", n*aStep)
-		p("\tADDQ $%d, DI", n*bStep)
+		if !k.strided {
+			p("\tADDQ $%d, DI", n*bStep)
+		}
 	})
 	for r := range k.mr {
 		for h := range nv {
@@ -167,6 +189,21 @@ func main() {
 				w.WriteString("\n")
 				e.write(&w)
 			}
+		}
+	}
+	// Strided kernels: the AVX-512 kernels of full width and 12, 8 or 4
+	// rows, reading B in place.
+	for _, f := range full[2:] {
+		for _, mr := range []int{12, 8, 4} {
+			e := f
+			e.mr, e.pr, e.strided = mr, f.mr, true
+			e.nbcast = min(f.nbcast, mr)
+			e.name = fmt.Sprintf("kern%s%dx%ds", f.name[:1], mr, f.nr)
+			e.doc = fmt.Sprintf("// %s is the %d×%d kernel for a tile of %d rows that reads B in\n"+
+				"// place, b[ldb·p+j], instead of from a packed panel: the same fused\n"+
+				"// multiply-adds in the same order.", e.name, f.mr, f.nr, mr)
+			w.WriteString("\n")
+			e.write(&w)
 		}
 	}
 	for np := 1; np <= 4; np++ {

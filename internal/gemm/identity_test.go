@@ -13,11 +13,11 @@ import (
 // full kernel.
 
 // withoutExtras returns a copy of ar that packs A and Aᵀ in Go and has no
-// edge or column kernels.
+// edge, column or strided kernels.
 func withoutExtras[T float](ar *arch[T]) *arch[T] {
 	plain := *ar
 	plain.packA, plain.packAT, plain.edges = nil, nil, nil
-	plain.columns, plain.maxColumns = nil, 0
+	plain.columns, plain.maxColumns, plain.strided = nil, 0, nil
 	return &plain
 }
 
@@ -107,7 +107,7 @@ func testExtrasIdentity[T float](t *testing.T, archs []*arch[T]) {
 	scalars := []float64{0, 1, -1, -0.5, 2, math.Inf(-1), math.NaN()}
 	tested := 0
 	for _, ar := range archs {
-		if ar.packA == nil && ar.packAT == nil && ar.edges == nil && ar.columns == nil {
+		if ar.packA == nil && ar.packAT == nil && ar.edges == nil && ar.columns == nil && ar.strided == nil {
 			continue
 		}
 		plain := withoutExtras(ar)

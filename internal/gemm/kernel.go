@@ -23,6 +23,10 @@ type arch[T float] struct {
 	// reading and writing C in place.
 	columns    func(k int, a, b, c []T, ldc int, load bool, mb, nn int)
 	maxColumns int
+	// strided, if not nil, are kernels of full width and mr or fewer
+	// rows that read B in place (b[ldb·p+j]) instead of from a packed
+	// panel, each element the same chain as kernel's.
+	strided []stridedKernel[T]
 	// packA, if not nil, replaces the Go loop of packA for op(A) = A and
 	// alpha not NaN: it sets dst[q·mr+i] = alpha·src[i·ld+q] for i < mm,
 	// q < kb, and to zero for mm ≤ i < mr.
@@ -67,6 +71,24 @@ func Kernel() (float32Kernel, float64Kernel string) {
 type edgeKernel[T float] struct {
 	rows, cols int
 	kernel     func(k int, a, b, c []T, ldc int, load bool)
+}
+
+// stridedKernel is a kernel for tiles of rows×nr that reads B in place.
+type stridedKernel[T float] struct {
+	rows   int
+	kernel func(k int, a, b, c []T, ldc, ldb int, load bool)
+}
+
+// stridedKernel returns the strided kernel for a tile of mm ≤ mr rows and
+// the rows it computes: the one of fewest rows.
+func (ar *arch[T]) stridedKernel(mm int) (func(k int, a, b, c []T, ldc, ldb int, load bool), int) {
+	best := ar.strided[0]
+	for _, s := range ar.strided {
+		if mm <= s.rows && s.rows < best.rows {
+			best = s
+		}
+	}
+	return best.kernel, best.rows
 }
 
 // panelWidth returns the width of the packed panel of B, and of the

@@ -91,6 +91,34 @@ func avx512ColumnsS(k int, a, b, c []float32, ldc int, load bool, mb, nn int) {
 	}
 }
 
+//go:noescape
+func kernS12x32s(k int, a, b, c *float32, ldc, ldb int, load bool)
+
+//go:noescape
+func kernS8x32s(k int, a, b, c *float32, ldc, ldb int, load bool)
+
+//go:noescape
+func kernS4x32s(k int, a, b, c *float32, ldc, ldb int, load bool)
+
+//go:noescape
+func kernD12x16s(k int, a, b, c *float64, ldc, ldb int, load bool)
+
+//go:noescape
+func kernD8x16s(k int, a, b, c *float64, ldc, ldb int, load bool)
+
+//go:noescape
+func kernD4x16s(k int, a, b, c *float64, ldc, ldb int, load bool)
+
+// strided returns the strided kernel asm for tiles of rows×cols on panels
+// of A of mr rows, calling it after checking that the panel of A, the
+// rows of B and the tile lie inside their slices.
+func strided[T float](asm func(k int, a, b, c *T, ldc, ldb int, load bool), rows, cols, mr int) stridedKernel[T] {
+	return stridedKernel[T]{rows: rows, kernel: func(k int, a, b, c []T, ldc, ldb int, load bool) {
+		_, _, _ = a[mr*k-1], b[(k-1)*ldb+cols-1], c[(rows-1)*ldc+cols-1]
+		asm(k, &a[0], &b[0], &c[0], ldc, ldb, load)
+	}}
+}
+
 // edge returns the edge kernel asm for tiles of rows×cols on panels of
 // A of mr rows, calling it after checking that the panels and the tile
 // lie inside their slices.
@@ -141,10 +169,14 @@ var (
 		edges: []edgeKernel[float64]{edge(kernD6x4, 6, 4, 6)}}
 	avx512Float32 = &arch[float32]{name: "avx512f 12x32", mr: 12, nr: 32, kc: 256, mc: 288, nc: 2048, kernel: avx512S,
 		edges: []edgeKernel[float32]{edge(kernS12x16, 12, 16, 12), edge(kernS8x32, 8, 32, 12),
-			edge(kernS8x16, 8, 16, 12), edge(kernS4x32, 4, 32, 12), edge(kernS4x16, 4, 16, 12)}}
+			edge(kernS8x16, 8, 16, 12), edge(kernS4x32, 4, 32, 12), edge(kernS4x16, 4, 16, 12)},
+		strided: []stridedKernel[float32]{strided(kernS12x32s, 12, 32, 12), strided(kernS8x32s, 8, 32, 12),
+			strided(kernS4x32s, 4, 32, 12)}}
 	avx512Float64 = &arch[float64]{name: "avx512f 12x16", mr: 12, nr: 16, kc: 256, mc: 144, nc: 1024, kernel: avx512D,
 		edges: []edgeKernel[float64]{edge(kernD12x8, 12, 8, 12), edge(kernD8x16, 8, 16, 12),
-			edge(kernD8x8, 8, 8, 12), edge(kernD4x16, 4, 16, 12), edge(kernD4x8, 4, 8, 12)}}
+			edge(kernD8x8, 8, 8, 12), edge(kernD4x16, 4, 16, 12), edge(kernD4x8, 4, 8, 12)},
+		strided: []stridedKernel[float64]{strided(kernD12x16s, 12, 16, 12), strided(kernD8x16s, 8, 16, 12),
+			strided(kernD4x16s, 4, 16, 12)}}
 )
 
 func init() {
