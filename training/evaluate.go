@@ -52,6 +52,9 @@ type Metrics struct {
 type Evaluator struct {
 	p    *program
 	opts EvalOptions
+	// logp holds a batch's log-probabilities, reused from batch to batch;
+	// forEach's callbacks read it before the next batch.
+	logp []float64
 }
 
 // NewEvaluator compiles m's evaluation graph.
@@ -167,10 +170,11 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 			if err := e.p.prog.Run(); err != nil {
 				return err
 			}
-			logp, err := nn.LogProbs(e.p.logits.Value().(*tensor.Dense), n)
+			logp, err := nn.AppendLogProbs(e.logp, e.p.logits.Value().(*tensor.Dense), n)
 			if err != nil {
 				return err
 			}
+			e.logp = logp
 			k = len(logp) / n
 			if passes == 1 {
 				avg = logp

@@ -45,12 +45,23 @@ func LogSoftmax(x *G.Node) (*G.Node, error) {
 // stabilisation as [CrossEntropy]. Evaluation code uses it to score padded
 // batches row by row.
 func LogProbs(logits *tensor.Dense, rows int) ([]float64, error) {
+	return AppendLogProbs(nil, logits, rows)
+}
+
+// AppendLogProbs is LogProbs writing into dst's storage when it has room
+// (dst[:0] is reused, else a new slice is made): a caller scoring batch
+// after batch keeps one buffer instead of allocating one per batch.
+func AppendLogProbs(dst []float64, logits *tensor.Dense, rows int) ([]float64, error) {
 	s := logits.Shape()
 	if s.Dims() != 2 || rows < 0 || rows > s[0] || s[1] == 0 {
 		return nil, errors.Wrapf(graph.ErrShape, "log-probs: logits %v, %d rows", s, rows)
 	}
 	k := s[1]
-	out := make([]float64, rows*k)
+	out := dst[:0]
+	if cap(out) < rows*k {
+		out = make([]float64, rows*k)
+	}
+	out = out[:rows*k]
 	switch d := logits.Data().(type) {
 	case []float32:
 		for i := range out {
