@@ -14,7 +14,8 @@ import (
 // the first (a cache line takes about 0.2 µs between the two cores here)
 // costs more than the split saves. 2²⁵ is about 150 µs of one core's
 // work: mlp's batch-128 products are split, mlp-bn's (784×100 at batch
-// 128) are not, which made its training step 7% faster on two threads.
+// 128) are not (split, its training step was slower on two threads than
+// on one).
 const minParallelFlops = 1 << 25
 
 // maxShared is the largest operand (in elements, once packed) that the
