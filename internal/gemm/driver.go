@@ -98,7 +98,7 @@ func (p *problem[T]) parallel(n int) {
 	tiles := (extent + tile - 1) / tile
 	size := (tiles + split - 1) / min(split, tiles) * tile
 	tasks := (extent + size - 1) / size
-	// nextPack and next hand out depth blocks to pack and blocks of C;
+	// packTasks and blocks hand out depth blocks to pack and blocks of C;
 	// packed counts the depth blocks finished.
 	parts := min(n, tasks)
 	packTasks, blocks := workers.NewTasks(packs, parts), workers.NewTasks(tasks, parts)

@@ -161,16 +161,11 @@ func (channelSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	return out, nil
 }
 
-// sumChannels writes out[c] = Σ_{n,…} x[n,c,…]. Each (n, c) block is summed
-// in order first, then added to out[c] for n = 0, 1, …: the order of the
-// additions is fixed by the shape. Rows of (N, C) are added to out with
-// internal/vmath's vectorised Add, which keeps that order (it vectorises
-// across channels).
-func sumChannels[T float32 | float64](x, out []T, inner int) {
-	sumChannelRange(x, out, inner, 0, len(out))
-}
-
-// sumChannelRange is sumChannels for the channels [lo, hi) only.
+// sumChannelRange writes out[c] = Σ_{n,…} x[n,c,…] for the channels
+// c in [lo, hi). Each (n, c) block is summed in order first, then added to
+// out[c] for n = 0, 1, …: the order of the additions is fixed by the
+// shape. Rows of (N, C) are added to out with internal/vmath's vectorised
+// Add, which keeps that order (it vectorises across channels).
 func sumChannelRange[T float32 | float64](x, out []T, inner, lo, hi int) {
 	o := out[lo:hi]
 	clear(o)
@@ -192,8 +187,9 @@ func sumChannelRange[T float32 | float64](x, out []T, inner, lo, hi int) {
 	}
 }
 
-// sumChannelsSplit is sumChannels with the channels of a large x spread
-// over GOMAXPROCS goroutines: each channel's sum keeps its order.
+// sumChannelsSplit writes out[c] = Σ_{n,…} x[n,c,…] for every channel,
+// the channels of a large x spread over GOMAXPROCS goroutines: each
+// channel's sum keeps its order (sumChannelRange).
 func sumChannelsSplit[T float32 | float64](x, out []T, inner int) {
 	c := len(out)
 	if c == 0 {

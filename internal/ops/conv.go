@@ -255,17 +255,7 @@ const convChunk = 8
 // worker pool's). The chunks do not depend on the number of goroutines.
 func parallelChunks(n, size int, f func(chunk, lo, hi int)) {
 	chunks := (n + size - 1) / size
-	parts := min(runtime.GOMAXPROCS(0), chunks)
-	if parts <= 1 {
-		for c := 0; c < chunks; c++ {
-			f(c, c*size, min((c+1)*size, n))
-		}
-		return
-	}
-	tasks := workers.NewTasks(chunks, parts)
-	workers.Run(parts, func(part int) {
-		tasks.Each(part, func(c int) { f(c, c*size, min((c+1)*size, n)) })
-	})
+	workers.Each(runtime.GOMAXPROCS(0), chunks, func(c int) { f(c, c*size, min((c+1)*size, n)) })
 }
 
 // convForward computes y_n = W · im2col(x_n) for every image n, W viewed

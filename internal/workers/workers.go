@@ -173,11 +173,23 @@ func For(procs, n, grain int, fn func(lo, hi int)) {
 	chunks = min(chunks, 4*procs)
 	size := (n + chunks - 1) / chunks
 	chunks = (n + size - 1) / size
-	parts := min(procs, chunks)
-	t := NewTasks(chunks, parts)
-	Run(parts, func(part int) {
-		t.Each(part, func(c int) { fn(c*size, min((c+1)*size, n)) })
-	})
+	Each(procs, chunks, func(c int) { fn(c*size, min((c+1)*size, n)) })
+}
+
+// Each calls f(task) for every task 0 … n−1, on up to procs goroutines
+// (the caller's included) through Run, each participant taking its own
+// share first (see Tasks). With procs ≤ 1 or a single task it calls f in
+// order on the caller.
+func Each(procs, n int, f func(task int)) {
+	parts := min(procs, n)
+	if parts <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	t := NewTasks(n, parts)
+	Run(parts, func(part int) { t.Each(part, f) })
 }
 
 // Tasks hands out tasks 0 … n−1 to the participants of a Run: participant

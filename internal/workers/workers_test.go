@@ -217,3 +217,20 @@ func BenchmarkHandoff(b *testing.B) {
 	}
 	<-done
 }
+
+// TestEach checks that Each runs every task once, in order on the caller
+// when it has one goroutine.
+func TestEach(t *testing.T) {
+	var order []int
+	Each(1, 5, func(i int) { order = append(order, i) })
+	if fmt.Sprint(order) != "[0 1 2 3 4]" {
+		t.Errorf("one goroutine: tasks in order %v, want [0 1 2 3 4]", order)
+	}
+	counts := make([]atomic.Int32, 100)
+	Each(4, len(counts), func(i int) { counts[i].Add(1) })
+	for i := range counts {
+		if c := counts[i].Load(); c != 1 {
+			t.Errorf("four goroutines: task %d ran %d times", i, c)
+		}
+	}
+}
