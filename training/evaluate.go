@@ -148,8 +148,11 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		return errors.Errorf("training: data has %d features per sample, the model takes %d", ds.Features(), e.p.feat)
 	}
 	// Evaluation reads the samples in order: a batch is a contiguous run of
-	// ds's rows, copied once into the graph's input (nothing to gather, so
-	// nothing to prefetch, and nothing allocated per call).
+	// ds's rows, which a whole float32 batch's products read where they lie
+	// (the input node is bound to them) and a short last batch or a float64
+	// graph copies into the graph's input: nothing to gather, so nothing to
+	// prefetch. The input lets go of ds when the evaluation returns.
+	defer e.p.unbindView()
 	passes := max(e.opts.MCSamples, 1)
 	feat := ds.Features()
 	for lo := 0; lo < ds.Len(); lo += e.p.batch {
@@ -158,7 +161,11 @@ func (e *Evaluator) forEach(ctx context.Context, ds *datasets.Dataset, f func(lo
 		}
 		n := min(e.p.batch, ds.Len()-lo)
 		x, y := ds.X[lo*feat:(lo+n)*feat], ds.Y[lo:lo+n]
-		e.p.load(x, y, n)
+		if !e.p.bindView(x, n) {
+			if err := e.p.load(x, y, n); err != nil {
+				return err
+			}
+		}
 		var avg []float64
 		k := 0
 		for pass := 0; pass < passes; pass++ {

@@ -1,6 +1,12 @@
 package training
 
-import "github.com/gozoo/zoo/datasets"
+import (
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gozoo/zoo/datasets"
+)
 
 // Hooks for the external benchmarks of registry models (models imports
 // training, so they cannot live in this package).
@@ -31,3 +37,25 @@ func (b *BenchRun) Step(x []float32, y []int, n int) (float64, error) {
 
 // Close releases the run.
 func (b *BenchRun) Close() { b.r.close() }
+
+// EvalLogits runs ev's graph on the first n samples of x, copied into the
+// graph's input (copy) or read where they lie (bindView), and returns a copy
+// of the logits and whether the input node was bound to x.
+func EvalLogits(ev *Evaluator, x []float32, n int, copyIn bool) ([]float32, bool, error) {
+	p := ev.p
+	bound := false
+	if copyIn {
+		if err := p.load(x, nil, n); err != nil {
+			return nil, false, err
+		}
+	} else {
+		bound = p.bindView(x, n)
+	}
+	if err := p.prog.Run(); err != nil {
+		return nil, bound, err
+	}
+	return slices.Clone(p.logits.Value().Data().([]float32)), bound, p.unbindView()
+}
+
+// EvalInputBound reports whether ev's input node is bound to a caller's samples.
+func EvalInputBound(ev *Evaluator) bool { return ev.p.view || ev.p.xn.Value() != G.Value(ev.p.x) }

@@ -374,7 +374,9 @@ func (r *run) step(x []float32, y []int, n int) (loss, pen float64, correct int,
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	p.load(x, y, n)
+	if err := p.load(x, y, n); err != nil {
+		return 0, 0, 0, err
+	}
 	if err := p.prog.Run(); err != nil {
 		return 0, 0, 0, err
 	}

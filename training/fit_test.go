@@ -330,3 +330,53 @@ func TestHistoryJSONKeepsNonFinite(t *testing.T) {
 		t.Fatalf("round trip: %+v from %s", e, b)
 	}
 }
+
+// TestEvaluatorReadsBatchesInPlace checks the evaluation graph reading a
+// whole float32 batch where it lies: the logits are those of the batch
+// copied into the graph's input, bit for bit; the samples are not written;
+// a short last batch is copied; and after Evaluate the input node lets go
+// of the caller's samples.
+func TestEvaluatorReadsBatchesInPlace(t *testing.T) {
+	_, _, test := subset(t)
+	m := smallMLP(t, models.Config{Hidden: []int{32}, Norm: "batch"}, 2)
+	const bs = 50
+	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: bs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	feat := test.Features()
+	x := test.X[3*feat : (3+bs)*feat]
+	before := slices.Clone(x)
+	copied, bound, err := training.EvalLogits(ev, x, bs, true)
+	if err != nil || bound {
+		t.Fatalf("copy: bound %v, %v", bound, err)
+	}
+	viewed, bound, err := training.EvalLogits(ev, x, bs, false)
+	if err != nil || !bound {
+		t.Fatalf("view: bound %v, %v", bound, err)
+	}
+	if !slices.Equal(bitsOf(copied), bitsOf(viewed)) {
+		t.Error("logits of the batch read in place differ from those of the copied batch")
+	}
+	if !slices.Equal(bitsOf(before), bitsOf(x)) {
+		t.Error("the evaluation wrote into the caller's samples")
+	}
+	if _, bound, _ = training.EvalLogits(ev, x, bs-1, false); bound {
+		t.Error("a short batch was bound in place (the graph's batch is longer)")
+	}
+	if _, err := ev.Evaluate(context.Background(), test, false); err != nil {
+		t.Fatal(err)
+	}
+	if training.EvalInputBound(ev) {
+		t.Error("after Evaluate the input node still holds the caller's samples")
+	}
+}
+
+func bitsOf(x []float32) []uint32 {
+	b := make([]uint32, len(x))
+	for i, v := range x {
+		b[i] = math.Float32bits(v)
+	}
+	return b
+}

@@ -102,3 +102,45 @@ func benchFitPrefetch(b *testing.B, noPrefetch bool) {
 
 func BenchmarkFitPrefetch(b *testing.B)   { benchFitPrefetch(b, false) }
 func BenchmarkFitNoPrefetch(b *testing.B) { benchFitPrefetch(b, true) }
+
+// benchEvaluate times Evaluator.Evaluate on batch MNIST test-shaped images
+// of the named registry model: what the bench's zoo evaluation runs.
+func benchEvaluate(b *testing.B, name string, batch int) {
+	e, err := models.Lookup(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := e.Build(e.Recipe.Config, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := m.InputShape()
+	shape := datasets.Shape{C: 1, H: 1, W: in[0]}
+	if len(in) == 3 {
+		shape = datasets.Shape{C: in[0], H: in[1], W: in[2]}
+	}
+	ds := training.BenchMNISTBatch(b, batch, shape)
+	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: batch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ev.Close()
+	ctx := context.Background()
+	var met training.Metrics
+	if met, err = ev.Evaluate(ctx, ds, false); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if met, err = ev.Evaluate(ctx, ds, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+	benchLoss = met.Loss
+}
+
+func BenchmarkEvaluateMLP1000(b *testing.B)   { benchEvaluate(b, "mlp", 1000) }
+func BenchmarkEvaluateMLPBN1000(b *testing.B) { benchEvaluate(b, "mlp-bn", 1000) }

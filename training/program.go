@@ -16,7 +16,9 @@ import (
 // values are that run's (graph.Program never computes in place).
 type program struct {
 	prog   *graph.Program
+	xn     *G.Node // the input node, bound to x or, after bindView, to a view of the caller's samples
 	x, y   *tensor.Dense
+	view   bool    // xn is bound to a view, not to x
 	logits *G.Node // (batch, classes)
 	loss   *G.Node // mean cross-entropy over the batch (training only)
 	cost   *G.Node // loss plus penalties (training only)
@@ -41,7 +43,7 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 	if s := logits.Shape(); s.Dims() != 2 || s[0] != batch {
 		return nil, errors.Errorf("training: model output %v, want logits (%d, classes)", s, batch)
 	}
-	p := &program{x: xt, logits: logits, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
+	p := &program{xn: x, x: xt, logits: logits, batch: batch, feat: tensor.Shape(m.InputShape()).TotalSize()}
 	var cost *G.Node
 	if mode == graph.Train {
 		yn, yt := b.Input("labels", batch)
@@ -69,8 +71,12 @@ func newProgram(m Model, mode graph.Mode, batch int, rng *rand.Rand, penalties [
 }
 
 // load copies n samples (features x, labels y) into the program's inputs
-// and zero-pads the rest of the batch.
-func (p *program) load(x []float32, y []int, n int) {
+// and zero-pads the rest of the batch; the input node is bound to the
+// program's own tensor again if bindView had bound it to a view.
+func (p *program) load(x []float32, y []int, n int) error {
+	if err := p.unbindView(); err != nil {
+		return err
+	}
 	switch d := p.x.Data().(type) {
 	case []float32:
 		copy(d, x[:n*p.feat])
@@ -82,7 +88,7 @@ func (p *program) load(x []float32, y []int, n int) {
 		clear(d[n*p.feat:])
 	}
 	if p.y == nil {
-		return
+		return nil
 	}
 	switch d := p.y.Data().(type) {
 	case []float32:
@@ -100,6 +106,40 @@ func (p *program) load(x []float32, y []int, n int) {
 			}
 		}
 	}
+	return nil
+}
+
+// bindView binds the input node to the first batch samples of x in place of
+// the program's own input tensor, when x holds a whole batch of the
+// program's dtype (float32): nothing is copied, and the run reads the
+// caller's samples (no op writes into an input). It reports whether it
+// did; if not, the caller copies with load. The program must not run
+// after x changes; unbindView (or load) lets go of x.
+func (p *program) bindView(x []float32, n int) bool {
+	if n != p.batch || len(x) < n*p.feat || p.y != nil {
+		return false
+	}
+	if _, ok := p.x.Data().([]float32); !ok {
+		return false
+	}
+	v := tensor.New(tensor.WithShape(p.x.Shape().Clone()...), tensor.WithBacking(x[:n*p.feat:n*p.feat]))
+	if err := G.Let(p.xn, v); err != nil {
+		return false
+	}
+	p.view = true
+	return true
+}
+
+// unbindView binds the input node back to the program's own tensor.
+func (p *program) unbindView() error {
+	if !p.view {
+		return nil
+	}
+	if err := G.Let(p.xn, p.x); err != nil {
+		return errors.WithStack(err)
+	}
+	p.view = false
+	return nil
 }
 
 // scalar reads a scalar value as float64.

@@ -45,6 +45,9 @@ var benchShapes = []benchShape{
 	{"convnet-c4-dx-TN-576x196x64", true, false, 576, 196, 64, 0},
 	{"convnet-c4-dW-NT-64x576x196", false, true, 64, 576, 196, 1},
 	{"square-NN-512", false, false, 512, 512, 512, 0},
+	{"mlpbn-eval-NN-1000x100x784", false, false, 1000, 100, 784, 0},
+	{"mlpbn-eval-NN-1000x100x100", false, false, 1000, 100, 100, 0},
+	{"mlp-eval-NN-1000x800x784", false, false, 1000, 800, 784, 0},
 }
 
 // benchSink keeps results alive.
