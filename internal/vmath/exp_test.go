@@ -95,7 +95,7 @@ func TestSigmoidSliceBits(t *testing.T) {
 	for b := uint32(0); b < 1<<32-1<<20; b += 1 << 14 {
 		x = append(x, math.Float32frombits(b))
 	}
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, len(x)} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 32, 47, 48, 65, len(x)} {
 		y := make([]float32, n+1)
 		y[n] = 42
 		SigmoidSlice32(x[:n], y)

@@ -104,7 +104,10 @@ done:
 //
 // sigmoidAVX512 is sigmoidAVX2 for n a multiple of 16, 16 lanes at a time:
 // the same operations in the same order (VRNDSCALEPS $0 rounds to nearest
-// even as VROUNDPS $0 does; the selections use mask registers).
+// even as VROUNDPS $0 does; the selections use mask registers). The main
+// loop interleaves two blocks of 16 (Z0–Z6 and Z25–Z31), whose chains of
+// dependent operations then overlap; the polynomial's coefficients stay in
+// Z19–Z24.
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -121,9 +124,105 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	VPBROADCASTD ·sigConst+60(SB), Z16 // sigShift
 	VBROADCASTSS ·sigConst+40(SB), Z17 // 1
 	VPXORD Z18, Z18, Z18               // 0
+	VBROADCASTSS ·sigConst+16(SB), Z19 // p0
+	VBROADCASTSS ·sigConst+20(SB), Z20 // p1
+	VBROADCASTSS ·sigConst+24(SB), Z21 // p2
+	VBROADCASTSS ·sigConst+28(SB), Z22 // p3
+	VBROADCASTSS ·sigConst+32(SB), Z23 // p4
+	VBROADCASTSS ·sigConst+36(SB), Z24 // p5
 	SHRQ $4, CX
-	JZ done
-loop:
+loop2:
+	CMPQ CX, $2
+	JL   tail
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z25
+	VPXORD Z15, Z0, Z0          // x = −x
+	VPXORD Z15, Z25, Z25
+	VMULPS Z14, Z0, Z1          // x·log2e
+	VMULPS Z14, Z25, Z26
+	VRNDSCALEPS $0, Z1, Z1      // n, to nearest even
+	VRNDSCALEPS $0, Z26, Z26
+	VMULPS Z13, Z1, Z2          // n·ln2Hi
+	VMULPS Z13, Z26, Z27
+	VSUBPS Z2, Z0, Z3           // r = x − n·ln2Hi
+	VSUBPS Z27, Z25, Z28
+	VMULPS Z12, Z1, Z2          // n·ln2Lo
+	VMULPS Z12, Z26, Z27
+	VSUBPS Z2, Z3, Z3           // r −= n·ln2Lo
+	VSUBPS Z27, Z28, Z28
+	VMULPS Z3, Z19, Z4
+	VMULPS Z28, Z19, Z29
+	VADDPS Z20, Z4, Z4
+	VADDPS Z20, Z29, Z29
+	VMULPS Z3, Z4, Z4
+	VMULPS Z28, Z29, Z29
+	VADDPS Z21, Z4, Z4
+	VADDPS Z21, Z29, Z29
+	VMULPS Z3, Z4, Z4
+	VMULPS Z28, Z29, Z29
+	VADDPS Z22, Z4, Z4
+	VADDPS Z22, Z29, Z29
+	VMULPS Z3, Z4, Z4
+	VMULPS Z28, Z29, Z29
+	VADDPS Z23, Z4, Z4
+	VADDPS Z23, Z29, Z29
+	VMULPS Z3, Z4, Z4
+	VMULPS Z28, Z29, Z29
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z29, Z29
+	VMULPS Z3, Z3, Z5           // r·r
+	VMULPS Z28, Z28, Z30
+	VMULPS Z5, Z4, Z4
+	VMULPS Z30, Z29, Z29
+	VADDPS Z3, Z4, Z4           // p·r² + r
+	VADDPS Z28, Z29, Z29
+	VADDPS Z17, Z4, Z4          // + 1
+	VADDPS Z17, Z29, Z29
+	VCVTPS2DQ Z1, Z6            // n
+	VCVTPS2DQ Z26, Z31
+	VPSUBD Z16, Z6, Z6          // k = n − sigShift
+	VPSUBD Z16, Z31, Z31
+	VPSRAD $1, Z6, Z5           // h = k>>1
+	VPSRAD $1, Z31, Z30
+	VPSUBD Z5, Z6, Z6           // k − h
+	VPSUBD Z30, Z31, Z31
+	VPADDD Z10, Z5, Z5
+	VPADDD Z10, Z30, Z30
+	VPSLLD $23, Z5, Z5          // 2^h
+	VPSLLD $23, Z30, Z30
+	VPADDD Z10, Z6, Z6
+	VPADDD Z10, Z31, Z31
+	VPSLLD $23, Z6, Z6          // 2^(k−h)
+	VPSLLD $23, Z31, Z31
+	VMULPS Z5, Z4, Z4
+	VMULPS Z30, Z29, Z29
+	VMULPS Z6, Z4, Z4           // e^x in range
+	VMULPS Z31, Z29, Z29
+	VCMPPS $0x1e, Z9, Z0, K1    // x > maxXSig
+	VCMPPS $0x1e, Z9, Z25, K2
+	VMOVAPS Z8, K1, Z4          // +Inf
+	VMOVAPS Z8, K2, Z29
+	VCMPPS $0x11, Z7, Z0, K1    // x < minX
+	VCMPPS $0x11, Z7, Z25, K2
+	VMOVAPS Z18, K1, Z4         // 0
+	VMOVAPS Z18, K2, Z29
+	VCMPPS $3, Z0, Z0, K1       // x is NaN
+	VCMPPS $3, Z25, Z25, K2
+	VMOVAPS Z0, K1, Z4          // x
+	VMOVAPS Z25, K2, Z29
+	VADDPS Z11, Z4, Z4          // 2⁻⁶⁴ + e
+	VADDPS Z11, Z29, Z29
+	VDIVPS Z4, Z11, Z4          // 2⁻⁶⁴/(2⁻⁶⁴ + e)
+	VDIVPS Z29, Z11, Z29
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z29, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP  loop2
+tail:
+	TESTQ CX, CX
+	JZ    done
 	VMOVUPS (SI), Z0
 	VPXORD Z15, Z0, Z0          // x = −x
 	VMULPS Z14, Z0, Z1          // x·log2e
@@ -132,22 +231,16 @@ loop:
 	VSUBPS Z2, Z0, Z3           // r = x − n·ln2Hi
 	VMULPS Z12, Z1, Z2          // n·ln2Lo
 	VSUBPS Z2, Z3, Z3           // r −= n·ln2Lo
-	VBROADCASTSS ·sigConst+16(SB), Z4
+	VMULPS Z3, Z19, Z4
+	VADDPS Z20, Z4, Z4
 	VMULPS Z3, Z4, Z4
-	VBROADCASTSS ·sigConst+20(SB), Z5
-	VADDPS Z5, Z4, Z4
+	VADDPS Z21, Z4, Z4
 	VMULPS Z3, Z4, Z4
-	VBROADCASTSS ·sigConst+24(SB), Z5
-	VADDPS Z5, Z4, Z4
+	VADDPS Z22, Z4, Z4
 	VMULPS Z3, Z4, Z4
-	VBROADCASTSS ·sigConst+28(SB), Z5
-	VADDPS Z5, Z4, Z4
+	VADDPS Z23, Z4, Z4
 	VMULPS Z3, Z4, Z4
-	VBROADCASTSS ·sigConst+32(SB), Z5
-	VADDPS Z5, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VBROADCASTSS ·sigConst+36(SB), Z5
-	VADDPS Z5, Z4, Z4
+	VADDPS Z24, Z4, Z4
 	VMULPS Z3, Z3, Z5           // r·r
 	VMULPS Z5, Z4, Z4
 	VADDPS Z3, Z4, Z4           // p·r² + r
@@ -171,10 +264,6 @@ loop:
 	VADDPS Z11, Z4, Z4          // 2⁻⁶⁴ + e
 	VDIVPS Z4, Z11, Z4          // 2⁻⁶⁴/(2⁻⁶⁴ + e)
 	VMOVUPS Z4, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
 done:
 	VZEROUPPER
 	RET
