@@ -181,13 +181,21 @@ func label[T float](labels []T, i, k int) (int, error) {
 // cELoss returns the mean over rows (length k) of log Σ exp(z) − z[label].
 func cELoss[T float](z, labels []T, k int) (float64, error) {
 	var sum float64
-	for i := range labels {
-		c, err := label(labels, i, k)
-		if err != nil {
-			return 0, err
+	var lse [lseChunk]float64
+	var cs [lseChunk]int
+	for i0 := 0; i0 < len(labels); i0 += lseChunk {
+		i1 := min(len(labels), i0+lseChunk)
+		for i := i0; i < i1; i++ {
+			c, err := label(labels, i, k)
+			if err != nil {
+				return 0, err
+			}
+			cs[i-i0] = c
 		}
-		row := z[i*k : (i+1)*k]
-		sum += logSumExp(row) - float64(row[c])
+		logSumExps(z[i0*k:i1*k], k, lse[:i1-i0])
+		for i := i0; i < i1; i++ {
+			sum += lse[i-i0] - float64(z[i*k+cs[i-i0]])
+		}
 	}
 	return sum / float64(len(labels)), nil
 }

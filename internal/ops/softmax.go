@@ -10,6 +10,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/vmath"
 )
 
 // This file holds zoo's row-wise softmax and log-softmax ops and the small
@@ -169,13 +171,22 @@ func expRow[T float](row []T, e []float64) float64 {
 	return s
 }
 
-// LogSoftmaxRows writes log Softmax(x) row by row into y.
+// LogSoftmaxRows writes log Softmax(x) row by row into y (rows of length
+// k ≥ 1); y may be x.
 func LogSoftmaxRows[T float](x, y []T, k int) {
-	for r := 0; r+k <= len(x); r += k {
-		row, out := x[r:r+k], y[r:r+k]
-		lse := logSumExp(row)
-		for j, v := range row {
-			out[j] = T(float64(v) - lse)
+	if k < 1 {
+		return
+	}
+	rows := len(x) / k
+	var lse [lseChunk]float64
+	for r0 := 0; r0 < rows; r0 += lseChunk {
+		r1 := min(rows, r0+lseChunk)
+		logSumExps(x[r0*k:r1*k], k, lse[:r1-r0])
+		for r := r0; r < r1; r++ {
+			l := lse[r-r0]
+			for j := r * k; j < (r+1)*k; j++ {
+				y[j] = T(float64(x[j]) - l)
+			}
 		}
 	}
 }
@@ -236,6 +247,49 @@ func logSumExp[T float](row []T) float64 {
 		s += math.Exp(float64(v) - m)
 	}
 	return m + math.Log(s)
+}
+
+// lseChunk is how many values logSumExps exponentiates at a time (and
+// how many rows its callers hand it at most).
+const lseChunk = 1024
+
+// logSumExps writes logSumExp of each of the len(lse) rows of x (length
+// k) into lse, the same bits as logSumExp row by row: the shifted values
+// of the rows are exponentiated lseChunk at a time by vmath.ExpSlice
+// (math.Exp's bits, eight at a time), then summed row by row in order.
+func logSumExps[T float](x []T, k int, lse []float64) {
+	per := lseChunk / k
+	if per == 0 {
+		for r := range lse {
+			lse[r] = logSumExp(x[r*k : (r+1)*k])
+		}
+		return
+	}
+	var buf [lseChunk]float64
+	for r0 := 0; r0 < len(lse); r0 += per {
+		r1 := min(len(lse), r0+per)
+		e := buf[:(r1-r0)*k]
+		for r := r0; r < r1; r++ {
+			row := x[r*k : (r+1)*k]
+			m := rowMax(row)
+			lse[r] = m
+			d := e[(r-r0)*k:]
+			for j, v := range row {
+				d[j] = float64(v) - m
+			}
+		}
+		vmath.ExpSlice(e, e)
+		for r := r0; r < r1; r++ {
+			if math.IsInf(lse[r], 0) {
+				continue
+			}
+			var s float64
+			for _, v := range e[(r-r0)*k : (r-r0+1)*k] {
+				s += v
+			}
+			lse[r] += math.Log(s)
+		}
+	}
 }
 
 // float is the element type of the generic kernels of the softmax, loss and

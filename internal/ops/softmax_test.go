@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -309,4 +310,49 @@ func TestSoftmaxUnderLog(t *testing.T) {
 	}
 	zootest.CheckClose(t, "softmax", zootest.Floats(t, p.Value()), wantP, 1e-15)
 	zootest.CheckClose(t, "log softmax", zootest.Floats(t, l.Value()), wantL, 1e-14)
+}
+
+// TestLogSumExpsSameBits: the chunked, vectorised log-sum-exp of
+// LogSoftmaxRows and the cross-entropy gives the bits of logSumExp row by
+// row, for rows shorter and longer than a chunk, rows that straddle
+// chunks, and rows holding ±Inf, NaN and extreme values.
+func TestLogSumExpsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, k := range []int{1, 3, 10, 7, 1000, 1025, 2100} {
+		rows := 3*lseChunk/k + 5
+		x := make([]float64, rows*k)
+		for i := range x {
+			x[i] = rng.NormFloat64() * 20
+		}
+		odd := []float64{math.Inf(1), math.Inf(-1), math.NaN(), 1e308, -1e308, 750, -750}
+		for i, v := range odd {
+			x[(i*7%rows)*k+i%k] = v
+		}
+		for j := range k { // a row of -Inf only
+			x[(rows-2)*k+j] = math.Inf(-1)
+		}
+		y := make([]float64, len(x))
+		LogSoftmaxRows(x, y, k)
+		labels := make([]float64, rows)
+		var want float64
+		for r := range rows {
+			row := x[r*k : (r+1)*k]
+			lse := logSumExp(row)
+			for j, v := range row {
+				w := v - lse
+				if math.Float64bits(y[r*k+j]) != math.Float64bits(w) && !(w != w && y[r*k+j] != y[r*k+j]) {
+					t.Fatalf("k %d, row %d, col %d: %v, want %v", k, r, j, y[r*k+j], w)
+				}
+			}
+			labels[r] = float64(r % k)
+			want += lse - row[r%k]
+		}
+		got, err := cELoss(x, labels, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := want / float64(rows); math.Float64bits(got) != math.Float64bits(w) && !(w != w && got != got) {
+			t.Fatalf("k %d: cross-entropy %v, want %v", k, got, w)
+		}
+	}
 }

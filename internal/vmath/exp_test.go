@@ -110,3 +110,79 @@ func TestSigmoidSliceBits(t *testing.T) {
 		}
 	}
 }
+
+// TestExpSliceBits: ExpSlice gives math.Exp's bits for every kind of input
+// (the vector range, its edges, overflow, subnormal results, ±0, ±Inf,
+// NaN) at every length, in place too.
+func TestExpSliceBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []float64{0, math.Copysign(0, -1), 1, -1, 700, -700, math.Nextafter(700, 800), math.Nextafter(-700, -800),
+		709.78, 709.8, -708.4, -708.3, -720, -745.2, -746, 1e-300, -1e-300, math.SmallestNonzeroFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, -math.MaxFloat64, 0.5 * math.Ln2, -0.5 * math.Ln2}
+	x := append([]float64(nil), special...)
+	for range 1 << 16 {
+		x = append(x, rng.NormFloat64()*30)
+	}
+	for range 1 << 16 {
+		x = append(x, rng.Float64()*1400-700)
+	}
+	for range 1 << 12 {
+		x = append(x, -rng.Float64()*20) // log-softmax's range
+	}
+	for range 1 << 12 {
+		x = append(x, math.Float64frombits(rng.Uint64()))
+	}
+	// A lone special value in a block of ordinary ones, at each lane.
+	for lane := range 8 {
+		for _, s := range special {
+			blk := make([]float64, 8)
+			for i := range blk {
+				blk[i] = rng.Float64()*10 - 5
+			}
+			blk[lane] = s
+			x = append(x, blk...)
+		}
+	}
+	check := func(n int, y []float64, src []float64) {
+		t.Helper()
+		for i, v := range src[:n] {
+			want := math.Exp(v)
+			if math.Float64bits(y[i]) != math.Float64bits(want) && !(y[i] != y[i] && want != want) {
+				t.Fatalf("n %d: ExpSlice(%v) = %v (%#x), math.Exp %v (%#x)", n, v, y[i], math.Float64bits(y[i]), want, math.Float64bits(want))
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 63, 64, 65, len(x)} {
+		y := make([]float64, n+1)
+		y[n] = 42
+		ExpSlice(x[:n], y)
+		check(n, y, x)
+		if y[n] != 42 {
+			t.Fatalf("n %d: wrote past the end", n)
+		}
+		z := append([]float64(nil), x[:n]...)
+		ExpSlice(z, z)
+		check(n, z, x)
+	}
+}
+
+func BenchmarkExpSlice(b *testing.B) {
+	x, y := make([]float64, 10000), make([]float64, 10000)
+	for i := range x {
+		x[i] = -float64(i%2000) / 100
+	}
+	b.Run("vmath", func(b *testing.B) {
+		for range b.N {
+			ExpSlice(x, y)
+		}
+		b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+	})
+	b.Run("math.Exp", func(b *testing.B) {
+		for range b.N {
+			for i, v := range x {
+				y[i] = math.Exp(v)
+			}
+		}
+		b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+	})
+}

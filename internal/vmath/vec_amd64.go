@@ -36,3 +36,17 @@ func sigmoidVec(x, y []float32) int {
 	sigmoidAVX2(&x[0], &y[0], n)
 	return n
 }
+
+//go:noescape
+func expAVX512(x, y *float64, n int) int
+
+// expVec computes y[i] = math.Exp(x[i]) in blocks of 8 with AVX-512F (on
+// a CPU with FMA, whose math.Exp takes the path expAVX512 follows) until a
+// block has an input outside [−700, 700], and returns how many it did.
+func expVec(x, y []float64) int {
+	if !avx512 || !hasAVX2 || len(x) < 8 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return expAVX512(&x[0], &y[0], len(x))
+}

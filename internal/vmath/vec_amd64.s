@@ -267,3 +267,100 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// Constants of expAVX512: those of the Go runtime's math.Exp on amd64
+// (src/math/exp_amd64.s, the same decimal literals), the input range of
+// the vector path, and the exponent bias.
+DATA ·expConst+0(SB)/8, $1.4426950408889634073599246810018920            // log₂e
+DATA ·expConst+8(SB)/8, $0.69314718055966295651160180568695068359375     // ln 2, upper part
+DATA ·expConst+16(SB)/8, $0.28235290563031577122588448175013436025525412068e-12 // ln 2, lower part
+DATA ·expConst+24(SB)/8, $0.0625
+DATA ·expConst+32(SB)/8, $2.4801587301587301587e-5 // Taylor coefficients, 1/8! …
+DATA ·expConst+40(SB)/8, $1.9841269841269841270e-4
+DATA ·expConst+48(SB)/8, $1.3888888888888888889e-3
+DATA ·expConst+56(SB)/8, $8.3333333333333333333e-3
+DATA ·expConst+64(SB)/8, $4.1666666666666666667e-2
+DATA ·expConst+72(SB)/8, $1.6666666666666666667e-1
+DATA ·expConst+80(SB)/8, $0.5
+DATA ·expConst+88(SB)/8, $1.0
+DATA ·expConst+96(SB)/8, $2.0
+DATA ·expConst+104(SB)/8, $700.0  // the vector path's range: |x| ≤ 700
+DATA ·expConst+112(SB)/8, $-700.0
+DATA ·expConst+120(SB)/8, $1023   // exponent bias
+GLOBL ·expConst(SB), RODATA|NOPTR, $128
+
+// func expAVX512(x, y *float64, n int) int
+//
+// expAVX512 writes y[i] = math.Exp(x[i]) in blocks of 8 while every x of a
+// block lies in [−700, 700] (no NaN, no overflow, no subnormal result), and
+// returns how many it did: the first block with another x is left to the
+// caller. Each lane runs the FMA path of the runtime's archExp, operation
+// for operation: n = round(x·log₂e) (VCVTPD2DQ rounds to nearest even as
+// CVTSD2SL does under Go's MXCSR), r = (x − n·ln2U − n·ln2L)/16, a Taylor
+// polynomial of degree 8 by FMAs, squared four times as e·(e+2), then
+// scaled by 2ⁿ.
+TEXT ·expAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	VBROADCASTSD ·expConst+0(SB), Z20   // log₂e
+	VBROADCASTSD ·expConst+8(SB), Z21   // ln2U
+	VBROADCASTSD ·expConst+16(SB), Z22  // ln2L
+	VBROADCASTSD ·expConst+24(SB), Z23  // 1/16
+	VBROADCASTSD ·expConst+32(SB), Z24  // c8
+	VBROADCASTSD ·expConst+40(SB), Z25  // c7
+	VBROADCASTSD ·expConst+48(SB), Z26  // c6
+	VBROADCASTSD ·expConst+56(SB), Z27  // c5
+	VBROADCASTSD ·expConst+64(SB), Z28  // c4
+	VBROADCASTSD ·expConst+72(SB), Z29  // c3
+	VBROADCASTSD ·expConst+80(SB), Z30  // 1/2
+	VBROADCASTSD ·expConst+88(SB), Z31  // 1
+	VBROADCASTSD ·expConst+96(SB), Z19  // 2
+	VBROADCASTSD ·expConst+104(SB), Z18 // 700
+	VBROADCASTSD ·expConst+112(SB), Z17 // −700
+	VPBROADCASTQ ·expConst+120(SB), Z16 // 1023
+expLoop:
+	CMPQ CX, $8
+	JLT  expDone
+	VMOVUPD (SI)(AX*8), Z0
+	VCMPPD  $0x1d, Z17, Z0, K1     // x ≥ −700 (false for NaN)
+	VCMPPD  $0x12, Z18, Z0, K1, K2 // and x ≤ 700
+	KMOVW   K2, BX
+	CMPQ    BX, $0xff
+	JNE     expDone
+	VMULPD  Z20, Z0, Z1            // x·log₂e
+	VCVTPD2DQ Z1, Y2               // n
+	VCVTDQ2PD Y2, Z1
+	VFNMADD231PD Z21, Z1, Z0       // x − n·ln2U
+	VFNMADD231PD Z22, Z1, Z0       // − n·ln2L
+	VMULPD  Z23, Z0, Z0            // r/16
+	VMOVAPD Z24, Z3
+	VFMADD213PD Z25, Z0, Z3        // p = p·r + c
+	VFMADD213PD Z26, Z0, Z3
+	VFMADD213PD Z27, Z0, Z3
+	VFMADD213PD Z28, Z0, Z3
+	VFMADD213PD Z29, Z0, Z3
+	VFMADD213PD Z30, Z0, Z3
+	VFMADD213PD Z31, Z0, Z3
+	VMULPD  Z3, Z0, Z0             // e = r·p
+	VADDPD  Z19, Z0, Z3            // e·(e+2), four times
+	VMULPD  Z3, Z0, Z0
+	VADDPD  Z19, Z0, Z3
+	VMULPD  Z3, Z0, Z0
+	VADDPD  Z19, Z0, Z3
+	VMULPD  Z3, Z0, Z0
+	VADDPD  Z19, Z0, Z3
+	VFMADD213PD Z31, Z3, Z0        // the last one + 1
+	VPMOVSXDQ Y2, Z4               // 2ⁿ
+	VPADDQ  Z16, Z4, Z4
+	VPSLLQ  $52, Z4, Z4
+	VMULPD  Z4, Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	SUBQ $8, CX
+	JMP  expLoop
+expDone:
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET
