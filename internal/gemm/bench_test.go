@@ -48,6 +48,8 @@ var benchShapes = []benchShape{
 	{"mlpbn-eval-NN-1000x100x784", false, false, 1000, 100, 784, 0},
 	{"mlpbn-eval-NN-1000x100x100", false, false, 1000, 100, 100, 0},
 	{"mlp-eval-NN-1000x800x784", false, false, 1000, 800, 784, 0},
+	{"eval-out-NN-1000x10x100", false, false, 1000, 10, 100, 0},
+	{"eval-out-NN-1000x10x800", false, false, 1000, 10, 800, 0},
 }
 
 // benchSink keeps results alive.

@@ -256,7 +256,8 @@ const lseChunk = 1024
 // logSumExps writes logSumExp of each of the len(lse) rows of x (length
 // k) into lse, the same bits as logSumExp row by row: the shifted values
 // of the rows are exponentiated lseChunk at a time by vmath.ExpSlice
-// (math.Exp's bits, eight at a time), then summed row by row in order.
+// (math.Exp's bits, eight at a time), summed row by row in order, and the
+// sums' logarithms taken by vmath.LogSlice (math.Log's bits).
 func logSumExps[T float](x []T, k int, lse []float64) {
 	per := lseChunk / k
 	if per == 0 {
@@ -265,7 +266,7 @@ func logSumExps[T float](x []T, k int, lse []float64) {
 		}
 		return
 	}
-	var buf [lseChunk]float64
+	var buf, sum [lseChunk]float64
 	for r0 := 0; r0 < len(lse); r0 += per {
 		r1 := min(len(lse), r0+per)
 		e := buf[:(r1-r0)*k]
@@ -279,15 +280,19 @@ func logSumExps[T float](x []T, k int, lse []float64) {
 			}
 		}
 		vmath.ExpSlice(e, e)
-		for r := r0; r < r1; r++ {
-			if math.IsInf(lse[r], 0) {
-				continue
-			}
+		sums := sum[:r1-r0]
+		for r := range sums {
 			var s float64
-			for _, v := range e[(r-r0)*k : (r-r0+1)*k] {
+			for _, v := range e[r*k : (r+1)*k] {
 				s += v
 			}
-			lse[r] += math.Log(s)
+			sums[r] = s
+		}
+		vmath.LogSlice(sums, sums)
+		for r := r0; r < r1; r++ {
+			if !math.IsInf(lse[r], 0) {
+				lse[r] += sums[r-r0]
+			}
 		}
 	}
 }

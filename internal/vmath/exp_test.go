@@ -186,3 +186,54 @@ func BenchmarkExpSlice(b *testing.B) {
 		b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 	})
 }
+
+// TestLogSliceBits: LogSlice gives math.Log's bits for every kind of input
+// (normal values on both sides of √2/2 in the mantissa, 1, powers of two,
+// subnormals, ±0, negatives, ±Inf, NaN) at every length, in place too.
+func TestLogSliceBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float64{1, 2, 0.5, math.Sqrt2 / 2, math.Nextafter(math.Sqrt2/2, 1), math.Nextafter(math.Sqrt2/2, 0), math.Sqrt2,
+		0, math.Copysign(0, -1), -1, math.SmallestNonzeroFloat64, 0x1p-1022, math.Nextafter(0x1p-1022, 0), math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN(), 10, 1e-300, 1e300}
+	x := append([]float64(nil), special...)
+	for range 1 << 16 {
+		x = append(x, math.Exp(rng.NormFloat64()*50))
+	}
+	for range 1 << 12 {
+		x = append(x, 1+rng.Float64()*20) // log-sum-exp's range
+	}
+	for range 1 << 12 {
+		x = append(x, math.Float64frombits(rng.Uint64()))
+	}
+	for lane := range 8 {
+		for _, s := range special {
+			blk := make([]float64, 8)
+			for i := range blk {
+				blk[i] = rng.Float64() * 10
+			}
+			blk[lane] = s
+			x = append(x, blk...)
+		}
+	}
+	check := func(n int, y []float64) {
+		t.Helper()
+		for i, v := range x[:n] {
+			want := math.Log(v)
+			if math.Float64bits(y[i]) != math.Float64bits(want) && !(y[i] != y[i] && want != want) {
+				t.Fatalf("n %d: LogSlice(%v) = %v (%#x), math.Log %v (%#x)", n, v, y[i], math.Float64bits(y[i]), want, math.Float64bits(want))
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 63, 64, 65, len(x)} {
+		y := make([]float64, n+1)
+		y[n] = 42
+		LogSlice(x[:n], y)
+		check(n, y)
+		if y[n] != 42 {
+			t.Fatalf("n %d: wrote past the end", n)
+		}
+		z := append([]float64(nil), x[:n]...)
+		LogSlice(z, z)
+		check(n, z)
+	}
+}

@@ -50,3 +50,17 @@ func expVec(x, y []float64) int {
 	_ = y[len(x)-1]
 	return expAVX512(&x[0], &y[0], len(x))
 }
+
+//go:noescape
+func logAVX512(x, y *float64, n int) int
+
+// logVec computes y[i] = math.Log(x[i]) in blocks of 8 with AVX-512F
+// until a block has an input that is not positive, normal and finite,
+// and returns how many it did.
+func logVec(x, y []float64) int {
+	if !avx512 || !hasAVX2 || len(x) < 8 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return logAVX512(&x[0], &y[0], len(x))
+}

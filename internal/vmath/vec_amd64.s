@@ -364,3 +364,117 @@ expDone:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// Constants of logAVX512: those of the Go runtime's math.Log on amd64
+// (src/math/log_amd64.s, the same decimal literals), the bit masks of
+// its frexp, and the input range of the vector path.
+DATA ·logConst+0(SB)/8, $7.07106781186547524401e-01 // √2/2
+DATA ·logConst+8(SB)/8, $6.93147180369123816490e-01 // ln 2, upper part
+DATA ·logConst+16(SB)/8, $1.90821492927058770002e-10 // ln 2, lower part
+DATA ·logConst+24(SB)/8, $6.666666666666735130e-01 // L1 … L7
+DATA ·logConst+32(SB)/8, $3.999999999940941908e-01
+DATA ·logConst+40(SB)/8, $2.857142874366239149e-01
+DATA ·logConst+48(SB)/8, $2.222219843214978396e-01
+DATA ·logConst+56(SB)/8, $1.818357216161805012e-01
+DATA ·logConst+64(SB)/8, $1.531383769920937332e-01
+DATA ·logConst+72(SB)/8, $1.479819860511658591e-01
+DATA ·logConst+80(SB)/8, $0x000FFFFFFFFFFFFF // mantissa
+DATA ·logConst+88(SB)/8, $0x3FE0000000000000 // 0.5's exponent
+DATA ·logConst+96(SB)/8, $0x7FF             // exponent field
+DATA ·logConst+104(SB)/8, $0x3FE            // its bias − 1
+DATA ·logConst+112(SB)/8, $0.5
+DATA ·logConst+120(SB)/8, $1.0
+DATA ·logConst+128(SB)/8, $2.0
+DATA ·logConst+136(SB)/8, $0x0010000000000000 // smallest normal
+DATA ·logConst+144(SB)/8, $0x7FEFFFFFFFFFFFFF // largest finite
+GLOBL ·logConst(SB), RODATA|NOPTR, $152
+
+// func logAVX512(x, y *float64, n int) int
+//
+// logAVX512 writes y[i] = math.Log(x[i]) in blocks of 8 while every x of a
+// block is positive, normal and finite, and returns how many it did: the
+// first block with another x is left to the caller. Each lane runs the
+// runtime's archLog operation for operation: x = f1·2ᵏ with f1 in [½, 1)
+// from the bits, f1 ≤ √2/2 doubled (k − 1), f = f1 − 1, s = f/(2 + f), the
+// two polynomials in s⁴, and k·ln2Hi − ((½f² − (s·(½f² + R) + k·ln2Lo)) − f).
+TEXT ·logAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	VBROADCASTSD ·logConst+0(SB), Z16   // √2/2
+	VBROADCASTSD ·logConst+8(SB), Z17   // ln2Hi
+	VBROADCASTSD ·logConst+16(SB), Z18  // ln2Lo
+	VBROADCASTSD ·logConst+24(SB), Z19  // L1
+	VBROADCASTSD ·logConst+32(SB), Z20  // L2
+	VBROADCASTSD ·logConst+40(SB), Z21  // L3
+	VBROADCASTSD ·logConst+48(SB), Z22  // L4
+	VBROADCASTSD ·logConst+56(SB), Z23  // L5
+	VBROADCASTSD ·logConst+64(SB), Z24  // L6
+	VBROADCASTSD ·logConst+72(SB), Z25  // L7
+	VPBROADCASTQ ·logConst+80(SB), Z26  // mantissa mask
+	VPBROADCASTQ ·logConst+88(SB), Z27  // 0.5's exponent
+	VPBROADCASTQ ·logConst+96(SB), Z28  // 0x7FF
+	VPBROADCASTQ ·logConst+104(SB), Z29 // 0x3FE
+	VBROADCASTSD ·logConst+112(SB), Z30 // 0.5
+	VBROADCASTSD ·logConst+120(SB), Z31 // 1
+	VBROADCASTSD ·logConst+128(SB), Z15 // 2
+	VBROADCASTSD ·logConst+136(SB), Z14 // smallest normal
+	VBROADCASTSD ·logConst+144(SB), Z13 // largest finite
+logLoop:
+	CMPQ CX, $8
+	JLT  logDone
+	VMOVUPD (SI)(AX*8), Z0
+	VCMPPD  $0x1d, Z14, Z0, K1     // x ≥ smallest normal (false for NaN)
+	VCMPPD  $0x12, Z13, Z0, K1, K2 // and x ≤ largest finite
+	KMOVW   K2, BX
+	CMPQ    BX, $0xff
+	JNE     logDone
+	VPANDQ  Z26, Z0, Z2            // f1 = mantissa | 0.5's exponent
+	VPORQ   Z27, Z2, Z2
+	VPSRLQ  $52, Z0, Z1            // k = exponent − 0x3FE
+	VPANDQ  Z28, Z1, Z1
+	VPSUBQ  Z29, Z1, Z1
+	VPMOVQD Z1, Y1
+	VCVTDQ2PD Y1, Z1
+	VCMPPD  $0x02, Z16, Z2, K3     // f1 ≤ √2/2 (CMPSD's not-less-than, reversed)
+	VMOVAPD.Z Z31, K3, Z3          // 1 or 0
+	VSUBPD  Z3, Z1, Z1             // k −= 1 or 0
+	VADDPD  Z31, Z3, Z3            // 2 or 1
+	VMULPD  Z3, Z2, Z2             // f1 ·= 2 or 1
+	VSUBPD  Z31, Z2, Z2            // f = f1 − 1
+	VADDPD  Z2, Z15, Z0            // 2 + f
+	VDIVPD  Z0, Z2, Z3             // s = f/(2 + f)
+	VMULPD  Z3, Z3, Z4             // s2
+	VMULPD  Z4, Z4, Z5             // s4
+	VMULPD  Z5, Z25, Z6            // t1 = s2·(L1 + s4·(L3 + s4·(L5 + s4·L7)))
+	VADDPD  Z23, Z6, Z6
+	VMULPD  Z5, Z6, Z6
+	VADDPD  Z21, Z6, Z6
+	VMULPD  Z5, Z6, Z6
+	VADDPD  Z19, Z6, Z6
+	VMULPD  Z6, Z4, Z4
+	VMULPD  Z5, Z24, Z6            // t2 = s4·(L2 + s4·(L4 + s4·L6))
+	VADDPD  Z22, Z6, Z6
+	VMULPD  Z5, Z6, Z6
+	VADDPD  Z20, Z6, Z6
+	VMULPD  Z6, Z5, Z5
+	VADDPD  Z5, Z4, Z4             // R = t1 + t2
+	VMULPD  Z2, Z30, Z0            // hfsq = ½·f·f
+	VMULPD  Z2, Z0, Z0
+	VADDPD  Z0, Z4, Z4             // hfsq + R
+	VMULPD  Z4, Z3, Z3             // s·(hfsq + R)
+	VMULPD  Z1, Z18, Z4            // k·ln2Lo
+	VADDPD  Z4, Z3, Z3
+	VSUBPD  Z3, Z0, Z0             // hfsq − (…)
+	VSUBPD  Z2, Z0, Z0             // − f
+	VMULPD  Z17, Z1, Z1            // k·ln2Hi
+	VSUBPD  Z0, Z1, Z1
+	VMOVUPD Z1, (DI)(AX*8)
+	ADDQ $8, AX
+	SUBQ $8, CX
+	JMP  logLoop
+logDone:
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -7,3 +7,6 @@ func sigmoidVec(x, y []float32) int { return 0 }
 
 // expVec computes no element: math.Exp does them all.
 func expVec(x, y []float64) int { return 0 }
+
+// logVec computes no element: math.Log does them all.
+func logVec(x, y []float64) int { return 0 }
