@@ -81,7 +81,11 @@ func addBias[T float32 | float64](y, x, b []T, inner int) {
 	c := len(b)
 	row := c * inner
 	y = y[:len(x)]
-	for r := 0; r+row <= len(x); r += row {
+	start := 0
+	if inner == 1 && c < narrowBias {
+		start = addNarrowBias(y, x, b)
+	}
+	for r := start; r+row <= len(x); r += row {
 		xr, yr := x[r:r+row], y[r:r+row]
 		if inner == 1 {
 			vmath.Add(yr[:len(b)], xr, b)
@@ -92,6 +96,37 @@ func addBias[T float32 | float64](y, x, b []T, inner int) {
 			vmath.AddScalar(yp, xp, bv)
 		}
 	}
+}
+
+// narrowBias: rows of (N, C) with fewer channels than this (a 10-class
+// output layer) are added in blocks of whole rows.
+const narrowBias = 64
+
+// addNarrowBias adds b to the rows of x (of len(b) < narrowBias channels)
+// in blocks of as many whole rows as fill a multiple of 64 elements, each
+// block a vectorised Add against b repeated (the same sum per element as
+// row by row), and returns where the rows it left begin.
+func addNarrowBias[T float32 | float64](y, x, b []T) int {
+	var pat [narrowBias * 64]T
+	c := len(b)
+	rows := 64 / gcd(c, 64) // rows·c is a multiple of 64
+	n := rows * c
+	for i := 0; i < n; i += c {
+		copy(pat[i:i+c], b)
+	}
+	p := pat[:n]
+	r := 0
+	for ; r+n <= len(x); r += n {
+		vmath.Add(y[r:r+n], x[r:r+n], p)
+	}
+	return r
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // SymDiff: ∂L/∂x = g, ∂L/∂b[c] = Σ_{n,…} g[n,c,…].
