@@ -454,7 +454,12 @@ func bnNormDo[T float32 | float64](prealloc G.Value, in []*tensor.Dense, d normD
 		scale = s
 	}
 	out, y := normOut[T](prealloc, in[0].Shape()...)
-	bnApply(x, y, d, mean, scale, shift)
+	row := d.c * d.s
+	splitRows(d.n, row, func(lo, hi int) {
+		bd := d
+		bd.n = (hi - lo) / row
+		bnApply(x[lo:hi], y[lo:hi], bd, mean, scale, shift)
+	})
 	return out
 }
 

@@ -107,3 +107,57 @@ func bitsOf(t *testing.T, v G.Value) []uint64 {
 	t.Fatalf("unexpected data %T", v.Data())
 	return nil
 }
+
+// TestBatchNormSplitMatchesOneGoroutine: batch normalisation's output,
+// split by samples between goroutines, has the bits of one goroutine's for
+// (N, C) and (N, C, H, W) inputs with and without γ, β, with NaN, ±0 and
+// ±Inf among the values.
+func TestBatchNormSplitMatchesOneGoroutine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []float64{math.NaN(), 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		fill := func(positive bool, shape ...int) *tensor.Dense {
+			n := tensor.Shape(shape).TotalSize()
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = rng.NormFloat64() * 3
+				if positive {
+					v[i] = 0.1 + rng.Float64()
+				} else if i%97 == 0 {
+					v[i] = special[i%len(special)]
+				}
+			}
+			if dt == tensor.Float32 {
+				d := make([]float32, n)
+				for i, x := range v {
+					d[i] = float32(x)
+				}
+				return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+			}
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+		}
+		for _, shape := range [][]int{{1000, 100}, {3, 7}, {300, 257}, {40, 16, 11, 13}} {
+			c := shape[1]
+			x := fill(false, shape...)
+			st := fill(true, 2, c) // [μ; 1/σ]
+			for _, affine := range []bool{false, true} {
+				in := []G.Value{x, st}
+				if affine {
+					in = append(in, fill(false, c), fill(false, c))
+				}
+				t.Run(fmt.Sprintf("%v/%v/affine=%t", dt, shape, affine), func(t *testing.T) {
+					op := bnNormOp{dims: len(shape), affine: affine}
+					want := bitsOf(t, runAt(t, 1, op.Do, in))
+					for _, procs := range []int{2, 3, 8} {
+						got := bitsOf(t, runAt(t, procs, op.Do, in))
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("GOMAXPROCS %d: element %d has bits %#x, want %#x", procs, i, got[i], want[i])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
