@@ -36,9 +36,11 @@ func bitsOf[T float](x T) uint64 {
 // bits every time.
 func TestDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	// Above minParallelFlops, so that the workers split C.
+	// Above minParallelFlops, so that the workers split C: the first by
+	// columns with B read in place, the second by rows with B packed once.
 	cases := []gemmCase{
 		{m: 128, n: 400, k: 700, alpha: 1},
+		{m: 200, n: 300, k: 600, alpha: 1, padC: 2},
 		{transB: true, m: 150, n: 500, k: 290, alpha: 1, beta: 1},
 		{transA: true, m: 260, n: 300, k: 256, alpha: -0.5, beta: 2, padA: 3, padC: 1},
 		{transA: true, transB: true, m: 301, n: 167, k: 555, alpha: 1, beta: 0},
