@@ -98,24 +98,37 @@ func (p *problem[T]) parallel(n int) {
 	tiles := (extent + tile - 1) / tile
 	size := (tiles + split - 1) / min(split, tiles) * tile
 	tasks := (extent + size - 1) / size
-	// packTasks and blocks hand out depth blocks to pack and blocks of C;
-	// packed counts the depth blocks finished.
+	// packTasks and blocks hand out parts of the shared operand to pack
+	// and blocks of C; packed counts the parts packed. With fewer depth
+	// blocks than goroutines (a weight gradient's depth is the batch),
+	// each depth block is packed in as many parts, of whole panels.
 	parts := min(n, tasks)
-	packTasks, blocks := workers.NewTasks(packs, parts), workers.NewTasks(tasks, parts)
+	chunks := 1
+	if packs < parts {
+		chunks = parts
+	}
+	chunk := func(extent, unit int) int { return roundUp((extent+chunks-1)/chunks, unit) }
+	packTasks, blocks := workers.NewTasks(packs*chunks, parts), workers.NewTasks(tasks, parts)
 	var packed atomic.Int64
 	workers.Run(parts, func(part int) {
-		packTasks.Each(part, func(i int) {
-			pc := i * p.kc
+		packTasks.Each(part, func(t int) {
+			pc, kb := t/chunks*p.kc, min(p.kc, p.k-t/chunks*p.kc)
 			if p.sharedA != nil {
-				p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc:], p.m, min(p.kc, p.k-pc), 0, pc)
+				size := chunk(p.m, ar.mr)
+				if i0 := t % chunks * size; i0 < p.m {
+					p.packA(p.sharedA[roundUp(p.m, ar.mr)*pc+i0*kb:], min(size, p.m-i0), kb, i0, pc)
+				}
 			} else {
-				p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc:], min(p.kc, p.k-pc), p.n, pc, 0)
+				size := chunk(p.n, ar.nr)
+				if j0 := t % chunks * size; j0 < p.n {
+					p.packB(p.sharedB[roundUp(p.n, ar.nr)*pc+j0*kb:], kb, min(size, p.n-j0), pc, j0)
+				}
 			}
 			packed.Add(1)
 		})
-		// A depth block still being packed was claimed by a goroutine
-		// that is running.
-		for packed.Load() < int64(packs) {
+		// A part still being packed was claimed by a goroutine that is
+		// running.
+		for packed.Load() < int64(packs*chunks) {
 			runtime.Gosched()
 		}
 		blocks.Each(part, func(t int) {
