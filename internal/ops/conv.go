@@ -9,10 +9,10 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gozoo/zoo/internal/vmath"
 	"github.com/gozoo/zoo/internal/workers"
 )
 
@@ -402,15 +402,11 @@ func convGradW[T float32 | float64](sc *scratch, k convK, x, gy, gw []T) {
 	}
 }
 
-// addTo adds src to dst element by element (gonum's Saxpy or Daxpy with
-// alpha 1: vector additions, each element rounded once).
+// addTo adds src to dst element by element, dst[i] = src[i] + dst[i], each
+// element rounded once (internal/vmath's vectorised Add).
 func addTo[T float32 | float64](dst, src []T) {
-	switch s := any(src).(type) {
-	case []float32:
-		gonum.Implementation{}.Saxpy(len(s), 1, s, 1, any(dst).([]float32), 1)
-	case []float64:
-		gonum.Implementation{}.Daxpy(len(s), 1, s, 1, any(dst).([]float64), 1)
-	}
+	dst = dst[:len(src)]
+	vmath.Add(dst, src, dst)
 }
 
 // gemm is c = op(a)·op(b) + beta·c on row-major matrices (m×k times k×n)

@@ -10,6 +10,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gozoo/zoo/internal/vmath"
 )
 
 // zoo's 2-D pooling ops, NCHW, with PyTorch's conventions: output size
@@ -505,7 +507,27 @@ func argMax[T float](xp []T, w, r0, r1, c0, c1 int, m T) int {
 // (conditional moves, not branches on the data).
 func max2Row[T float](r0, r1, yr []T, ip []int32, base, w int) {
 	r0, r1 = r0[:2*len(yr)], r1[:2*len(yr)]
-	for j := range yr {
+	y32, vec := any(yr).([]float32)
+	for j := 0; j < len(yr); {
+		end := len(yr)
+		if vec {
+			// Vectorised up to a block of 16 holding a NaN, which the Go
+			// loop does.
+			var ipj []int32
+			if ip != nil {
+				ipj = ip[j:]
+			}
+			j += vmath.MaxPool2Rows(any(r0).([]float32)[2*j:], any(r1).([]float32)[2*j:], y32[j:], ipj, base+2*j, w)
+			end = min(len(yr), j+16)
+		}
+		max2RowGo(r0, r1, yr, ip, base, w, j, end)
+		j = end
+	}
+}
+
+// max2RowGo is max2Row for outputs [j0, j1).
+func max2RowGo[T float](r0, r1, yr []T, ip []int32, base, w, j0, j1 int) {
+	for j := j0; j < j1; j++ {
 		a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
 		m := max(a, b, c, d)
 		at := w + 1

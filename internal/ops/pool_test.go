@@ -356,3 +356,88 @@ func TestMaxPool2DRecordsOnlyForGradients(t *testing.T) {
 		t.Errorf("with a gradient op the forward recorded %d indices, want %d", len(op.ix.idx), want)
 	}
 }
+
+// TestMax2RowMatchesGo: the vectorised 2×2 max pooling of a row pair gives
+// the Go loop's maxima and argmax indices bit for bit, for 0 to 40 outputs
+// (whole and partial blocks of 16), with ties, ±0 against each other, ±Inf
+// and NaN (whose blocks the Go loop does), with and without indices.
+func TestMax2RowMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for n := 0; n <= 40; n++ {
+		for trial := range 50 {
+			w := 2*n + trial%3
+			r0, r1 := make([]float32, w), make([]float32, w)
+			for i := range r0 {
+				// Mostly few distinct values (ties, ±0), NaN only in some trials.
+				pick := func() float32 {
+					if trial%2 == 0 {
+						return float32(rng.NormFloat64())
+					}
+					v := vals[rng.IntN(len(vals))]
+					if v != v && trial%5 != 1 {
+						v = 3
+					}
+					return v
+				}
+				r0[i], r1[i] = pick(), pick()
+			}
+			base := 7 * trial
+			for _, withIdx := range []bool{false, true} {
+				y, want := make([]float32, n+1), make([]float32, n+1)
+				y[n], want[n] = 42, 42
+				var ip, wantIP []int32
+				if withIdx {
+					ip, wantIP = make([]int32, n+1), make([]int32, n+1)
+					ip[n], wantIP[n] = -5, -5
+				}
+				max2Row(r0, r1, y[:n], ipOrNil(ip, n), base, w)
+				max2RowGo(r0[:2*n], r1[:2*n], want[:n], ipOrNil(wantIP, n), base, w, 0, n)
+				for j := range y {
+					if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("n %d, trial %d: y[%d] = %v (%#x), want %v (%#x)", n, trial, j, y[j], math.Float32bits(y[j]), want[j], math.Float32bits(want[j]))
+					}
+					if withIdx && ip[j] != wantIP[j] {
+						t.Fatalf("n %d, trial %d: ip[%d] = %d, want %d", n, trial, j, ip[j], wantIP[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func ipOrNil(ip []int32, n int) []int32 {
+	if ip == nil {
+		return nil
+	}
+	return ip[:n]
+}
+
+// BenchmarkMax2Row pools lenet5's first layer (128 images × 6 planes of
+// 28×28) row pair by row pair, vectorised and in Go.
+func BenchmarkMax2Row(b *testing.B) {
+	const planes, h, w = 128 * 6, 28, 28
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, planes*h*w)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y, ip := make([]float32, planes*h*w/4), make([]int32, planes*h*w/4)
+	run := func(b *testing.B, f func(r0, r1, yr []float32, ir []int32, base int)) {
+		for range b.N {
+			for p := range planes {
+				xp := x[p*h*w:]
+				for i := range h / 2 {
+					o := (p*h/2 + i) * w / 2
+					f(xp[2*i*w:(2*i+1)*w], xp[(2*i+1)*w:(2*i+2)*w], y[o:o+w/2], ip[o:o+w/2], 2*i*w)
+				}
+			}
+		}
+	}
+	b.Run("vmath", func(b *testing.B) {
+		run(b, func(r0, r1, yr []float32, ir []int32, base int) { max2Row(r0, r1, yr, ir, base, w) })
+	})
+	b.Run("go", func(b *testing.B) {
+		run(b, func(r0, r1, yr []float32, ir []int32, base int) { max2RowGo(r0, r1, yr, ir, base, w, 0, len(yr)) })
+	})
+}

@@ -64,3 +64,30 @@ func logVec(x, y []float64) int {
 	_ = y[len(x)-1]
 	return logAVX512(&x[0], &y[0], len(x))
 }
+
+//go:noescape
+func maxPool2Block(r0, r1, y *float32, ip *int32, kout, kin0, kin1, base, w int) bool
+
+// maxPool2Vec is MaxPool2Row with AVX-512F, in blocks of 16 outputs, up to
+// the first block with a NaN input; it returns how many outputs it did.
+func maxPool2Vec(r0, r1, y []float32, ip []int32, base, w int) int {
+	if !avx512 || !hasAVX2 || len(y) == 0 {
+		return 0
+	}
+	if ip != nil {
+		_ = ip[len(y)-1]
+	}
+	for j := 0; j < len(y); j += 16 {
+		n := min(16, len(y)-j)
+		in := uint64(1)<<(2*n) - 1
+		var p *int32
+		if ip != nil {
+			p = &ip[j]
+		}
+		_, _ = r0[2*j+2*n-1], r1[2*j+2*n-1]
+		if !maxPool2Block(&r0[2*j], &r1[2*j], &y[j], p, 1<<n-1, int(in&0xffff), int(in>>16), base+2*j, w) {
+			return j
+		}
+	}
+	return len(y)
+}

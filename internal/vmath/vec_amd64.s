@@ -478,3 +478,119 @@ logDone:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// Lane indices of maxPool2Block: the even elements of two registers, then
+// the odd ones.
+DATA ·max2Idx+0(SB)/4, $0
+DATA ·max2Idx+4(SB)/4, $2
+DATA ·max2Idx+8(SB)/4, $4
+DATA ·max2Idx+12(SB)/4, $6
+DATA ·max2Idx+16(SB)/4, $8
+DATA ·max2Idx+20(SB)/4, $10
+DATA ·max2Idx+24(SB)/4, $12
+DATA ·max2Idx+28(SB)/4, $14
+DATA ·max2Idx+32(SB)/4, $16
+DATA ·max2Idx+36(SB)/4, $18
+DATA ·max2Idx+40(SB)/4, $20
+DATA ·max2Idx+44(SB)/4, $22
+DATA ·max2Idx+48(SB)/4, $24
+DATA ·max2Idx+52(SB)/4, $26
+DATA ·max2Idx+56(SB)/4, $28
+DATA ·max2Idx+60(SB)/4, $30
+DATA ·max2Idx+64(SB)/4, $1
+DATA ·max2Idx+68(SB)/4, $3
+DATA ·max2Idx+72(SB)/4, $5
+DATA ·max2Idx+76(SB)/4, $7
+DATA ·max2Idx+80(SB)/4, $9
+DATA ·max2Idx+84(SB)/4, $11
+DATA ·max2Idx+88(SB)/4, $13
+DATA ·max2Idx+92(SB)/4, $15
+DATA ·max2Idx+96(SB)/4, $17
+DATA ·max2Idx+100(SB)/4, $19
+DATA ·max2Idx+104(SB)/4, $21
+DATA ·max2Idx+108(SB)/4, $23
+DATA ·max2Idx+112(SB)/4, $25
+DATA ·max2Idx+116(SB)/4, $27
+DATA ·max2Idx+120(SB)/4, $29
+DATA ·max2Idx+124(SB)/4, $31
+GLOBL ·max2Idx(SB), RODATA|NOPTR, $128
+
+// func maxPool2Block(r0, r1, y *float32, ip *int32, kout, kin0, kin1, base, w int) bool
+//
+// maxPool2Block computes up to 16 outputs of a 2×2, stride-2 max pooling
+// of rows r0 and r1 (the lanes of kout; kin0 and kin1 are the lanes of the
+// 2·n inputs in two registers): y = max(a, b, c, d) of a = r0[2j],
+// b = r0[2j+1], c = r1[2j], d = r1[2j+1], as Go's max (−0 < +0: where two
+// values compare equal the result is their bitwise AND), and, if ip is not
+// nil, ip = base + 2j + at, at the offset of the first of a, b, c, d equal
+// to the maximum (0, 1, w, w+1). It reports false, writing nothing, if any
+// input is NaN.
+TEXT ·maxPool2Block(SB), NOSPLIT, $0-73
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), DI
+	MOVQ kin0+40(FP), AX
+	KMOVW AX, K1
+	MOVQ kin1+48(FP), AX
+	KMOVW AX, K2
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
+	VMOVDQU32 ·max2Idx+0(SB), Z20  // even lanes
+	VMOVDQU32 ·max2Idx+64(SB), Z21 // odd lanes
+	VMOVAPS Z0, Z4
+	VPERMT2PS Z1, Z20, Z4          // a
+	VMOVAPS Z0, Z5
+	VPERMT2PS Z1, Z21, Z5          // b
+	VMOVAPS Z2, Z6
+	VPERMT2PS Z3, Z20, Z6          // c
+	VMOVAPS Z2, Z7
+	VPERMT2PS Z3, Z21, Z7          // d
+	VCMPPS $3, Z5, Z4, K3          // a or b is NaN
+	VCMPPS $3, Z7, Z6, K4          // c or d is NaN
+	KORW K3, K4, K3
+	KMOVW K3, AX
+	TESTL AX, AX
+	JNZ nan
+	VMAXPS Z5, Z4, Z8              // max(a, b), b where equal
+	VCMPPS $0, Z5, Z4, K3
+	VPANDD Z5, Z4, K3, Z8          // a AND b where equal
+	VMAXPS Z7, Z6, Z9              // max(c, d)
+	VCMPPS $0, Z7, Z6, K3
+	VPANDD Z7, Z6, K3, Z9
+	VMAXPS Z9, Z8, Z10             // m
+	VCMPPS $0, Z9, Z8, K3
+	VPANDD Z9, Z8, K3, Z10
+	MOVQ kout+32(FP), AX
+	KMOVW AX, K1
+	MOVQ y+16(FP), DX
+	VMOVUPS Z10, K1, (DX)
+	MOVQ ip+24(FP), R8
+	TESTQ R8, R8
+	JZ done
+	MOVQ w+64(FP), AX
+	VPBROADCASTD AX, Z11           // w
+	INCQ AX
+	VPBROADCASTD AX, Z12           // at = w+1
+	VCMPPS $0, Z10, Z6, K3         // c == m
+	VMOVDQA32 Z11, K3, Z12         // at = w
+	MOVL $1, AX
+	VPBROADCASTD AX, Z11
+	VCMPPS $0, Z10, Z5, K3         // b == m
+	VMOVDQA32 Z11, K3, Z12         // at = 1
+	VPXORD Z11, Z11, Z11
+	VCMPPS $0, Z10, Z4, K3         // a == m
+	VMOVDQA32 Z11, K3, Z12         // at = 0
+	MOVQ base+56(FP), AX
+	VPBROADCASTD AX, Z11
+	VPADDD Z20, Z11, Z11           // base + 2j
+	VPADDD Z12, Z11, Z12
+	VMOVDQU32 Z12, K1, (R8)
+done:
+	MOVB $1, ret+72(FP)
+	VZEROUPPER
+	RET
+nan:
+	MOVB $0, ret+72(FP)
+	VZEROUPPER
+	RET
