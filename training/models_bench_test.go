@@ -9,15 +9,9 @@ import (
 	"github.com/gozoo/zoo/training"
 )
 
-// Results kept so the compiler cannot drop the benchmarked work.
-var (
-	benchLoss float64
-	benchHist *training.History
-)
-
-// benchTrainStep times run.step on one batch of the named registry model,
-// of MNIST images or (dense) of uniform pixels.
-func benchTrainStep(b *testing.B, name string, batch int, dense bool) {
+// benchModel builds the named registry model with its recipe's
+// configuration and seed 1, and returns it with the shape of its samples.
+func benchModel(b *testing.B, name string) (*models.Model, datasets.Shape) {
 	e, err := models.Lookup(name)
 	if err != nil {
 		b.Fatal(err)
@@ -31,6 +25,19 @@ func benchTrainStep(b *testing.B, name string, batch int, dense bool) {
 	if len(in) == 3 {
 		shape = datasets.Shape{C: in[0], H: in[1], W: in[2]}
 	}
+	return m, shape
+}
+
+// Results kept so the compiler cannot drop the benchmarked work.
+var (
+	benchLoss float64
+	benchHist *training.History
+)
+
+// benchTrainStep times run.step on one batch of the named registry model,
+// of MNIST images or (dense) of uniform pixels.
+func benchTrainStep(b *testing.B, name string, batch int, dense bool) {
+	m, shape := benchModel(b, name)
 	var ds *datasets.Dataset
 	if dense {
 		ds = training.BenchUniform(b, batch, shape)
@@ -106,19 +113,7 @@ func BenchmarkFitNoPrefetch(b *testing.B) { benchFitPrefetch(b, true) }
 // benchEvaluate times Evaluator.Evaluate on batch MNIST test-shaped images
 // of the named registry model: what the bench's zoo evaluation runs.
 func benchEvaluate(b *testing.B, name string, batch int) {
-	e, err := models.Lookup(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := e.Build(e.Recipe.Config, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := m.InputShape()
-	shape := datasets.Shape{C: 1, H: 1, W: in[0]}
-	if len(in) == 3 {
-		shape = datasets.Shape{C: in[0], H: in[1], W: in[2]}
-	}
+	m, shape := benchModel(b, name)
 	ds := training.BenchMNISTBatch(b, batch, shape)
 	ev, err := training.NewEvaluator(m, training.EvalOptions{BatchSize: batch})
 	if err != nil {

@@ -132,37 +132,51 @@ func TestExpSliceBits(t *testing.T) {
 	for range 1 << 12 {
 		x = append(x, math.Float64frombits(rng.Uint64()))
 	}
-	// A lone special value in a block of ordinary ones, at each lane.
+	x = appendLoneSpecials(x, special, rng, -5)
+	checkSliceBits(t, "ExpSlice", ExpSlice, math.Exp, x)
+}
+
+// appendLoneSpecials appends, for each lane of a block of 8, each special
+// value alone in a block of values drawn from [lo, lo+10).
+func appendLoneSpecials(x, special []float64, rng *rand.Rand, lo float64) []float64 {
 	for lane := range 8 {
 		for _, s := range special {
 			blk := make([]float64, 8)
 			for i := range blk {
-				blk[i] = rng.Float64()*10 - 5
+				blk[i] = lo + rng.Float64()*10
 			}
 			blk[lane] = s
 			x = append(x, blk...)
 		}
 	}
-	check := func(n int, y []float64, src []float64) {
+	return x
+}
+
+// checkSliceBits requires f(x[:n], y) and f in place to give ref's bits
+// (any NaN for a NaN) at lengths around the blocks of 8 and len(x), without
+// writing past y[n-1].
+func checkSliceBits(t *testing.T, name string, f func(x, y []float64), ref func(float64) float64, x []float64) {
+	t.Helper()
+	check := func(n int, y []float64) {
 		t.Helper()
-		for i, v := range src[:n] {
-			want := math.Exp(v)
+		for i, v := range x[:n] {
+			want := ref(v)
 			if math.Float64bits(y[i]) != math.Float64bits(want) && !(y[i] != y[i] && want != want) {
-				t.Fatalf("n %d: ExpSlice(%v) = %v (%#x), math.Exp %v (%#x)", n, v, y[i], math.Float64bits(y[i]), want, math.Float64bits(want))
+				t.Fatalf("n %d: %s(%v) = %v (%#x), want %v (%#x)", n, name, v, y[i], math.Float64bits(y[i]), want, math.Float64bits(want))
 			}
 		}
 	}
 	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 63, 64, 65, len(x)} {
 		y := make([]float64, n+1)
 		y[n] = 42
-		ExpSlice(x[:n], y)
-		check(n, y, x)
+		f(x[:n], y)
+		check(n, y)
 		if y[n] != 42 {
 			t.Fatalf("n %d: wrote past the end", n)
 		}
 		z := append([]float64(nil), x[:n]...)
-		ExpSlice(z, z)
-		check(n, z, x)
+		f(z, z)
+		check(n, z)
 	}
 }
 
@@ -205,35 +219,6 @@ func TestLogSliceBits(t *testing.T) {
 	for range 1 << 12 {
 		x = append(x, math.Float64frombits(rng.Uint64()))
 	}
-	for lane := range 8 {
-		for _, s := range special {
-			blk := make([]float64, 8)
-			for i := range blk {
-				blk[i] = rng.Float64() * 10
-			}
-			blk[lane] = s
-			x = append(x, blk...)
-		}
-	}
-	check := func(n int, y []float64) {
-		t.Helper()
-		for i, v := range x[:n] {
-			want := math.Log(v)
-			if math.Float64bits(y[i]) != math.Float64bits(want) && !(y[i] != y[i] && want != want) {
-				t.Fatalf("n %d: LogSlice(%v) = %v (%#x), math.Log %v (%#x)", n, v, y[i], math.Float64bits(y[i]), want, math.Float64bits(want))
-			}
-		}
-	}
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 63, 64, 65, len(x)} {
-		y := make([]float64, n+1)
-		y[n] = 42
-		LogSlice(x[:n], y)
-		check(n, y)
-		if y[n] != 42 {
-			t.Fatalf("n %d: wrote past the end", n)
-		}
-		z := append([]float64(nil), x[:n]...)
-		LogSlice(z, z)
-		check(n, z)
-	}
+	x = appendLoneSpecials(x, special, rng, 0)
+	checkSliceBits(t, "LogSlice", LogSlice, math.Log, x)
 }
