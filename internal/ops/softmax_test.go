@@ -356,3 +356,21 @@ func TestLogSumExpsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestLogSumExpsAllocateNothing: the log-sum-exp's blocks stay on the stack
+// (an indirect call that let them escape cost 16 KB of garbage per call and
+// 70 MB more resident memory in `zoo train`).
+func TestLogSumExpsAllocateNothing(t *testing.T) {
+	x := make([]float32, 1000*10)
+	labels := make([]float32, 1000)
+	for i := range x {
+		x[i] = float32(i%13) - 6
+	}
+	y := make([]float32, len(x))
+	if n := testing.AllocsPerRun(10, func() { LogSoftmaxRows(x, y, 10) }); n != 0 {
+		t.Errorf("LogSoftmaxRows: %v allocations per call", n)
+	}
+	if n := testing.AllocsPerRun(10, func() { _, _ = cELoss(x, labels, 10) }); n != 0 {
+		t.Errorf("cross-entropy loss: %v allocations per call", n)
+	}
+}

@@ -83,16 +83,12 @@ func SigmoidSlice32(x, y []float32) {
 // as math.Exp: on amd64 with AVX-512 eight at a time by the operations of
 // the runtime's own assembly (inputs in [−700, 700]; any other block is
 // left to math.Exp). y may be x.
-func ExpSlice(x, y []float64) { slice8(x, y, expVec, math.Exp) }
-
-// slice8 writes y[i] = f(x[i]) for every i < len(x): vec does blocks of 8
-// while it can, f the block vec leaves and the tail.
-func slice8(x, y []float64, vec func(x, y []float64) int, f func(float64) float64) {
+func ExpSlice(x, y []float64) {
 	y = y[:len(x)]
 	for i := 0; i < len(x); {
-		i += vec(x[i:], y[i:])
+		i += expVec(x[i:], y[i:])
 		for end := min(i+8, len(x)); i < end; i++ {
-			y[i] = f(x[i])
+			y[i] = math.Exp(x[i])
 		}
 	}
 }
@@ -101,4 +97,12 @@ func slice8(x, y []float64, vec func(x, y []float64) int, f func(float64) float6
 // bits as math.Log: on amd64 with AVX-512 eight at a time by the
 // operations of the runtime's own assembly (positive normal inputs; any
 // other block is left to math.Log). y may be x.
-func LogSlice(x, y []float64) { slice8(x, y, logVec, math.Log) }
+func LogSlice(x, y []float64) {
+	y = y[:len(x)]
+	for i := 0; i < len(x); {
+		i += logVec(x[i:], y[i:])
+		for end := min(i+8, len(x)); i < end; i++ {
+			y[i] = math.Log(x[i])
+		}
+	}
+}

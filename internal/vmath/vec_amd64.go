@@ -43,17 +43,12 @@ func expAVX512(x, y *float64, n int) int
 // expVec computes y[i] = math.Exp(x[i]) in blocks of 8 with AVX-512F (on
 // a CPU with FMA, whose math.Exp takes the path expAVX512 follows) until a
 // block has an input outside [−700, 700], and returns how many it did.
-func expVec(x, y []float64) int { return blocks8(expAVX512, x, y) }
-
-// blocks8 runs asm, an AVX-512F loop over blocks of 8 float64 that stops
-// at the first block it leaves to the caller, on x and y, if the CPU has
-// AVX-512F and x a block; it returns how many elements asm did.
-func blocks8(asm func(x, y *float64, n int) int, x, y []float64) int {
+func expVec(x, y []float64) int {
 	if !avx512 || !hasAVX2 || len(x) < 8 {
 		return 0
 	}
 	_ = y[len(x)-1]
-	return asm(&x[0], &y[0], len(x))
+	return expAVX512(&x[0], &y[0], len(x))
 }
 
 //go:noescape
@@ -62,7 +57,13 @@ func logAVX512(x, y *float64, n int) int
 // logVec computes y[i] = math.Log(x[i]) in blocks of 8 with AVX-512F
 // until a block has an input that is not positive, normal and finite,
 // and returns how many it did.
-func logVec(x, y []float64) int { return blocks8(logAVX512, x, y) }
+func logVec(x, y []float64) int {
+	if !avx512 || !hasAVX2 || len(x) < 8 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return logAVX512(&x[0], &y[0], len(x))
+}
 
 //go:noescape
 func maxPool2Block(r0, r1, y *float32, ip *int32, kout, kin0, kin1, base, w int) bool
