@@ -41,8 +41,12 @@ func TestSplitPassesMatchOneGoroutine(t *testing.T) {
 			}
 			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 		}
-		x, gy := fill(300, 257), fill(300, 257)
-		img := fill(40, 16, 11, 13)
+		// At least two parts of minSplit, so that the passes are split.
+		x, gy := fill(2100, 257), fill(2100, 257)
+		img := fill(200, 16, 13, 13)
+		if x.Shape().TotalSize() < 2*minSplit || img.Shape().TotalSize() < 2*minSplit {
+			t.Fatalf("test tensors below 2·minSplit (%d): nothing would be split", 2*minSplit)
+		}
 		cases := []struct {
 			name string
 			f    run
@@ -136,7 +140,8 @@ func TestBatchNormSplitMatchesOneGoroutine(t *testing.T) {
 			}
 			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 		}
-		for _, shape := range [][]int{{1000, 100}, {3, 7}, {300, 257}, {40, 16, 11, 13}} {
+		// All but (3, 7) large enough to be split (two parts of minSplit).
+		for _, shape := range [][]int{{6000, 100}, {3, 7}, {2100, 257}, {200, 16, 13, 13}} {
 			c := shape[1]
 			x := fill(false, shape...)
 			st := fill(true, 2, c) // [μ; 1/σ]
