@@ -83,6 +83,10 @@ func SigmoidSlice32(x, y []float32) {
 // as math.Exp: on amd64 with AVX-512 eight at a time by the operations of
 // the runtime's own assembly (inputs in [−700, 700]; any other block is
 // left to math.Exp). y may be x.
+//
+// ExpSlice and LogSlice repeat their block loop on purpose: shared through
+// a function value, the loop would make the callers' stack buffers escape
+// to the heap (ops' TestLogSumExpsAllocateNothing).
 func ExpSlice(x, y []float64) {
 	y = y[:len(x)]
 	for i := 0; i < len(x); {
