@@ -58,4 +58,4 @@ func EvalLogits(ev *Evaluator, x []float32, n int, copyIn bool) ([]float32, bool
 }
 
 // EvalInputBound reports whether ev's input node is bound to a caller's samples.
-func EvalInputBound(ev *Evaluator) bool { return ev.p.view || ev.p.xn.Value() != G.Value(ev.p.x) }
+func EvalInputBound(ev *Evaluator) bool { return ev.p.xn.Value() != G.Value(ev.p.x) }

@@ -18,7 +18,6 @@ type program struct {
 	prog   *graph.Program
 	xn     *G.Node // the input node, bound to x or, after bindView, to a view of the caller's samples
 	x, y   *tensor.Dense
-	view   bool    // xn is bound to a view, not to x
 	logits *G.Node // (batch, classes)
 	loss   *G.Node // mean cross-entropy over the batch (training only)
 	cost   *G.Node // loss plus penalties (training only)
@@ -123,23 +122,15 @@ func (p *program) bindView(x []float32, n int) bool {
 		return false
 	}
 	v := tensor.New(tensor.WithShape(p.x.Shape().Clone()...), tensor.WithBacking(x[:n*p.feat:n*p.feat]))
-	if err := G.Let(p.xn, v); err != nil {
-		return false
-	}
-	p.view = true
-	return true
+	return G.Let(p.xn, v) == nil
 }
 
 // unbindView binds the input node back to the program's own tensor.
 func (p *program) unbindView() error {
-	if !p.view {
+	if p.xn.Value() == G.Value(p.x) {
 		return nil
 	}
-	if err := G.Let(p.xn, p.x); err != nil {
-		return errors.WithStack(err)
-	}
-	p.view = false
-	return nil
+	return errors.WithStack(G.Let(p.xn, p.x))
 }
 
 // scalar reads a scalar value as float64.

@@ -44,7 +44,7 @@ func expAVX512(x, y *float64, n int) int
 // a CPU with FMA, whose math.Exp takes the path expAVX512 follows) until a
 // block has an input outside [−700, 700], and returns how many it did.
 func expVec(x, y []float64) int {
-	if !avx512 || !hasAVX2 || len(x) < 8 {
+	if !avx512 || len(x) < 8 {
 		return 0
 	}
 	_ = y[len(x)-1]
@@ -58,7 +58,7 @@ func logAVX512(x, y *float64, n int) int
 // until a block has an input that is not positive, normal and finite,
 // and returns how many it did.
 func logVec(x, y []float64) int {
-	if !avx512 || !hasAVX2 || len(x) < 8 {
+	if !avx512 || len(x) < 8 {
 		return 0
 	}
 	_ = y[len(x)-1]
@@ -68,10 +68,10 @@ func logVec(x, y []float64) int {
 //go:noescape
 func maxPool2Block(r0, r1, y *float32, ip *int32, kout, kin0, kin1, base, w int) bool
 
-// maxPool2Vec is MaxPool2Row with AVX-512F, in blocks of 16 outputs, up to
+// maxPool2Vec is MaxPool2Rows with AVX-512F, in blocks of 16 outputs, up to
 // the first block with a NaN input; it returns how many outputs it did.
 func maxPool2Vec(r0, r1, y []float32, ip []int32, base, w int) int {
-	if !avx512 || !hasAVX2 || len(y) == 0 {
+	if !avx512 || len(y) == 0 {
 		return 0
 	}
 	if ip != nil {
