@@ -254,14 +254,10 @@ func (p *problem[T]) macro(tile, ap, bp []T, mb, nb, kb, ic, jc int, load bool) 
 			}
 			if load {
 				clear(tile)
-				for r := range mm {
-					copy(tile[r*w:r*w+nn], p.c[off+r*ldc:])
-				}
+				p.loadTile(tile, off, mm, nn, w)
 			}
 			kernel(kb, apanel, bpanel, tile, w, load)
-			for r := range mm {
-				copy(p.c[off+r*ldc:off+r*ldc+nn], tile[r*w:])
-			}
+			p.storeTile(tile, off, mm, nn, w)
 		}
 	}
 }
@@ -299,14 +295,25 @@ func (p *problem[T]) macroInPlace(tile, ap, b []T, mb, kb, ic, jc int, load bool
 			continue
 		}
 		if load {
-			for r := range mm {
-				copy(tile[r*nr:r*nr+nr], p.c[off+r*ldc:])
-			}
+			p.loadTile(tile, off, mm, nr, nr)
 		}
 		kernel(kb, apanel, b, tile, nr, p.ldb, load)
-		for r := range mm {
-			copy(p.c[off+r*ldc:off+r*ldc+nr], tile[r*nr:])
-		}
+		p.storeTile(tile, off, mm, nr, nr)
+	}
+}
+
+// loadTile copies the mm×nn block of C at off into tile, rows w apart: a
+// tile cut by the edge of C goes through tile, which the kernel fills whole.
+func (p *problem[T]) loadTile(tile []T, off, mm, nn, w int) {
+	for r := range mm {
+		copy(tile[r*w:r*w+nn], p.c[off+r*p.ldc:])
+	}
+}
+
+// storeTile copies the mm×nn block of tile (rows w apart) back into C at off.
+func (p *problem[T]) storeTile(tile []T, off, mm, nn, w int) {
+	for r := range mm {
+		copy(p.c[off+r*p.ldc:off+r*p.ldc+nn], tile[r*w:])
 	}
 }
 
