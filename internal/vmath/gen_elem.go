@@ -349,22 +349,7 @@ func (k kernel) write(w *strings.Builder, typ string, size int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	suffix := map[int]string{4: "S", 8: "D"}[size]
 	name := k.name + suffix
-	var args []string
-	for i, a := range k.ptrs {
-		t := typ
-		if k.isWide(a) {
-			t = "float64"
-		}
-		if i+1 < len(k.ptrs) && k.isWide(k.ptrs[i+1]) == k.isWide(a) {
-			args = append(args, a)
-		} else {
-			args = append(args, a+" *"+t)
-		}
-	}
-	args = append(args, "n int")
-	if len(k.scalars) > 0 {
-		args = append(args, strings.Join(k.scalars, ", ")+" "+typ)
-	}
+	args := k.params(typ)
 	frame := 8*len(k.ptrs) + 8 + size*len(k.scalars)
 	lane := size // bytes per lane
 	if k.mixed {
@@ -479,28 +464,36 @@ func (k kernel) goParams() string {
 	return strings.Join(parts, ", ")
 }
 
+// params returns the parameters of the kernel's assembly function for
+// element type typ: its pointers (float64 for the wide ones, consecutive
+// ones of a type sharing it), n, and its scalars.
+func (k kernel) params(typ string) []string {
+	var params []string
+	for i, a := range k.ptrs {
+		t := typ
+		if k.isWide(a) {
+			t = "float64"
+		}
+		if i+1 < len(k.ptrs) && k.isWide(k.ptrs[i+1]) == k.isWide(a) {
+			params = append(params, a)
+		} else {
+			params = append(params, a+" *"+t)
+		}
+	}
+	params = append(params, "n int")
+	if len(k.scalars) > 0 {
+		params = append(params, strings.Join(k.scalars, ", ")+" "+typ)
+	}
+	return params
+}
+
 // writeGo writes the Go declaration of the kernel's two assembly functions
 // and its …Vec function, which runs the kernel on the whole vectors of its
 // first slice and returns how many elements it did.
 func (k kernel) writeGo(w *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	for _, typ := range []string{"float32", "float64"} {
-		var params []string
-		for i, a := range k.ptrs {
-			t := typ
-			if k.isWide(a) {
-				t = "float64"
-			}
-			if i+1 < len(k.ptrs) && k.isWide(k.ptrs[i+1]) == k.isWide(a) {
-				params = append(params, a)
-			} else {
-				params = append(params, a+" *"+t)
-			}
-		}
-		params = append(params, "n int")
-		if len(k.scalars) > 0 {
-			params = append(params, strings.Join(k.scalars, ", ")+" "+typ)
-		}
+		params := k.params(typ)
 		p("//go:noescape")
 		p("func %s%s(%s)", k.name, map[string]string{"float32": "S", "float64": "D"}[typ], strings.Join(params, ", "))
 		p("")
